@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make run` and `make test`. Every target installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+.PHONY: venv protos lint test test-unit test-e2e run bench keys clean node
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q "uv==$(UV_VERSION)"
+	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps -e . -e clients/python
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+node: node_modules/.installed
+
+# Regenerates the committed Python stubs from protos/ (the tests check they are fresh).
+protos: $(STAMP)
+	$(PY) -m tools.gen_protos
+
+lint: $(STAMP) node
+	npx --no-install buf lint
+	$(PY) -m ruff check services tests bench tools clients/python/src/ibkr/client
+
+test: $(STAMP) node
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-unit: $(STAMP) node
+	$(PY) -m pytest -q -m "not e2e"
+
+test-e2e: $(STAMP) node
+	$(PY) -m pytest -q -m e2e
+
+run: $(STAMP)
+	$(PY) -m tools.run_suite
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .run
