@@ -1,0 +1,1 @@
+"""Developer tooling: code generation, infrastructure resolution and the `make run` supervisor."""
