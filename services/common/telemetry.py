@@ -1,0 +1,219 @@
+"""OpenTelemetry tracing: the provider, explicit grpc.aio interceptors and W3C context helpers.
+
+Written on the OTel API rather than opentelemetry-instrumentation-grpc so the span shape is ours: health
+and reflection are never traced, span names are `<package.Service>/<Method>`, and attributes follow the
+RPC semantic conventions (rpc.system, rpc.service, rpc.method, rpc.grpc.status_code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from services.common._grpc_util import (
+    final_code,
+    is_infrastructure,
+    metadata_to_carrier,
+    split_method,
+    with_metadata,
+    wrap_handler,
+)
+from services.common.config import CommonSettings
+
+INSTRUMENTATION_NAME = "services.common"
+_PROPAGATOR = TraceContextTextMapPropagator()  # stateless and immutable: W3C traceparent/tracestate only
+
+# Server spans are errors only for codes that mean the server failed (OTel RPC semantic conventions);
+# a caller's bad input is not a server error. Client spans are errors for every non-OK code.
+SERVER_ERROR_CODES = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+
+
+def build_tracer_provider(
+    service_name: str, settings: CommonSettings, exporter: SpanExporter | None = None
+) -> TracerProvider:
+    """An SDK provider: ParentBased(TraceIdRatio(settings ratio)) sampling, resource `service.name`.
+
+    With `exporter` (tests: `InMemorySpanExporter`) spans go to it synchronously; else with an OTLP
+    endpoint configured they are batched to it over gRPC; else they are recorded but not exported.
+    """
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service_name}),
+        sampler=ParentBased(TraceIdRatioBased(settings.otel_traces_sampler_ratio)),
+    )
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif settings.otel_exporter_otlp_endpoint:
+        # Imported lazily: the exporter pulls in its own grpc channel machinery we don't need otherwise.
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_exporter_otlp_endpoint
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=not endpoint.startswith("https")))
+        )
+    return provider
+
+
+async def shutdown_tracing(provider: TracerProvider, timeout_millis: int = 5000) -> None:
+    """Flush pending spans and shut the provider down, off the event loop (export can block)."""
+
+    def flush_and_close() -> None:
+        provider.force_flush(timeout_millis)
+        provider.shutdown()
+
+    await asyncio.to_thread(flush_and_close)
+
+
+def inject_context(context: otel_context.Context | None = None) -> dict[str, str]:
+    """The current (or given) trace context as W3C `traceparent`/`tracestate` entries; empty if none."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context=context)
+    return carrier
+
+
+def extract_context(carrier: Mapping[str, str]) -> otel_context.Context:
+    """An OTel context whose parent is the span described by `carrier` (a bus entry, gRPC metadata)."""
+    return _PROPAGATOR.extract(dict(carrier))
+
+
+def _status_attrs(span: trace.Span, code: grpc.StatusCode, error_codes: frozenset[grpc.StatusCode] | None) -> None:
+    span.set_attribute("rpc.grpc.status_code", code.value[0])
+    is_error = code != grpc.StatusCode.OK if error_codes is None else code in error_codes
+    if is_error:
+        span.set_status(Status(StatusCode.ERROR, code.name))
+
+
+def _rpc_attributes(method: str | bytes) -> tuple[str, dict[str, Any]]:
+    service, name = split_method(method)
+    return f"{service}/{name}", {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+
+
+class TracingServerInterceptor(grpc.aio.ServerInterceptor):
+    """Opens a SERVER span per RPC (unary and streaming), parented on the caller's `traceparent`.
+
+    The span is current while the handler runs, so logs, metrics exemplars and outgoing calls join it.
+    Health and reflection RPCs are not traced.
+    """
+
+    def __init__(self, tracer_provider: trace.TracerProvider) -> None:
+        self._tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME)
+
+    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = await continuation(handler_call_details)
+        if handler is None or is_infrastructure(handler_call_details.method):
+            return handler
+        parent = extract_context(metadata_to_carrier(handler_call_details.invocation_metadata))
+        name, attributes = _rpc_attributes(handler_call_details.method)
+        return wrap_handler(handler, lambda context: self._span(context, name, attributes, parent))
+
+    @asynccontextmanager
+    async def _span(
+        self,
+        context: grpc.aio.ServicerContext,
+        name: str,
+        attributes: dict[str, Any],
+        parent: otel_context.Context,
+    ) -> AsyncIterator[None]:
+        with self._tracer.start_as_current_span(
+            name,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            exc: BaseException | None = None
+            try:
+                yield
+            except BaseException as error:
+                exc = error
+                raise
+            finally:
+                _status_attrs(span, final_code(context, exc), SERVER_ERROR_CODES)
+
+
+class _ClientTracing:
+    def __init__(self, tracer_provider: trace.TracerProvider) -> None:
+        self._tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME)
+
+    def _start(self, details: grpc.aio.ClientCallDetails) -> tuple[trace.Span, Any]:
+        name, attributes = _rpc_attributes(details.method)
+        span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        carrier = inject_context(trace.set_span_in_context(span))
+        return span, with_metadata(details, carrier.items())
+
+    @staticmethod
+    def _end(span: trace.Span, code: grpc.StatusCode) -> None:
+        _status_attrs(span, code, None)
+        span.end()
+
+
+class TracingUnaryUnaryClientInterceptor(_ClientTracing, grpc.aio.UnaryUnaryClientInterceptor):
+    """CLIENT span around a unary call; injects `traceparent` into its metadata."""
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        span, details = self._start(client_call_details)
+        try:
+            call = await continuation(details, request)
+            code = await call.code()
+        except BaseException:
+            self._end(span, grpc.StatusCode.CANCELLED)
+            raise
+        self._end(span, code)
+        return call
+
+
+class TracingUnaryStreamClientInterceptor(_ClientTracing, grpc.aio.UnaryStreamClientInterceptor):
+    """CLIENT span covering a server stream until it ends, however the caller consumes it."""
+
+    def __init__(self, tracer_provider: trace.TracerProvider) -> None:
+        super().__init__(tracer_provider)
+        # Strong references: the event loop only keeps weak ones to running tasks.
+        self._finishers: set[asyncio.Task[None]] = set()
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        span, details = self._start(client_call_details)
+        try:
+            call = await continuation(details, request)
+        except BaseException:
+            self._end(span, grpc.StatusCode.CANCELLED)
+            raise
+        task = asyncio.get_running_loop().create_task(self._finish(span, call))
+        self._finishers.add(task)
+        task.add_done_callback(self._finishers.discard)
+        return call
+
+    async def _finish(self, span: trace.Span, call: Any) -> None:
+        try:
+            code = await call.code()
+        except BaseException:
+            code = grpc.StatusCode.CANCELLED
+        self._end(span, code)
+
+
+def tracing_client_interceptors(tracer_provider: trace.TracerProvider) -> list[grpc.aio.ClientInterceptor]:
+    """The client interceptors for a grpc.aio channel: `grpc.aio.insecure_channel(a, interceptors=...)`."""
+    return [
+        TracingUnaryUnaryClientInterceptor(tracer_provider),
+        TracingUnaryStreamClientInterceptor(tracer_provider),
+    ]
