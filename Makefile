@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint test test-unit test-e2e run bench keys clean node
+.PHONY: venv protos lint test test-unit test-e2e run bench keys clean node prometheus-bin
 
 venv: $(STAMP)
 
@@ -32,14 +32,22 @@ lint: $(STAMP) node
 	npx --no-install buf lint
 	$(PY) -m ruff check services tests bench tools clients/python/src/ibkr/client
 
-test: $(STAMP) node
+test: $(STAMP) node prometheus-bin
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-unit: $(STAMP) node
 	$(PY) -m pytest -q -m "not e2e"
 
-test-e2e: $(STAMP) node
+test-e2e: $(STAMP) node prometheus-bin
 	$(PY) -m pytest -q -m e2e
+
+# Debian's prometheus (and promtool) for the dashboard-query and rule checks; installed only when missing
+# and we are root, else those tests skip.
+prometheus-bin:
+	@command -v prometheus >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }; } || \
+	  echo "prometheus not installed: its tests will skip"; }
 
 run: $(STAMP)
 	$(PY) -m tools.run_suite
