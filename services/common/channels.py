@@ -32,28 +32,39 @@ def _token_value(token: SecretStr | str | None) -> str | None:
     return token or None
 
 
-class _TokenClientInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-    grpc.aio.StreamStreamClientInterceptor,
-):
-    """Adds the internal token to every call's metadata."""
-
+class _TokenMetadata:
     def __init__(self, token: str) -> None:
         self._pair = ((INTERNAL_TOKEN_KEY, token),)
 
+
+# One class per call shape: grpc.aio files each interceptor under the FIRST interface it implements, so a
+# single class implementing all four would only ever see unary-unary calls.
+class _TokenUnaryUnary(_TokenMetadata, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
         return await continuation(with_metadata(client_call_details, self._pair), request)
 
+
+class _TokenUnaryStream(_TokenMetadata, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
         return await continuation(with_metadata(client_call_details, self._pair), request)
 
+
+class _TokenStreamUnary(_TokenMetadata, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
         return await continuation(with_metadata(client_call_details, self._pair), request_iterator)
 
+
+class _TokenStreamStream(_TokenMetadata, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
         return await continuation(with_metadata(client_call_details, self._pair), request_iterator)
+
+
+def internal_token_client_interceptors(token: SecretStr | str | None) -> list[grpc.aio.ClientInterceptor]:
+    """Interceptors that attach `x-ibkr-internal-token` to every call shape; none when no token is set."""
+    value = _token_value(token)
+    if value is None:
+        return []
+    return [cls(value) for cls in (_TokenUnaryUnary, _TokenUnaryStream, _TokenStreamUnary, _TokenStreamStream)]
 
 
 def make_internal_channel(
@@ -67,17 +78,17 @@ def make_internal_channel(
 
     Close it on shutdown: `on_shutdown=[channel.close]`. Put a deadline on every call made with it.
     """
-    interceptors: list[Any] = list(tracing_client_interceptors(tracer_provider))
-    token = _token_value(settings.internal_token)
-    if token is not None:
-        interceptors.append(_TokenClientInterceptor(token))
+    interceptors = [
+        *tracing_client_interceptors(tracer_provider),
+        *internal_token_client_interceptors(settings.internal_token),
+    ]
     return grpc.aio.insecure_channel(
         address, options=[*CLIENT_KEEPALIVE_OPTIONS, *options], interceptors=interceptors
     )
 
 
 class InternalAuthServerInterceptor(grpc.aio.ServerInterceptor):
-    """Rejects calls without the shared internal token with UNAUTHENTICATED (reason INTERNAL_TOKEN_INVALID).
+    """Rejects calls without the shared internal token: UNAUTHENTICATED, reason INTERNAL_TOKEN_MISSING/_INVALID.
 
     Health and reflection stay open (probes carry no token). With no token configured it lets everything
     through, so a developer's single-process setup needs no secret.

@@ -1,0 +1,99 @@
+"""Tracing: provider construction, client→server parenting, context helpers, stream client spans."""
+
+from __future__ import annotations
+
+import grpc
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
+from services.common.channels import make_internal_channel
+from services.common.config import CommonSettings
+from services.common.telemetry import (
+    build_tracer_provider,
+    extract_context,
+    inject_context,
+    shutdown_tracing,
+    tracing_client_interceptors,
+)
+from services.common.tests.probe import SERVICE, STREAM, UNARY, ProbeServer
+
+
+def test_provider_samples_by_ratio_and_names_the_service() -> None:
+    exporter = InMemorySpanExporter()
+    never = build_tracer_provider("risk", CommonSettings(otel_traces_sampler_ratio=0.0), exporter=exporter)
+    with never.get_tracer("t").start_as_current_span("dropped"):
+        pass
+    assert exporter.get_finished_spans() == ()
+
+    always = build_tracer_provider("risk", CommonSettings(), exporter=exporter)
+    with always.get_tracer("t").start_as_current_span("kept"):
+        pass
+    [span] = exporter.get_finished_spans()
+    assert span.resource.attributes["service.name"] == "risk"
+
+
+def test_provider_without_endpoint_or_exporter_exports_nothing() -> None:
+    provider = build_tracer_provider("risk", CommonSettings())
+    assert provider._active_span_processor._span_processors == ()  # noqa: SLF001 - nothing to flush
+
+
+def test_provider_with_endpoint_batches_to_otlp() -> None:
+    provider = build_tracer_provider("risk", CommonSettings(otel_exporter_otlp_endpoint="http://127.0.0.1:1"))
+    [processor] = provider._active_span_processor._span_processors  # noqa: SLF001
+    assert type(processor).__name__ == "BatchSpanProcessor"
+    provider.shutdown()
+
+
+def test_inject_then_extract_round_trips_the_current_span() -> None:
+    provider = build_tracer_provider("t", CommonSettings(), exporter=InMemorySpanExporter())
+    assert inject_context() == {}
+    with provider.get_tracer("t").start_as_current_span("s") as span:
+        carrier = inject_context()
+    parent = trace.get_current_span(extract_context(carrier)).get_span_context()
+    assert parent.trace_id == span.get_span_context().trace_id
+    assert parent.span_id == span.get_span_context().span_id
+    assert parent.is_remote
+
+
+async def test_client_and_server_spans_are_parented_across_the_hop(probe: ProbeServer) -> None:
+    client_exporter = InMemorySpanExporter()
+    client_provider = build_tracer_provider("caller", CommonSettings(), exporter=client_exporter)
+    channel = make_internal_channel(probe.address, client_provider, CommonSettings())
+    async with channel:
+        with client_provider.get_tracer("t").start_as_current_span("caller work") as root:
+            assert await channel.unary_unary(UNARY)(b"ok", timeout=5) == b"ok"
+
+    client_span = next(s for s in client_exporter.get_finished_spans() if s.kind == SpanKind.CLIENT)
+    [server_span] = probe.exporter.get_finished_spans()
+    trace_id = root.get_span_context().trace_id
+    assert client_span.name == server_span.name == f"{SERVICE}/Unary"
+    assert client_span.parent.span_id == root.get_span_context().span_id
+    assert server_span.parent.span_id == client_span.context.span_id
+    assert client_span.context.trace_id == server_span.context.trace_id == trace_id
+    assert client_span.attributes["rpc.grpc.status_code"] == 0
+
+
+async def test_client_spans_mark_errors_and_cover_server_streams(probe: ProbeServer) -> None:
+    exporter = InMemorySpanExporter()
+    provider = build_tracer_provider("caller", CommonSettings(), exporter=exporter)
+    async with grpc.aio.insecure_channel(probe.address, interceptors=tracing_client_interceptors(provider)) as ch:
+        try:
+            await ch.unary_unary(UNARY)(b"invalid", timeout=5)
+        except grpc.aio.AioRpcError:
+            pass
+        call = ch.unary_stream(STREAM)(b"stream:2", timeout=5)
+        assert [m async for m in call] == [b"0", b"1"]
+        await call.code()
+    await shutdown_tracing(provider)  # also lets the stream span's finisher run
+
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    failed = spans[f"{SERVICE}/Unary"]
+    assert failed.status.status_code == StatusCode.ERROR
+    assert failed.attributes["rpc.grpc.status_code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    streamed = spans[f"{SERVICE}/Stream"]
+    assert streamed.kind == SpanKind.CLIENT
+    assert streamed.attributes["rpc.grpc.status_code"] == 0
+    # The server does not count a caller's bad input as its own error.
+    server_failed = next(s for s in probe.exporter.get_finished_spans() if s.name.endswith("/Unary"))
+    assert server_failed.status.status_code == StatusCode.UNSET
