@@ -29,6 +29,7 @@ protos: $(STAMP)
 	$(PY) -m tools.gen_protos
 
 lint: $(STAMP) node
+	$(PY) -m tools.gen_protos --deps-only
 	npx --no-install buf lint
 	$(PY) -m ruff check services tests bench tools clients/python/src/ibkr/client
 

@@ -1,0 +1,1 @@
+"""IBKR Local API: generated protobuf/gRPC stubs (ibkr.<domain>.v1) and the client."""

@@ -1,0 +1,1 @@
+"""Generated from protos/ibkr/sim by tools/gen_protos.py. Do not edit."""

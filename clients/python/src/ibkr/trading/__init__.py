@@ -1,0 +1,1 @@
+"""Generated from protos/ibkr/trading by tools/gen_protos.py. Do not edit."""
