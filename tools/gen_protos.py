@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import importlib.util
+import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +36,7 @@ DEP_FILES = (
     "rpc/status.proto",
 )
 
+SERVICE_RE = re.compile(r"^\s*service\s+\w+", re.MULTILINE)
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 INIT_TEXT = '"""Generated from protos/{package} by tools/gen_protos.py. Do not edit."""\n'
 ROOT_INIT_TEXT = '"""IBKR Local API: generated protobuf/gRPC stubs (ibkr.<domain>.v1) and the client."""\n'
@@ -115,12 +117,22 @@ def generate(out_dir: Path) -> None:
     files = proto_files()
     out_dir.mkdir(parents=True, exist_ok=True)
     run_protoc([f"--python_out={out_dir}", f"--pyi_out={out_dir}", f"--grpc_python_out={out_dir}", *files])
+    drop_empty_grpc_modules(out_dir, files)
     for pkg in package_dirs(files):
         init = out_dir / pkg / "__init__.py"
         if init.exists():
             continue  # keep an existing (possibly hand-written) __init__, e.g. the `ibkr` package's
         text = ROOT_INIT_TEXT if pkg == "ibkr" else INIT_TEXT.format(package=pkg)
         init.write_text(text)
+
+
+def drop_empty_grpc_modules(out_dir: Path, files: list[str]) -> None:
+    """Remove the `_pb2_grpc.py` protoc writes for protos that declare no service (it holds no code)."""
+    for rel in files:
+        if not SERVICE_RE.search((PROTO_ROOT / rel).read_text()):
+            (out_dir / rel.removesuffix(".proto")).with_name(Path(rel).stem + "_pb2_grpc.py").unlink(
+                missing_ok=True
+            )
 
 
 def generated_files(base: Path) -> set[str]:

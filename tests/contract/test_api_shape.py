@@ -6,6 +6,7 @@ descriptor set built by protoc with source info.
 
 from __future__ import annotations
 
+import keyword
 from pathlib import Path
 
 import pytest
@@ -357,6 +358,14 @@ def test_no_float_or_double_field_anywhere() -> None:
         )
     ]
     assert floats == []
+
+
+def test_no_name_is_a_python_keyword() -> None:
+    """`global`, `from`, … would be unusable as keyword arguments and attributes in the Python stubs."""
+    clashes = [
+        f"{m.full_name}.{f.name}" for m in all_messages() for f in m.fields if keyword.iskeyword(f.name)
+    ]
+    assert clashes == []
 
 
 def test_timestamps_are_named_time() -> None:

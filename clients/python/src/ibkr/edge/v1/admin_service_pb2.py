@@ -29,7 +29,7 @@ from ibkr.trading.v1 import risk_types_pb2 as ibkr_dot_trading_dot_v1_dot_risk__
 from ibkr.trading.v1 import system_pb2 as ibkr_dot_trading_dot_v1_dot_system__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ibkr/edge/v1/admin_service.proto\x12\x0cibkr.edge.v1\x1a\x1bibkr/trading/v1/order.proto\x1a$ibkr/trading/v1/reconciliation.proto\x1a!ibkr/trading/v1/risk_policy.proto\x1a ibkr/trading/v1/risk_types.proto\x1a\x1cibkr/trading/v1/system.proto\"<\n\x16GetTradingStateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06global\x18\x02 \x01(\x08\"V\n\x17GetTradingStateResponse\x12;\n\rtrading_state\x18\x01 \x01(\x0b\x32$.ibkr.trading.v1.AccountTradingState\"\xaa\x01\n\x16SetTradingStateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06global\x18\x02 \x01(\x08\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.ibkr.trading.v1.TradingState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x1a\n\x12\x63\x61ncel_open_orders\x18\x05 \x01(\x08\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"\x88\x01\n\x17SetTradingStateResponse\x12;\n\rtrading_state\x18\x01 \x01(\x0b\x32$.ibkr.trading.v1.AccountTradingState\x12\x30\n\x10\x63\x61ncelled_orders\x18\x02 \x03(\x0b\x32\x16.ibkr.trading.v1.Order\"\'\n\x14GetRiskPolicyRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\"x\n\x15GetRiskPolicyResponse\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\x12\x32\n\rshadow_policy\x18\x02 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\"\xd1\x01\n\x17UpdateRiskPolicyRequest\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\x12-\n\x04slot\x18\x02 \x01(\x0e\x32\x1f.ibkr.trading.v1.RiskPolicySlot\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x15\n\rchange_reason\x18\x04 \x01(\t\x12\x15\n\rvalidate_only\x18\x05 \x01(\x08\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"G\n\x18UpdateRiskPolicyResponse\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\"\x18\n\x16GetSystemStatusRequest\"\xca\x02\n\x17GetSystemStatusResponse\x12<\n\x11\x62roker_connection\x18\x01 \x01(\x0b\x32!.ibkr.trading.v1.ConnectionStatus\x12\x30\n\x08services\x18\x02 \x03(\x0b\x32\x1e.ibkr.trading.v1.ServiceHealth\x12\x34\n\rledger_ingest\x18\x03 \x01(\x0b\x32\x1d.ibkr.trading.v1.IngestStatus\x12\x45\n\x16reconciliation_reports\x18\x04 \x03(\x0b\x32%.ibkr.trading.v1.ReconciliationReport\x12\x42\n\x14global_trading_state\x18\x05 \x01(\x0b\x32$.ibkr.trading.v1.AccountTradingState2\xeb\x03\n\x0c\x41\x64minService\x12^\n\x0fGetTradingState\x12$.ibkr.edge.v1.GetTradingStateRequest\x1a%.ibkr.edge.v1.GetTradingStateResponse\x12^\n\x0fSetTradingState\x12$.ibkr.edge.v1.SetTradingStateRequest\x1a%.ibkr.edge.v1.SetTradingStateResponse\x12X\n\rGetRiskPolicy\x12\".ibkr.edge.v1.GetRiskPolicyRequest\x1a#.ibkr.edge.v1.GetRiskPolicyResponse\x12\x61\n\x10UpdateRiskPolicy\x12%.ibkr.edge.v1.UpdateRiskPolicyRequest\x1a&.ibkr.edge.v1.UpdateRiskPolicyResponse\x12^\n\x0fGetSystemStatus\x12$.ibkr.edge.v1.GetSystemStatusRequest\x1a%.ibkr.edge.v1.GetSystemStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ibkr/edge/v1/admin_service.proto\x12\x0cibkr.edge.v1\x1a\x1bibkr/trading/v1/order.proto\x1a$ibkr/trading/v1/reconciliation.proto\x1a!ibkr/trading/v1/risk_policy.proto\x1a ibkr/trading/v1/risk_types.proto\x1a\x1cibkr/trading/v1/system.proto\"B\n\x16GetTradingStateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x14\n\x0cglobal_scope\x18\x02 \x01(\x08\"V\n\x17GetTradingStateResponse\x12;\n\rtrading_state\x18\x01 \x01(\x0b\x32$.ibkr.trading.v1.AccountTradingState\"\xb0\x01\n\x16SetTradingStateRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x14\n\x0cglobal_scope\x18\x02 \x01(\x08\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.ibkr.trading.v1.TradingState\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x1a\n\x12\x63\x61ncel_open_orders\x18\x05 \x01(\x08\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"\x88\x01\n\x17SetTradingStateResponse\x12;\n\rtrading_state\x18\x01 \x01(\x0b\x32$.ibkr.trading.v1.AccountTradingState\x12\x30\n\x10\x63\x61ncelled_orders\x18\x02 \x03(\x0b\x32\x16.ibkr.trading.v1.Order\"\'\n\x14GetRiskPolicyRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\"x\n\x15GetRiskPolicyResponse\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\x12\x32\n\rshadow_policy\x18\x02 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\"\xd1\x01\n\x17UpdateRiskPolicyRequest\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\x12-\n\x04slot\x18\x02 \x01(\x0e\x32\x1f.ibkr.trading.v1.RiskPolicySlot\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x15\n\rchange_reason\x18\x04 \x01(\t\x12\x15\n\rvalidate_only\x18\x05 \x01(\x08\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"G\n\x18UpdateRiskPolicyResponse\x12+\n\x06policy\x18\x01 \x01(\x0b\x32\x1b.ibkr.trading.v1.RiskPolicy\"\x18\n\x16GetSystemStatusRequest\"\xca\x02\n\x17GetSystemStatusResponse\x12<\n\x11\x62roker_connection\x18\x01 \x01(\x0b\x32!.ibkr.trading.v1.ConnectionStatus\x12\x30\n\x08services\x18\x02 \x03(\x0b\x32\x1e.ibkr.trading.v1.ServiceHealth\x12\x34\n\rledger_ingest\x18\x03 \x01(\x0b\x32\x1d.ibkr.trading.v1.IngestStatus\x12\x45\n\x16reconciliation_reports\x18\x04 \x03(\x0b\x32%.ibkr.trading.v1.ReconciliationReport\x12\x42\n\x14global_trading_state\x18\x05 \x01(\x0b\x32$.ibkr.trading.v1.AccountTradingState2\xeb\x03\n\x0c\x41\x64minService\x12^\n\x0fGetTradingState\x12$.ibkr.edge.v1.GetTradingStateRequest\x1a%.ibkr.edge.v1.GetTradingStateResponse\x12^\n\x0fSetTradingState\x12$.ibkr.edge.v1.SetTradingStateRequest\x1a%.ibkr.edge.v1.SetTradingStateResponse\x12X\n\rGetRiskPolicy\x12\".ibkr.edge.v1.GetRiskPolicyRequest\x1a#.ibkr.edge.v1.GetRiskPolicyResponse\x12\x61\n\x10UpdateRiskPolicy\x12%.ibkr.edge.v1.UpdateRiskPolicyRequest\x1a&.ibkr.edge.v1.UpdateRiskPolicyResponse\x12^\n\x0fGetSystemStatus\x12$.ibkr.edge.v1.GetSystemStatusRequest\x1a%.ibkr.edge.v1.GetSystemStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,25 +37,25 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ibkr.edge.v1.admin_service_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETTRADINGSTATEREQUEST']._serialized_start=216
-  _globals['_GETTRADINGSTATEREQUEST']._serialized_end=276
-  _globals['_GETTRADINGSTATERESPONSE']._serialized_start=278
-  _globals['_GETTRADINGSTATERESPONSE']._serialized_end=364
-  _globals['_SETTRADINGSTATEREQUEST']._serialized_start=367
-  _globals['_SETTRADINGSTATEREQUEST']._serialized_end=537
-  _globals['_SETTRADINGSTATERESPONSE']._serialized_start=540
-  _globals['_SETTRADINGSTATERESPONSE']._serialized_end=676
-  _globals['_GETRISKPOLICYREQUEST']._serialized_start=678
-  _globals['_GETRISKPOLICYREQUEST']._serialized_end=717
-  _globals['_GETRISKPOLICYRESPONSE']._serialized_start=719
-  _globals['_GETRISKPOLICYRESPONSE']._serialized_end=839
-  _globals['_UPDATERISKPOLICYREQUEST']._serialized_start=842
-  _globals['_UPDATERISKPOLICYREQUEST']._serialized_end=1051
-  _globals['_UPDATERISKPOLICYRESPONSE']._serialized_start=1053
-  _globals['_UPDATERISKPOLICYRESPONSE']._serialized_end=1124
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=1126
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=1150
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=1153
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=1483
-  _globals['_ADMINSERVICE']._serialized_start=1486
-  _globals['_ADMINSERVICE']._serialized_end=1977
+  _globals['_GETTRADINGSTATEREQUEST']._serialized_end=282
+  _globals['_GETTRADINGSTATERESPONSE']._serialized_start=284
+  _globals['_GETTRADINGSTATERESPONSE']._serialized_end=370
+  _globals['_SETTRADINGSTATEREQUEST']._serialized_start=373
+  _globals['_SETTRADINGSTATEREQUEST']._serialized_end=549
+  _globals['_SETTRADINGSTATERESPONSE']._serialized_start=552
+  _globals['_SETTRADINGSTATERESPONSE']._serialized_end=688
+  _globals['_GETRISKPOLICYREQUEST']._serialized_start=690
+  _globals['_GETRISKPOLICYREQUEST']._serialized_end=729
+  _globals['_GETRISKPOLICYRESPONSE']._serialized_start=731
+  _globals['_GETRISKPOLICYRESPONSE']._serialized_end=851
+  _globals['_UPDATERISKPOLICYREQUEST']._serialized_start=854
+  _globals['_UPDATERISKPOLICYREQUEST']._serialized_end=1063
+  _globals['_UPDATERISKPOLICYRESPONSE']._serialized_start=1065
+  _globals['_UPDATERISKPOLICYRESPONSE']._serialized_end=1136
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=1138
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=1162
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=1165
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=1495
+  _globals['_ADMINSERVICE']._serialized_start=1498
+  _globals['_ADMINSERVICE']._serialized_end=1989
 # @@protoc_insertion_point(module_scope)

@@ -152,11 +152,12 @@ class SubmitClosePositionResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[_order_pb2.Order, _Mapping]] = ..., decision: _Optional[_Union[_risk_types_pb2.RiskDecision, _Mapping]] = ...) -> None: ...
 
 class GetTradingStateRequest(_message.Message):
-    __slots__ = ("account_id",)
+    __slots__ = ("account_id", "global_scope")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
-    GLOBAL_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_SCOPE_FIELD_NUMBER: _ClassVar[int]
     account_id: str
-    def __init__(self, account_id: _Optional[str] = ..., **kwargs) -> None: ...
+    global_scope: bool
+    def __init__(self, account_id: _Optional[str] = ..., global_scope: _Optional[bool] = ...) -> None: ...
 
 class GetTradingStateResponse(_message.Message):
     __slots__ = ("trading_state",)
@@ -165,21 +166,22 @@ class GetTradingStateResponse(_message.Message):
     def __init__(self, trading_state: _Optional[_Union[_risk_types_pb2.AccountTradingState, _Mapping]] = ...) -> None: ...
 
 class SetTradingStateRequest(_message.Message):
-    __slots__ = ("account_id", "state", "reason", "cancel_open_orders", "request_id", "principal")
+    __slots__ = ("account_id", "global_scope", "state", "reason", "cancel_open_orders", "request_id", "principal")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
-    GLOBAL_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_SCOPE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     CANCEL_OPEN_ORDERS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
     account_id: str
+    global_scope: bool
     state: _risk_types_pb2.TradingState
     reason: str
     cancel_open_orders: bool
     request_id: str
     principal: str
-    def __init__(self, account_id: _Optional[str] = ..., state: _Optional[_Union[_risk_types_pb2.TradingState, str]] = ..., reason: _Optional[str] = ..., cancel_open_orders: _Optional[bool] = ..., request_id: _Optional[str] = ..., principal: _Optional[str] = ..., **kwargs) -> None: ...
+    def __init__(self, account_id: _Optional[str] = ..., global_scope: _Optional[bool] = ..., state: _Optional[_Union[_risk_types_pb2.TradingState, str]] = ..., reason: _Optional[str] = ..., cancel_open_orders: _Optional[bool] = ..., request_id: _Optional[str] = ..., principal: _Optional[str] = ...) -> None: ...
 
 class SetTradingStateResponse(_message.Message):
     __slots__ = ("trading_state", "cancelled_orders")
