@@ -140,8 +140,7 @@ async def run_until_signal(
         stopped = asyncio.ensure_future(stop.wait())
         terminated = asyncio.ensure_future(server.wait_for_termination())
         await asyncio.wait({stopped, terminated}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (stopped, terminated):
-            task.cancel()
+        stopped.cancel()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
@@ -149,6 +148,9 @@ async def run_until_signal(
     log.info("shutting down", extra={"grace_seconds": grace})
     await health.enter_graceful_shutdown()
     await server.stop(grace)
+    # Never cancel `terminated`: it waits on the server's own shutdown future, and cancelling it would
+    # cancel that future and make stop() raise CancelledError.
+    await terminated
     for callback in on_shutdown:
         try:
             result = callback()
