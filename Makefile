@@ -19,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
+	npm install --no-audit --no-fund --silent
 	touch $@
 
 node: node_modules/.installed
