@@ -1,0 +1,217 @@
+-- The ledger's queries, loaded by name (services/ledger/sqlfile.py). Connections run with search_path set
+-- to the ledger's schema, so table names are unqualified. Batch writes take arrays and unnest them: one
+-- round trip per statement whatever the batch size.
+
+-- name: lock_writer
+-- Serializes ledger writers until commit, so `commit_seq` values are issued in commit order.
+SELECT pg_advisory_xact_lock($1::bigint);
+
+-- name: next_seqs
+SELECT nextval('commit_seq') AS seq FROM generate_series(1, $1::int);
+
+-- name: insert_bus_events
+-- The events of a batch; returns those that were new (a re-delivered or replayed event is skipped whole).
+INSERT INTO bus_events (event_id, seq, stream, stream_id, event_type, account_id, event_time, payload,
+                        traceparent, tracestate)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::timestamptz[], $8::bytea[], $9::text[], $10::text[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id;
+
+-- name: upsert_order
+-- Creates the order or moves it on. Status is monotonic: a terminal status is never left, and filled
+-- quantity never goes down, whatever order duplicated or late updates arrive in.
+INSERT INTO orders AS o (order_id, seq, client_order_id, account_id, instrument_key, symbol, side, quantity,
+                         order_type, limit_price, stop_price, time_in_force, outside_rth, spec, status,
+                         filled_quantity, average_fill_price, broker_order_id, perm_id, origin,
+                         risk_decision_id, reject_code, reject_reason, order_message, event_time)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+        $23, $24, $25)
+ON CONFLICT (order_id) DO UPDATE SET
+    status = CASE WHEN o.status IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED') THEN o.status
+                  ELSE EXCLUDED.status END,
+    filled_quantity = GREATEST(o.filled_quantity, EXCLUDED.filled_quantity),
+    average_fill_price = COALESCE(EXCLUDED.average_fill_price, o.average_fill_price),
+    quantity = EXCLUDED.quantity,
+    order_type = EXCLUDED.order_type,
+    limit_price = EXCLUDED.limit_price,
+    stop_price = EXCLUDED.stop_price,
+    time_in_force = EXCLUDED.time_in_force,
+    outside_rth = EXCLUDED.outside_rth,
+    spec = EXCLUDED.spec,
+    broker_order_id = COALESCE(EXCLUDED.broker_order_id, o.broker_order_id),
+    perm_id = COALESCE(EXCLUDED.perm_id, o.perm_id),
+    client_order_id = CASE WHEN o.client_order_id = '' THEN EXCLUDED.client_order_id ELSE o.client_order_id END,
+    risk_decision_id = CASE WHEN EXCLUDED.risk_decision_id = '' THEN o.risk_decision_id
+                            ELSE EXCLUDED.risk_decision_id END,
+    reject_code = CASE WHEN EXCLUDED.reject_code = '' THEN o.reject_code ELSE EXCLUDED.reject_code END,
+    reject_reason = CASE WHEN EXCLUDED.reject_reason = '' THEN o.reject_reason ELSE EXCLUDED.reject_reason END,
+    order_message = EXCLUDED.order_message,
+    event_time = GREATEST(o.event_time, EXCLUDED.event_time),
+    updated_at = now();
+
+-- name: insert_order_event
+INSERT INTO order_events (event_id, seq, order_id, account_id, event_time, status, previous_status,
+                          filled_quantity, description, broker_error_code, risk_decision_id, trace_id, spec)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (event_id) DO NOTHING;
+
+-- name: upsert_commissions
+-- A later report for the same execution replaces the amount (IB may resend it).
+INSERT INTO commissions (execution_id, account_id, amount, currency, realized_pnl, report_time, event_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::numeric[], $6::timestamptz[],
+                     $7::text[])
+ON CONFLICT (execution_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+    realized_pnl = EXCLUDED.realized_pnl, report_time = EXCLUDED.report_time, event_id = EXCLUDED.event_id;
+
+-- name: commissions_for
+SELECT execution_id, amount, currency FROM commissions WHERE execution_id = any($1::text[]);
+
+-- name: insert_fills
+-- Idempotent by execution id: returns only the executions that are new to the ledger.
+INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, instrument_key, symbol, currency,
+                   multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
+                   broker_order_id, perm_id, origin, event_id)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::numeric[], $10::bytea[], $11::text[], $12::numeric[], $13::numeric[],
+                     $14::timestamptz[], $15::text[], $16::boolean[], $17::text[], $18::bigint[],
+                     $19::bigint[], $20::text[], $21::text[])
+ON CONFLICT (execution_id) DO NOTHING
+RETURNING execution_id;
+
+-- name: lock_fills_for_update
+-- Fills a batch touches (superseded originals, late commissions), locked in key order.
+SELECT execution_id, account_id, instrument_key, currency, superseded_by, commission_booked, fill_time
+  FROM fills WHERE execution_id = any($1::text[]) ORDER BY execution_id FOR UPDATE;
+
+-- name: corrections_of
+-- Corrections that arrived before the execution they supersede.
+SELECT supersedes, execution_id FROM fills WHERE supersedes = any($1::text[]) ORDER BY seq;
+
+-- name: mark_superseded
+UPDATE fills f SET superseded_by = u.superseded_by
+  FROM unnest($1::text[], $2::text[]) AS u(execution_id, superseded_by)
+ WHERE f.execution_id = u.execution_id;
+
+-- name: mark_commission_booked
+UPDATE fills SET commission_booked = true WHERE execution_id = any($1::text[]);
+
+-- name: postings_of_entries
+SELECT e.entry_key, p.line, a.account_key, a.account_id, a.kind, a.currency, a.instrument_key, p.amount
+  FROM journal_entries e
+  JOIN journal_postings p ON p.entry_id = e.entry_id
+  JOIN journal_accounts a ON a.account_key = p.account_key
+ WHERE e.entry_key = any($1::text[])
+ ORDER BY e.entry_id, p.line;
+
+-- name: ensure_positions
+-- Creates missing position rows in key order (the order their unique-index locks are taken in).
+INSERT INTO positions (account_id, instrument_key, symbol, currency, multiplier, instrument)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::bytea[])
+ ORDER BY 1, 2
+ON CONFLICT (account_id, instrument_key) DO NOTHING;
+
+-- name: lock_positions
+SELECT account_id, instrument_key, quantity, cost_basis, cost_fees, realized_pnl, multiplier
+  FROM positions
+ WHERE (account_id, instrument_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ ORDER BY account_id, instrument_key
+   FOR UPDATE;
+
+-- name: update_positions
+UPDATE positions p SET quantity = u.quantity, cost_basis = u.cost_basis, cost_fees = u.cost_fees,
+       realized_pnl = u.realized_pnl, updated_at = now()
+  FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
+       AS u(account_id, instrument_key, quantity, cost_basis, cost_fees, realized_pnl)
+ WHERE p.account_id = u.account_id AND p.instrument_key = u.instrument_key;
+
+-- name: ensure_journal_accounts
+INSERT INTO journal_accounts (account_key, account_id, kind, currency, instrument_key)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+ ORDER BY 1
+ON CONFLICT (account_key) DO NOTHING;
+
+-- name: lock_journal_accounts
+-- Sorted and de-duplicated, as pgledger does, so concurrent writers can never deadlock.
+SELECT account_key, balance, version FROM journal_accounts
+ WHERE account_key = any($1::text[]) ORDER BY account_key FOR UPDATE;
+
+-- name: insert_journal_entries
+INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key, description,
+                             event_time)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::timestamptz[]);
+
+-- name: insert_journal_postings
+INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
+                              account_version)
+SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[],
+                     $7::numeric[], $8::bigint[]);
+
+-- name: update_journal_balances
+UPDATE journal_accounts a SET balance = u.balance, version = u.version, updated_at = now()
+  FROM unnest($1::text[], $2::numeric[], $3::bigint[]) AS u(account_key, balance, version)
+ WHERE a.account_key = u.account_key;
+
+-- name: add_daily_pnl
+INSERT INTO daily_pnl AS d (account_id, trade_date, currency, realized_pnl, commissions)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::numeric[], $5::numeric[]) ORDER BY 1, 2, 3
+ON CONFLICT (account_id, trade_date, currency) DO UPDATE
+   SET realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl,
+       commissions = d.commissions + EXCLUDED.commissions, updated_at = now();
+
+-- name: upsert_broker_position
+INSERT INTO positions AS p (account_id, instrument_key, symbol, currency, multiplier, instrument,
+                            broker_quantity, broker_average_cost, broker_time, mark_price, mark_time)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)
+ON CONFLICT (account_id, instrument_key) DO UPDATE SET
+    broker_quantity = EXCLUDED.broker_quantity, broker_average_cost = EXCLUDED.broker_average_cost,
+    broker_time = EXCLUDED.broker_time,
+    mark_price = COALESCE(EXCLUDED.mark_price, p.mark_price),
+    mark_time = CASE WHEN EXCLUDED.mark_price IS NULL THEN p.mark_time ELSE EXCLUDED.mark_time END;
+
+-- name: update_marks
+UPDATE positions p SET mark_price = u.price, mark_time = u.mark_time
+  FROM unnest($1::text[], $2::numeric[], $3::timestamptz[]) AS u(instrument_key, price, mark_time)
+ WHERE p.instrument_key = u.instrument_key;
+
+-- name: insert_account_snapshot
+INSERT INTO account_snapshots (snapshot_id, account_id, source, snapshot_time, base_currency, net_liquidation,
+                               total_cash, realized_pnl, unrealized_pnl, summary, event_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (event_id) DO NOTHING;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Reads. Keyset pagination on `seq` (commit-ordered): `$after_seq` is the last seq of the previous page.
+
+-- name: list_fills
+SELECT f.*, c.amount AS commission_amount, c.currency AS commission_currency, c.realized_pnl AS commission_realized
+  FROM fills f LEFT JOIN commissions c ON c.execution_id = f.execution_id
+ WHERE f.account_id = $1
+   AND ($2::text = '' OR f.symbol = $2)
+   AND ($3::text = '' OR f.order_id = $3)
+   AND ($4::text = '' OR f.client_order_id = $4)
+   AND ($5::timestamptz IS NULL OR f.fill_time >= $5)
+   AND ($6::timestamptz IS NULL OR f.fill_time < $6)
+   AND ($7::boolean OR f.superseded_by IS NULL)
+   AND ($8::bigint IS NULL OR f.seq < $8)
+ ORDER BY f.seq DESC
+ LIMIT $9;
+
+-- name: fills_of_order
+SELECT f.*, c.amount AS commission_amount, c.currency AS commission_currency, c.realized_pnl AS commission_realized
+  FROM fills f LEFT JOIN commissions c ON c.execution_id = f.execution_id
+ WHERE f.account_id = $1 AND f.order_id = $2
+ ORDER BY f.seq;
+
+-- name: list_positions
+SELECT * FROM positions
+ WHERE account_id = $1
+   AND ($2::text = '' OR symbol = $2)
+   AND ($3::boolean OR quantity <> 0)
+   AND ($4::text IS NULL OR (symbol, instrument_key) > ($4, $5::text))
+ ORDER BY symbol, instrument_key
+ LIMIT $6;
+
+-- name: count_fills
+SELECT count(*) FROM fills WHERE account_id = $1 AND superseded_by IS NULL;

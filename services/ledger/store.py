@@ -1,0 +1,281 @@
+"""The ledger's writes: one batch of bus events booked in one Postgres transaction.
+
+Order inside the transaction: writer lock → bus events (the new ones decide what is booked) → orders and
+order events → commissions → fills (idempotent by execution id) → position rows locked in key order →
+journal accounts locked in key order → entries, postings, balances → positions, daily P&L → broker
+positions, marks, snapshots. The caller acks the bus entries only after this commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from collections.abc import Sequence
+from decimal import Decimal
+
+import asyncpg
+
+from services.ledger import journal
+from services.ledger.booking import Booking, FillRef, position_keys
+from services.ledger.journal import AccountRef, Posting
+from services.ledger.positions import PositionState
+from services.ledger.records import (
+    BrokerPositionRecord,
+    CommissionRecord,
+    FillRecord,
+    IngestEvent,
+    MarkRecord,
+    OrderRecord,
+    SnapshotRecord,
+)
+from services.ledger.sqlfile import Queries
+
+
+def writer_lock_key(schema: str) -> int:
+    """The advisory lock that serializes writers of one ledger schema."""
+    return zlib.crc32(f"ibkr-ledger-writer:{schema}".encode())
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchResult:
+    """What a batch did: events new to the ledger, fills booked, duplicates skipped."""
+
+    events_new: int
+    events_duplicate: int
+    fills_booked: int
+    fills_duplicate: int
+    entries_posted: int
+
+
+class LedgerStore:
+    """Writes batches of decoded bus events. One instance per schema; safe to share between tasks."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str, queries: Queries | None = None) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.q = queries or Queries.load()
+        self._lock_key = writer_lock_key(schema)
+
+    async def book(self, events: Sequence[IngestEvent]) -> BatchResult:
+        """Book a batch atomically (all or nothing); re-booking the same events changes nothing."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await self._book(conn, events)
+
+    async def _book(self, conn: asyncpg.Connection, events: Sequence[IngestEvent]) -> BatchResult:
+        q = self.q
+        await conn.execute(q["lock_writer"], self._lock_key)
+        unique: dict[str, IngestEvent] = {}
+        for e in events:
+            unique.setdefault(e.event_id, e)
+        stored = [e for e in unique.values() if e.store]
+        seqs = iter(await self._seqs(conn, len(stored)))
+        new_ids: set[str] = set()
+        if stored:
+            rows = await conn.fetch(
+                q["insert_bus_events"], [e.event_id for e in stored], [next(seqs) for _ in stored],
+                [e.stream for e in stored], [e.stream_id for e in stored], [e.event_type for e in stored],
+                [e.account_id for e in stored], [e.event_time for e in stored], [e.payload for e in stored],
+                [e.traceparent for e in stored], [e.tracestate for e in stored])
+            new_ids = {r["event_id"] for r in rows}
+        todo = [e for e in unique.values() if not e.store or e.event_id in new_ids]
+
+        orders = [e for e in todo if isinstance(e.record, OrderRecord)]
+        for e in orders:
+            await self._order(conn, e)
+        commissions = [e.record for e in todo if isinstance(e.record, CommissionRecord)]
+        fills = [e for e in todo if isinstance(e.record, FillRecord)]
+        booked, dup, entries = await self._fills(conn, fills, commissions)  # type: ignore[arg-type]
+        for e in todo:
+            if isinstance(e.record, BrokerPositionRecord):
+                await self._broker_position(conn, e)
+            elif isinstance(e.record, SnapshotRecord):
+                await self._snapshot(conn, e)
+        marks: dict[str, tuple[Decimal, object]] = {}
+        for e in todo:
+            if isinstance(e.record, MarkRecord):
+                marks[e.record.instrument_key] = (e.record.price, e.event_time)  # the latest wins
+        if marks:
+            await conn.execute(q["update_marks"], list(marks), [m[0] for m in marks.values()],
+                               [m[1] for m in marks.values()])
+        return BatchResult(len(todo), len(events) - len(todo), booked, dup, entries)
+
+    async def _seqs(self, conn: asyncpg.Connection, n: int) -> list[int]:
+        if n == 0:
+            return []
+        return [r["seq"] for r in await conn.fetch(self.q["next_seqs"], n)]
+
+    async def _order(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
+        o: OrderRecord = e.record  # type: ignore[assignment]
+        seq_order, seq_event = await self._seqs(conn, 2)
+        await conn.execute(
+            self.q["upsert_order"], o.order_id, seq_order, o.client_order_id, o.account_id, o.instrument_key,
+            o.symbol, o.side, o.quantity, o.order_type, o.limit_price, o.stop_price, o.time_in_force,
+            o.outside_rth, o.spec, o.status, o.filled_quantity, o.average_fill_price, o.broker_order_id,
+            o.perm_id, o.origin, o.risk_decision_id, o.reject_code, o.reject_reason, o.order_message,
+            e.event_time)
+        await conn.execute(
+            self.q["insert_order_event"], e.event_id, seq_event, o.order_id, o.account_id, e.event_time,
+            o.status, o.previous_status, o.filled_quantity, o.description, o.broker_error_code,
+            o.risk_decision_id, e.trace_id, o.spec)
+
+    async def _fills(self, conn: asyncpg.Connection, events: list[IngestEvent],
+                     commissions: list[CommissionRecord]) -> tuple[int, int, int]:
+        q = self.q
+        if commissions:
+            await conn.execute(
+                q["upsert_commissions"], [c.execution_id for c in commissions], [c.account_id for c in commissions],
+                [c.amount for c in commissions], [c.currency for c in commissions],
+                [c.realized_pnl for c in commissions], [c.report_time for c in commissions],
+                ["" for _ in commissions])
+        by_exec: dict[str, FillRecord] = {}
+        for e in events:
+            by_exec.setdefault(e.record.execution_id, e.record)  # type: ignore[union-attr]
+        fills = list(by_exec.values())
+        event_ids = {e.record.execution_id: e.event_id for e in reversed(events)}  # type: ignore[union-attr]
+        new: set[str] = set()
+        if fills:
+            for f in fills:
+                if f.commission is not None:
+                    commissions.append(CommissionRecord(f.execution_id, f.account_id, f.commission,
+                                                        f.commission_currency, f.realized_pnl, None))
+            inline = [f for f in fills if f.commission is not None]
+            if inline:
+                await conn.execute(
+                    q["upsert_commissions"], [f.execution_id for f in inline], [f.account_id for f in inline],
+                    [f.commission for f in inline], [f.commission_currency for f in inline],
+                    [f.realized_pnl for f in inline], [None for _ in inline],
+                    [event_ids[f.execution_id] for f in inline])
+            seqs = await self._seqs(conn, len(fills))
+            rows = await conn.fetch(
+                q["insert_fills"], [f.execution_id for f in fills], seqs, [f.account_id for f in fills],
+                [f.order_id for f in fills], [f.client_order_id for f in fills], [f.instrument_key for f in fills],
+                [f.symbol for f in fills], [f.currency for f in fills], [f.multiplier for f in fills],
+                [f.instrument for f in fills], [f.side for f in fills], [f.quantity for f in fills],
+                [f.price for f in fills], [f.fill_time for f in fills], [f.venue for f in fills],
+                [f.correction for f in fills], [f.supersedes for f in fills], [f.broker_order_id for f in fills],
+                [f.perm_id for f in fills], [f.origin for f in fills], [event_ids[f.execution_id] for f in fills])
+            new = {r["execution_id"] for r in rows}
+        to_book = [f for f in fills if f.execution_id in new]
+        late = [c for c in commissions if c.execution_id not in new]
+        if not to_book and not late:
+            return 0, len(fills), 0
+
+        # Everything the batch touches beyond its new fills: originals being superseded, fills getting a
+        # late commission, and new fills a correction already superseded.
+        superseded_targets = [f.supersedes for f in to_book if f.correction and f.supersedes]
+        related = await conn.fetch(q["lock_fills_for_update"],
+                                   sorted({*superseded_targets, *(c.execution_id for c in late)}))
+        related_by_id = {r["execution_id"]: r for r in related}
+        already_corrected = {r["supersedes"]: r["execution_id"]
+                             for r in await conn.fetch(q["corrections_of"], [f.execution_id for f in to_book])}
+        stored_commissions = {r["execution_id"]: (r["amount"], r["currency"])
+                              for r in await conn.fetch(q["commissions_for"], [f.execution_id for f in to_book])}
+
+        extra_keys = {(r["account_id"], r["instrument_key"]): None for r in related}
+        keys = position_keys(to_book, extra_keys)
+        positions = await self._lock_positions(conn, to_book, keys)
+        booking = Booking(positions=positions)
+        superseded: list[tuple[str, str]] = []
+
+        originals_to_reverse = [t for t in superseded_targets
+                                if t in related_by_id and related_by_id[t]["superseded_by"] is None]
+        original_postings = await self._postings_of(conn, originals_to_reverse)
+        for f in to_book:
+            if f.correction and f.supersedes in originals_to_reverse:
+                orig = related_by_id[f.supersedes]
+                for key in (f"fill:{f.supersedes}", f"commission:{f.supersedes}"):
+                    booking.reverse(key, original_postings.get(key, []), account_id=orig["account_id"],
+                                    execution_id=f.supersedes, instrument_key=orig["instrument_key"],
+                                    event_time=orig["fill_time"], currency=orig["currency"],
+                                    reason=f"superseded by {f.execution_id}")
+                superseded.append((f.supersedes, f.execution_id))
+            if f.execution_id in already_corrected:  # its correction came first: keep it, book nothing
+                superseded.append((f.execution_id, already_corrected[f.execution_id]))
+                continue
+            booking.book_fill(f, stored_commissions.get(f.execution_id))
+        for c in late:
+            ref = related_by_id.get(c.execution_id)
+            if ref is not None and not ref["commission_booked"] and ref["superseded_by"] is None:
+                booking.book_commission(FillRef(c.execution_id, ref["account_id"], ref["instrument_key"],
+                                                ref["fill_time"]), c.amount, c.currency)
+
+        entries = await self._post(conn, booking)
+        if booking.positions:
+            rows_ = sorted(booking.positions.items())
+            await conn.execute(q["update_positions"], [k[0] for k, _ in rows_], [k[1] for k, _ in rows_],
+                               [s.quantity for _, s in rows_], [s.cost_basis for _, s in rows_],
+                               [s.cost_fees for _, s in rows_], [s.realized_pnl for _, s in rows_])
+        daily = booking.daily_pnl()
+        if daily:
+            items = sorted(daily.items())
+            await conn.execute(q["add_daily_pnl"], [k[0] for k, _ in items], [k[1] for k, _ in items],
+                               [k[2] for k, _ in items], [v[0] for _, v in items], [v[1] for _, v in items])
+        if superseded:
+            await conn.execute(q["mark_superseded"], [s[0] for s in superseded], [s[1] for s in superseded])
+        if booking.commission_booked:
+            await conn.execute(q["mark_commission_booked"], booking.commission_booked)
+        return len(to_book), len(fills) - len(to_book), entries
+
+    async def _lock_positions(self, conn: asyncpg.Connection, fills: list[FillRecord],
+                              keys: list[tuple[str, str]]) -> dict[tuple[str, str], PositionState]:
+        if fills:
+            first = {}
+            for f in fills:
+                first.setdefault((f.account_id, f.instrument_key), f)
+            rows = sorted(first.items())
+            await conn.execute(self.q["ensure_positions"], [k[0] for k, _ in rows], [k[1] for k, _ in rows],
+                               [f.symbol for _, f in rows], [f.currency for _, f in rows],
+                               [f.multiplier for _, f in rows], [f.instrument for _, f in rows])
+        locked = await conn.fetch(self.q["lock_positions"], [k[0] for k in keys], [k[1] for k in keys])
+        return {(r["account_id"], r["instrument_key"]):
+                PositionState(r["quantity"], r["cost_basis"], r["cost_fees"], r["realized_pnl"]) for r in locked}
+
+    async def _postings_of(self, conn: asyncpg.Connection, execution_ids: list[str]) -> dict[str, list[Posting]]:
+        if not execution_ids:
+            return {}
+        keys = [f"{kind}:{x}" for x in execution_ids for kind in ("fill", "commission")]
+        out: dict[str, list[Posting]] = {}
+        for r in await conn.fetch(self.q["postings_of_entries"], keys):
+            ref = AccountRef(r["account_id"], r["kind"], r["currency"], r["instrument_key"])
+            out.setdefault(r["entry_key"], []).append(Posting(ref, r["amount"]))
+        return out
+
+    async def _post(self, conn: asyncpg.Connection, booking: Booking) -> int:
+        """Write the entries with running balances; accounts are created and locked in key order."""
+        q = self.q
+        entries = [b.entry for b in booking.booked]
+        if not entries:
+            return 0
+        accounts = sorted({p.account for e in entries for p in e.postings}, key=lambda a: a.key)
+        await conn.execute(q["ensure_journal_accounts"], [a.key for a in accounts], [a.account_id for a in accounts],
+                           [a.kind for a in accounts], [a.currency for a in accounts],
+                           [a.instrument_key for a in accounts])
+        balances = {r["account_key"]: (r["balance"], r["version"])
+                    for r in await conn.fetch(q["lock_journal_accounts"], [a.key for a in accounts])}
+        rows, final = journal.run_balances(entries, balances)
+        ids = await self._seqs(conn, len(entries))
+        await conn.execute(
+            q["insert_journal_entries"], ids, [e.entry_key for e in entries], [e.account_id for e in entries],
+            [e.kind for e in entries], [e.execution_id for e in entries], [e.instrument_key for e in entries],
+            [e.description for e in entries], [b.event_time for b in booking.booked])
+        await conn.execute(
+            q["insert_journal_postings"], [ids[r.entry_index] for r in rows], [r.line for r in rows],
+            [r.account.key for r in rows], [r.account.currency for r in rows], [r.amount for r in rows],
+            [r.previous_balance for r in rows], [r.current_balance for r in rows],
+            [r.account_version for r in rows])
+        items = sorted(final.items())
+        await conn.execute(q["update_journal_balances"], [k for k, _ in items], [v[0] for _, v in items],
+                           [v[1] for _, v in items])
+        return len(entries)
+
+    async def _broker_position(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
+        p: BrokerPositionRecord = e.record  # type: ignore[assignment]
+        await conn.execute(self.q["upsert_broker_position"], p.account_id, p.instrument_key, p.symbol, p.currency,
+                           p.multiplier, p.instrument, p.quantity, p.average_cost, e.event_time, p.market_price)
+
+    async def _snapshot(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
+        s: SnapshotRecord = e.record  # type: ignore[assignment]
+        (seq,) = await self._seqs(conn, 1)
+        await conn.execute(self.q["insert_account_snapshot"], seq, s.account_id, "broker", e.event_time,
+                           s.base_currency, s.net_liquidation, s.total_cash, s.realized_pnl, s.unrealized_pnl,
+                           s.summary, e.event_id)

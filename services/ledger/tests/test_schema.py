@@ -1,0 +1,83 @@
+"""The SQL artefacts: migrations equal the declared schema; the database itself guards the journal."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from services.common.migrations import describe_schema
+from services.ledger.db import MIGRATIONS_DIR
+from services.ledger.sqlfile import SQL_DIR, Queries
+
+
+async def test_migrated_schema_equals_declared_schema(pool, schema):
+    async with pool.acquire() as conn:
+        migrated = await describe_schema(conn, schema)
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        async with conn.transaction():
+            await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
+            await conn.execute((SQL_DIR / "schema.sql").read_text())
+        declared = await describe_schema(conn, schema)
+    assert migrated == declared
+    assert migrated["triggers"], "the append-only and balance triggers are part of the schema"
+
+
+async def test_migrations_applied_twice_apply_nothing_the_second_time(pool, schema):
+    from services.ledger.db import migrate
+
+    assert await migrate(pool, schema) == []
+    assert sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))[0] == "0001_initial.sql"
+
+
+async def test_every_named_query_parses_against_the_schema(pool):
+    queries = Queries.load()
+    async with pool.acquire() as conn:
+        for name in queries.names():
+            await conn.prepare(queries[name])  # raises on a syntax error or an unknown column
+
+
+async def _account(conn, key: str) -> None:
+    await conn.execute("INSERT INTO journal_accounts (account_key, account_id, kind, currency)"
+                       " VALUES ($1, 'DU1', 'cash', 'USD')", key)
+
+
+async def test_unbalanced_journal_entry_is_refused_by_the_database_at_commit(pool):
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        with pytest.raises(asyncpg.exceptions.CheckViolationError, match="does not balance"):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                                   " VALUES (1, 'x', 'DU1', 'fill', now())")
+                await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
+                                   " (1, 2, 'b', 'USD', -9, 0, -9, 1)")
+        assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
+
+
+async def test_balanced_entry_commits_and_then_cannot_be_updated_or_deleted(pool):
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        async with conn.transaction():
+            await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                               " VALUES (1, 'x', 'DU1', 'fill', now())")
+            await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
+                               " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
+        with pytest.raises(asyncpg.exceptions.RestrictViolationError, match="append-only"):
+            await conn.execute("UPDATE journal_postings SET amount = 11 WHERE line = 1")
+        with pytest.raises(asyncpg.exceptions.RestrictViolationError, match="append-only"):
+            await conn.execute("DELETE FROM journal_entries")
+
+
+async def test_posting_added_later_to_a_committed_entry_is_refused(pool):
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        async with conn.transaction():
+            await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                               " VALUES (1, 'x', 'DU1', 'fill', now())")
+            await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
+                               " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
+        with pytest.raises(asyncpg.exceptions.CheckViolationError):
+            await conn.execute("INSERT INTO journal_postings VALUES (1, 3, 'a', 'USD', 5, 10, 15, 2)")
