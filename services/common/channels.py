@@ -64,7 +64,9 @@ def internal_token_client_interceptors(token: SecretStr | str | None) -> list[gr
     value = _token_value(token)
     if value is None:
         return []
-    return [cls(value) for cls in (_TokenUnaryUnary, _TokenUnaryStream, _TokenStreamUnary, _TokenStreamStream)]
+    return [
+        cls(value) for cls in (_TokenUnaryUnary, _TokenUnaryStream, _TokenStreamUnary, _TokenStreamStream)
+    ]
 
 
 def make_internal_channel(

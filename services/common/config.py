@@ -118,4 +118,3 @@ def _loc_to_env(cls: type[BaseSettings], loc: tuple[Any, ...]) -> str:
     name = head if head.upper() == head and head.startswith(ENV_PREFIX) else env_var_name(cls, head)
     rest = "".join(f".{part}" for part in loc[1:])
     return f"{name}{rest}"
-

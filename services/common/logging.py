@@ -15,7 +15,11 @@ from typing import Any, TextIO
 from opentelemetry import trace
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged as a field.
-_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,7 +52,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(service_name: str, level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    service_name: str, level: str | int = "INFO", stream: TextIO | None = None
+) -> logging.Handler:
     """Route the root logger to one JSON handler on `stream` (stderr by default) and return that handler.
 
     Replaces any handlers already on the root logger, so calling it twice does not double every line.

@@ -86,7 +86,9 @@ class MetricsServerInterceptor(grpc.aio.ServerInterceptor):
             exc = error
             raise
         finally:
-            self._metrics.observe(service, method, kind, final_code(context, exc), time.perf_counter() - start)
+            self._metrics.observe(
+                service, method, kind, final_code(context, exc), time.perf_counter() - start
+            )
 
 
 def start_metrics_http_server(registry: CollectorRegistry, host: str, port: int) -> tuple[WSGIServer, int]:

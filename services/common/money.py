@@ -60,7 +60,7 @@ def parse_decimal_string(text: str, field: str, *, required: bool = True) -> Dec
 
 
 def _check_range(value: Decimal, field: str) -> None:
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # the grammar admits no NaN/Infinity
     if not any(digits):
         return

@@ -1,10 +1,10 @@
 """The one boot sequence for a grpc.aio server, and its graceful shutdown.
 
-    server, port, health = await build_server(services=[...], settings=s, port=s.edge_grpc_port,
-                                              tracer_provider=tp, metrics=GrpcServerMetrics(registry))
-    await server.start()
-    await set_serving(health, [spec.name for spec in specs], True)
-    await run_until_signal(server, health, grace=s.shutdown_grace_seconds, on_shutdown=[pool.close])
+server, port, health = await build_server(services=[...], settings=s, port=s.edge_grpc_port,
+                                          tracer_provider=tp, metrics=GrpcServerMetrics(registry))
+await server.start()
+await set_serving(health, [spec.name for spec in specs], True)
+await run_until_signal(server, health, grace=s.shutdown_grace_seconds, on_shutdown=[pool.close])
 """
 
 from __future__ import annotations
@@ -157,5 +157,8 @@ async def run_until_signal(
             if inspect.isawaitable(result):
                 await result
         except Exception:
-            log.exception("shutdown callback failed", extra={"callback": getattr(callback, "__qualname__", repr(callback))})
+            log.exception(
+                "shutdown callback failed",
+                extra={"callback": getattr(callback, "__qualname__", repr(callback))},
+            )
     log.info("stopped")

@@ -96,7 +96,9 @@ def extract_context(carrier: Mapping[str, str]) -> otel_context.Context:
     return _PROPAGATOR.extract(dict(carrier))
 
 
-def _status_attrs(span: trace.Span, code: grpc.StatusCode, error_codes: frozenset[grpc.StatusCode] | None) -> None:
+def _status_attrs(
+    span: trace.Span, code: grpc.StatusCode, error_codes: frozenset[grpc.StatusCode] | None
+) -> None:
     span.set_attribute("rpc.grpc.status_code", code.value[0])
     is_error = code != grpc.StatusCode.OK if error_codes is None else code in error_codes
     if is_error:
@@ -204,11 +206,12 @@ class TracingUnaryStreamClientInterceptor(_ClientTracing, grpc.aio.UnaryStreamCl
         return call
 
     async def _finish(self, span: trace.Span, call: Any) -> None:
+        code = grpc.StatusCode.CANCELLED
         try:
             code = await call.code()
-        except BaseException:
-            code = grpc.StatusCode.CANCELLED
-        self._end(span, code)
+        finally:
+            # Also on cancellation (event loop closing): a span must always end.
+            self._end(span, code)
 
 
 def tracing_client_interceptors(tracer_provider: trace.TracerProvider) -> list[grpc.aio.ClientInterceptor]:

@@ -97,3 +97,19 @@ async def start_probe_server(
     )
     await server.start()
     return ProbeServer(server, port, health, exporter, provider, registry)
+
+
+async def finished_spans(probe: ProbeServer, count: int, timeout: float = 10.0) -> tuple:
+    """The probe's finished spans once there are `count` of them.
+
+    An aborted RPC's status reaches the caller before the server's interceptors unwind (abort sends it,
+    then raises), so metrics and spans land a moment after the client sees the error. The tracing scope is
+    the outermost, so once its spans are finished every inner interceptor has observed the call too.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        spans = probe.exporter.get_finished_spans()
+        if len(spans) >= count or loop.time() > deadline:
+            return spans
+        await asyncio.sleep(0.01)

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from services.common.channels import InternalAuthServerInterceptor, make_internal_channel
 from services.common.config import CommonSettings
 from services.common.errors import Unauthenticated, domain_error_from_rpc_error
-from services.common.tests.probe import STREAM, UNARY, ProbeServer, start_probe_server
+from services.common.tests.probe import STREAM, UNARY, ProbeServer, finished_spans, start_probe_server
 
 TOKEN = "s3cr3t-token"
 
@@ -37,7 +37,9 @@ async def test_call_with_the_right_token_passes(guarded: ProbeServer) -> None:
         assert [m async for m in channel.unary_stream(STREAM)(b"stream:1", timeout=5)] == [b"0"]
 
 
-@pytest.mark.parametrize(("token", "reason"), [(None, "INTERNAL_TOKEN_MISSING"), ("wrong", "INTERNAL_TOKEN_INVALID")])
+@pytest.mark.parametrize(
+    ("token", "reason"), [(None, "INTERNAL_TOKEN_MISSING"), ("wrong", "INTERNAL_TOKEN_INVALID")]
+)
 async def test_call_without_the_right_token_is_unauthenticated(guarded: ProbeServer, token, reason) -> None:
     async with channel_with(guarded.address, token) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as unary:
@@ -49,9 +51,20 @@ async def test_call_without_the_right_token_is_unauthenticated(guarded: ProbeSer
         err = domain_error_from_rpc_error(caught.value)
         assert isinstance(err, Unauthenticated)
         assert err.reason == reason
+    await finished_spans(guarded, 2)
     value = guarded.registry.get_sample_value
-    assert value("grpc_server_handled_total", {"grpc_service": "ibkr.test.v1.ProbeService", "grpc_method": "Unary",
-                                               "grpc_type": "unary", "grpc_code": "UNAUTHENTICATED"}) == 1
+    assert (
+        value(
+            "grpc_server_handled_total",
+            {
+                "grpc_service": "ibkr.test.v1.ProbeService",
+                "grpc_method": "Unary",
+                "grpc_type": "unary",
+                "grpc_code": "UNAUTHENTICATED",
+            },
+        )
+        == 1
+    )
 
 
 async def test_health_needs_no_token(guarded: ProbeServer) -> None:

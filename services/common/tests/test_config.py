@@ -32,7 +32,11 @@ def test_variables_are_read_with_the_ibkr_prefix(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("IBKR_LOG_LEVEL", "debug")
     monkeypatch.setenv("IBKR_SHUTDOWN_GRACE_SECONDS", "1.5")
     settings = load_settings(EdgeSettings)
-    assert (settings.edge_grpc_port, settings.log_level, settings.shutdown_grace_seconds) == (6000, "DEBUG", 1.5)
+    assert (settings.edge_grpc_port, settings.log_level, settings.shutdown_grace_seconds) == (
+        6000,
+        "DEBUG",
+        1.5,
+    )
 
 
 def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,6 +73,7 @@ def test_config_error_exits_non_zero_with_the_message_on_stderr() -> None:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert result.returncode == 1
     assert "IBKR_RISK_GRPC_PORT: Input should be less than or equal to 65535" in result.stderr

@@ -30,8 +30,18 @@ from services.common.errors import (
     to_status_proto,
 )
 
-SUBCLASSES = [InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, Unavailable, ResourceExhausted,
-              Unauthenticated, PermissionDenied, DeadlineExceeded, Aborted]
+SUBCLASSES = [
+    InvalidArgument,
+    NotFound,
+    AlreadyExists,
+    FailedPrecondition,
+    Unavailable,
+    ResourceExhausted,
+    Unauthenticated,
+    PermissionDenied,
+    DeadlineExceeded,
+    Aborted,
+]
 
 reasons = st.from_regex(r"[A-Z][A-Z0-9_]{0,30}[A-Z0-9]", fullmatch=True)
 texts = st.text(alphabet=string.printable, max_size=40)
@@ -50,7 +60,7 @@ class FakeRpcError(grpc.RpcError):
     def details(self) -> str:
         return self._status.details
 
-    def trailing_metadata(self):  # noqa: ANN201
+    def trailing_metadata(self):
         return self._status.trailing_metadata
 
 
@@ -94,7 +104,11 @@ def test_reason_must_be_upper_snake(reason: str) -> None:
 
 def test_plain_rpc_error_without_details_keeps_code_and_message() -> None:
     plain = grpc.Status()
-    plain.code, plain.details, plain.trailing_metadata = grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded", ()
+    plain.code, plain.details, plain.trailing_metadata = (
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        "Deadline Exceeded",
+        (),
+    )
 
     err = domain_error_from_rpc_error(FakeRpcError(plain))
 

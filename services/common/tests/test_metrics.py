@@ -8,7 +8,12 @@ import urllib.request
 import pytest
 from prometheus_client import REGISTRY
 
-from services.common.metrics import GrpcServerMetrics, new_registry, start_metrics_http_server, stop_metrics_http_server
+from services.common.metrics import (
+    GrpcServerMetrics,
+    new_registry,
+    start_metrics_http_server,
+    stop_metrics_http_server,
+)
 from services.common.tests.probe import SERVICE, UNARY, ProbeServer
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -29,7 +34,9 @@ def metrics_port(probe: ProbeServer):
     stop_metrics_http_server(server)
 
 
-async def test_openmetrics_scrape_carries_the_trace_id_exemplar(probe: ProbeServer, channel, metrics_port) -> None:
+async def test_openmetrics_scrape_carries_the_trace_id_exemplar(
+    probe: ProbeServer, channel, metrics_port
+) -> None:
     await channel.unary_unary(UNARY)(b"ok", timeout=5)
     [span] = probe.exporter.get_finished_spans()
     trace_id = format(span.context.trace_id, "032x")
@@ -37,7 +44,9 @@ async def test_openmetrics_scrape_carries_the_trace_id_exemplar(probe: ProbeServ
     content_type, body = await asyncio.to_thread(scrape, metrics_port, OPENMETRICS)
 
     assert content_type.startswith("application/openmetrics-text")
-    bucket_lines = [line for line in body.splitlines() if line.startswith("grpc_server_handling_seconds_bucket")]
+    bucket_lines = [
+        line for line in body.splitlines() if line.startswith("grpc_server_handling_seconds_bucket")
+    ]
     assert any(f'# {{trace_id="{trace_id}"}}' in line for line in bucket_lines)
     assert f'grpc_server_handled_total{{grpc_code="OK",grpc_method="Unary",grpc_service="{SERVICE}"' in body
 

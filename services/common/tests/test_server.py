@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from services.common.errors import InvalidArgument, domain_error_from_rpc_error
 from services.common.server import set_serving
-from services.common.tests.probe import SECRET_DETAIL, SERVICE, STREAM, UNARY, ProbeServer
+from services.common.tests.probe import SECRET_DETAIL, SERVICE, STREAM, UNARY, ProbeServer, finished_spans
 
 
 def unary(channel: grpc.aio.Channel) -> grpc.aio.UnaryUnaryMultiCallable:
@@ -101,7 +101,7 @@ async def test_unhandled_exception_is_internal_without_leaking_and_logged_with_t
     assert caught.value.code() == grpc.StatusCode.INTERNAL
     assert SECRET_DETAIL not in caught.value.details()
     assert "RuntimeError" not in caught.value.details()
-    [span] = probe.exporter.get_finished_spans()
+    [span] = await finished_spans(probe, 1)
     trace_id = format(span.context.trace_id, "032x")
     assert trace_id in caught.value.details()
     assert span.status.status_code == StatusCode.ERROR
@@ -110,7 +110,9 @@ async def test_unhandled_exception_is_internal_without_leaking_and_logged_with_t
     assert SECRET_DETAIL in record.exc_text or SECRET_DETAIL in str(record.exc_info[1])
 
 
-async def test_server_stream_is_traced_and_counted_once_with_its_final_code(probe: ProbeServer, channel) -> None:
+async def test_server_stream_is_traced_and_counted_once_with_its_final_code(
+    probe: ProbeServer, channel
+) -> None:
     stream = channel.unary_stream(STREAM)
     assert [m async for m in stream(b"stream:3", timeout=5)] == [b"0", b"1", b"2"]
 
@@ -122,7 +124,7 @@ async def test_server_stream_is_traced_and_counted_once_with_its_final_code(prob
     assert received == [b"first"]
     assert domain_error_from_rpc_error(caught.value).reason == "RESUME_TOKEN_EXPIRED"
 
-    spans = probe.exporter.get_finished_spans()
+    spans = await finished_spans(probe, 2)
     assert [s.attributes["rpc.grpc.status_code"] for s in spans] == [0, 3]
     value = probe.registry.get_sample_value
     labels = {"grpc_service": SERVICE, "grpc_method": "Stream", "grpc_type": "server_stream"}
@@ -137,6 +139,7 @@ async def test_metrics_count_ok_invalid_argument_and_internal(probe: ProbeServer
         with pytest.raises(grpc.aio.AioRpcError):
             await unary(channel)(request, timeout=5)
 
+    await finished_spans(probe, 4)
     value = probe.registry.get_sample_value
     labels = {"grpc_service": SERVICE, "grpc_method": "Unary", "grpc_type": "unary"}
     assert value("grpc_server_handled_total", {**labels, "grpc_code": "OK"}) == 1

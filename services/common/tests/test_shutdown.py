@@ -20,8 +20,12 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 async def test_sigterm_sets_not_serving_then_stops_and_runs_shutdown_callbacks() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.common.tests.sigterm_server",
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "services.common.tests.sigterm_server",
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()

@@ -16,7 +16,7 @@ from services.common.telemetry import (
     shutdown_tracing,
     tracing_client_interceptors,
 )
-from services.common.tests.probe import SERVICE, STREAM, UNARY, ProbeServer
+from services.common.tests.probe import SERVICE, STREAM, UNARY, ProbeServer, finished_spans
 
 
 def test_provider_samples_by_ratio_and_names_the_service() -> None:
@@ -35,12 +35,12 @@ def test_provider_samples_by_ratio_and_names_the_service() -> None:
 
 def test_provider_without_endpoint_or_exporter_exports_nothing() -> None:
     provider = build_tracer_provider("risk", CommonSettings())
-    assert provider._active_span_processor._span_processors == ()  # noqa: SLF001 - nothing to flush
+    assert provider._active_span_processor._span_processors == ()
 
 
 def test_provider_with_endpoint_batches_to_otlp() -> None:
     provider = build_tracer_provider("risk", CommonSettings(otel_exporter_otlp_endpoint="http://127.0.0.1:1"))
-    [processor] = provider._active_span_processor._span_processors  # noqa: SLF001
+    [processor] = provider._active_span_processor._span_processors
     assert type(processor).__name__ == "BatchSpanProcessor"
     provider.shutdown()
 
@@ -77,7 +77,9 @@ async def test_client_and_server_spans_are_parented_across_the_hop(probe: ProbeS
 async def test_client_spans_mark_errors_and_cover_server_streams(probe: ProbeServer) -> None:
     exporter = InMemorySpanExporter()
     provider = build_tracer_provider("caller", CommonSettings(), exporter=exporter)
-    async with grpc.aio.insecure_channel(probe.address, interceptors=tracing_client_interceptors(provider)) as ch:
+    async with grpc.aio.insecure_channel(
+        probe.address, interceptors=tracing_client_interceptors(provider)
+    ) as ch:
         try:
             await ch.unary_unary(UNARY)(b"invalid", timeout=5)
         except grpc.aio.AioRpcError:
@@ -95,5 +97,5 @@ async def test_client_spans_mark_errors_and_cover_server_streams(probe: ProbeSer
     assert streamed.kind == SpanKind.CLIENT
     assert streamed.attributes["rpc.grpc.status_code"] == 0
     # The server does not count a caller's bad input as its own error.
-    server_failed = next(s for s in probe.exporter.get_finished_spans() if s.name.endswith("/Unary"))
+    server_failed = next(s for s in await finished_spans(probe, 2) if s.name.endswith("/Unary"))
     assert server_failed.status.status_code == StatusCode.UNSET
