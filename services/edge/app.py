@@ -1,0 +1,144 @@
+"""Wires the edge together: dependencies → servicers → server with auth. Used by `__main__` and the tests.
+
+    edge = await build_edge(settings, tracer_provider=tp, registry=new_registry())
+    await edge.start()          # server started, hub tailing, health SERVING
+    ...
+    await edge.close(grace)     # health NOT_SERVING, stop(grace), close hub, channels, Redis
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import redis.asyncio as aioredis
+from grpc_health.v1 import health_pb2_grpc
+from ibkr.edge.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    event_service_pb2,
+    event_service_pb2_grpc,
+    market_data_service_pb2,
+    market_data_service_pb2_grpc,
+    portfolio_service_pb2,
+    portfolio_service_pb2_grpc,
+    trading_service_pb2,
+    trading_service_pb2_grpc,
+)
+from opentelemetry.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+
+from services.common.channels import make_internal_channel
+from services.common.metrics import GrpcServerMetrics
+from services.common.server import ServiceSpec, build_server, set_serving
+from services.edge.auth import AuthMetrics, AuthServerInterceptor
+from services.edge.config import EdgeSettings
+from services.edge.downstream import Downstream
+from services.edge.hub import HubMetrics, StreamHub
+from services.edge.keys import ApiKeyStore
+from services.edge.quotelines import QuoteLines
+from services.edge.ratelimit import RateLimiter, StreamSlots
+from services.edge.servicers.admin import AdminServicer
+from services.edge.servicers.events import EventServicer
+from services.edge.servicers.market_data import MarketDataServicer
+from services.edge.servicers.portfolio import PortfolioServicer
+from services.edge.servicers.trading import TradingServicer
+
+
+def public_service_names() -> list[str]:
+    """The five public services' full names (what reflection lists)."""
+    return [
+        trading_service_pb2.DESCRIPTOR.services_by_name["TradingService"].full_name,
+        portfolio_service_pb2.DESCRIPTOR.services_by_name["PortfolioService"].full_name,
+        market_data_service_pb2.DESCRIPTOR.services_by_name["MarketDataService"].full_name,
+        event_service_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+        admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+    ]
+
+
+def server_credentials(settings: EdgeSettings) -> grpc.ServerCredentials | None:
+    """TLS credentials from the configured PEM files (mutual TLS when a client CA is set), or None."""
+    if not settings.tls_enabled:
+        return None
+    assert settings.edge_tls_cert_file is not None and settings.edge_tls_key_file is not None
+    pair = (settings.edge_tls_key_file.read_bytes(), settings.edge_tls_cert_file.read_bytes())
+    client_ca = settings.edge_tls_client_ca_file.read_bytes() if settings.edge_tls_client_ca_file else None
+    return grpc.ssl_server_credentials([pair], root_certificates=client_ca,
+                                       require_client_auth=client_ca is not None)
+
+
+@dataclass
+class Edge:
+    """A built edge: the server, its port, and what must be closed with it."""
+
+    server: grpc.aio.Server
+    port: int
+    health: Any
+    hub: StreamHub
+    redis: aioredis.Redis
+    channels: list[grpc.aio.Channel]
+    keys: ApiKeyStore
+    service_names: list[str] = field(default_factory=public_service_names)
+
+    async def start(self) -> None:
+        """Start the hub and the server, then report SERVING."""
+        await self.hub.start()
+        await self.server.start()
+        await set_serving(self.health, self.service_names, True)
+
+    async def close(self, grace: float = 0.0) -> None:
+        """Stop serving (streams get `grace` seconds), then close the hub, channels and Redis."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        await self.close_dependencies()
+
+    async def close_dependencies(self) -> None:
+        """Close the hub, the peer channels and Redis (after the server stopped)."""
+        await self.hub.close()
+        for channel in self.channels:
+            await channel.close()
+        await self.redis.aclose()
+
+
+async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider, registry: CollectorRegistry,
+                     port: int | None = None) -> Edge:
+    """Build (not start) the edge from settings: channels, hub, servicers, interceptors, server."""
+    channels = {name: make_internal_channel(address, tracer_provider, settings,
+                                            options=(("grpc.max_receive_message_length", settings.edge_max_message_bytes),))
+                for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address),
+                                      ("bridge", settings.bridge_address))}
+    down = Downstream.from_channels(channels["risk"], channels["ledger"], channels["bridge"],
+                                    settings.edge_downstream_timeout_seconds)
+    redis = aioredis.Redis.from_url(settings.redis_url)
+    hub = StreamHub(redis, settings.bus_stream, metrics=HubMetrics(registry),
+                    read_count=settings.edge_bus_read_count, block_ms=settings.edge_bus_block_ms)
+    keys = ApiKeyStore(settings.edge_api_keys_file)
+    lines = QuoteLines(down, subscriber_id=f"edge-{uuid.uuid4().hex[:12]}")
+    health_stubs = {name: (address, health_pb2_grpc.HealthStub(channels[name]))
+                    for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address),
+                                          ("bridge", settings.bridge_address))}
+    auth = AuthServerInterceptor(keys, RateLimiter(settings.edge_rate_limit_per_second, settings.edge_rate_limit_burst),
+                                 StreamSlots(settings.edge_max_streams_per_key), AuthMetrics(registry))
+    admin = AdminServicer(down, health_stubs)
+    specs = [
+        ServiceSpec(trading_service_pb2_grpc.add_TradingServiceServicer_to_server, TradingServicer(down),
+                    public_service_names()[0]),
+        ServiceSpec(portfolio_service_pb2_grpc.add_PortfolioServiceServicer_to_server, PortfolioServicer(down),
+                    public_service_names()[1]),
+        ServiceSpec(market_data_service_pb2_grpc.add_MarketDataServiceServicer_to_server,
+                    MarketDataServicer(down, hub, lines, heartbeat_seconds=settings.edge_heartbeat_seconds,
+                                       min_interval_ms=settings.edge_quote_conflate_ms), public_service_names()[2]),
+        ServiceSpec(event_service_pb2_grpc.add_EventServiceServicer_to_server,
+                    EventServicer(hub, down, queue_size=settings.edge_subscriber_queue_size,
+                                  heartbeat_seconds=settings.edge_heartbeat_seconds), public_service_names()[3]),
+        ServiceSpec(admin_service_pb2_grpc.add_AdminServiceServicer_to_server, admin, public_service_names()[4]),
+    ]
+    options = (("grpc.max_receive_message_length", settings.edge_max_message_bytes),
+               ("grpc.max_send_message_length", settings.edge_max_message_bytes))
+    server, bound, health = await build_server(
+        services=specs, settings=settings, port=settings.edge_grpc_port if port is None else port,
+        tracer_provider=tracer_provider, metrics=GrpcServerMetrics(registry), extra_interceptors=[auth],
+        options=options, server_credentials=server_credentials(settings))
+    return Edge(server, bound, health, hub, redis, list(channels.values()), keys)

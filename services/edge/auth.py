@@ -1,0 +1,157 @@
+"""The auth interceptor: API key → principal → role → rate limit → account scope → stream cap, on every call.
+
+Runs inside the error-mapping interceptor, so each refusal is a `DomainError` with the right code:
+no key or a bad key → UNAUTHENTICATED; role or account out of scope → PERMISSION_DENIED; over the rate or
+stream cap → RESOURCE_EXHAUSTED. Health and reflection are exempt (probes and grpcurl carry no key).
+
+Account scoping rewrites the request's `account_id` in place to the resolved account, so servicers always
+see a concrete account the caller may access and never deal with keys themselves.
+
+The key itself never leaves this module: it is not logged, not put on spans, not echoed in errors.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
+from typing import Any
+
+import grpc
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, Counter
+
+from services.common._grpc_util import is_infrastructure, metadata_get
+from services.common.errors import ResourceExhausted, Unauthenticated
+from services.edge import authz
+from services.edge.keys import ApiKeyStore, Principal
+from services.edge.ratelimit import RateLimiter, StreamSlots
+
+AUTHORIZATION = "authorization"
+BEARER = "bearer "
+
+CURRENT_PRINCIPAL: ContextVar[Principal | None] = ContextVar("ibkr_edge_principal", default=None)
+"""The caller of the RPC being handled (request-scoped, like the OTel context); set by the interceptor."""
+
+
+def current_principal_name() -> str:
+    """The API key name of the current caller (for audit fields like `principal`), or empty."""
+    principal = CURRENT_PRINCIPAL.get()
+    return principal.name if principal is not None else ""
+
+
+class AuthMetrics:
+    """`ibkr_edge_auth_failures_total{reason}` and `ibkr_edge_rate_limited_total`."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.failures = Counter("ibkr_edge_auth_failures_total",
+                                "Calls refused by edge authentication or authorization, by reason.",
+                                ["reason"], registry=registry)
+        self.rate_limited = Counter("ibkr_edge_rate_limited_total",
+                                    "Calls refused because the key exceeded its rate or stream cap.",
+                                    ["limit"], registry=registry)
+
+
+def bearer_token(metadata: Any) -> str | None:
+    """The key from `authorization: Bearer <key>`, or None when absent or not a bearer credential."""
+    value = metadata_get(metadata, AUTHORIZATION)
+    if not isinstance(value, str) or value[:len(BEARER)].lower() != BEARER:
+        return None
+    return value[len(BEARER):].strip() or None
+
+
+class AuthServerInterceptor(grpc.aio.ServerInterceptor):
+    """Authenticates and authorizes every public call (see the module docstring)."""
+
+    def __init__(self, keys: ApiKeyStore, limiter: RateLimiter, slots: StreamSlots,
+                 metrics: AuthMetrics) -> None:
+        self._keys = keys
+        self._limiter = limiter
+        self._slots = slots
+        self._metrics = metrics
+
+    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or is_infrastructure(method):
+            return handler
+        admit = self._admission(method, handler_call_details.invocation_metadata)
+        if handler.unary_unary is not None:
+            return handler._replace(unary_unary=_guard_unary(handler.unary_unary, admit))
+        if handler.unary_stream is not None:
+            return handler._replace(unary_stream=self._guard_stream(handler.unary_stream, admit))
+        # The public API has no client-streaming methods; refuse rather than run one unchecked.
+        return handler._replace(stream_unary=_refuse, stream_stream=None) if handler.stream_unary else \
+            handler._replace(stream_stream=_refuse_stream)
+
+    def _admission(self, method: str, metadata: Any) -> Callable[[Any], Principal]:
+        def admit(request: Any) -> Principal:
+            principal = self._authenticate(metadata)
+            rule = authz.rule_for(method)
+            try:
+                authz.check_role(principal, rule, method)
+                assert rule is not None
+                wait = self._limiter.try_acquire(principal.key_id)
+                if wait > 0:
+                    self._metrics.rate_limited.labels("rate").inc()
+                    raise ResourceExhausted("RATE_LIMITED", "too many calls for this API key; slow down",
+                                            metadata={"retry_after_seconds": f"{wait:.3f}"})
+                if rule.scope is not authz.Scope.NONE:
+                    is_global = bool(getattr(request, "global", False))
+                    request.account_id = authz.resolve_account(principal, rule, request.account_id,
+                                                               is_global=is_global)
+            except Exception as exc:
+                self._metrics.failures.labels(getattr(exc, "reason", "ERROR")).inc()
+                raise
+            CURRENT_PRINCIPAL.set(principal)
+            return principal
+
+        return admit
+
+    def _authenticate(self, metadata: Any) -> Principal:
+        key = bearer_token(metadata)
+        if key is None:
+            self._metrics.failures.labels("API_KEY_MISSING").inc()
+            raise Unauthenticated("API_KEY_MISSING", "send an API key as 'authorization: Bearer <key>'")
+        principal = self._keys.authenticate(key)
+        if principal is None:
+            self._metrics.failures.labels("API_KEY_INVALID").inc()
+            raise Unauthenticated("API_KEY_INVALID", "the API key is unknown or revoked")
+        # The key's name (not the key) identifies the caller in traces.
+        trace.get_current_span().set_attribute("ibkr.api_key.name", principal.name)
+        return principal
+
+    def _guard_stream(self, behavior: Callable[..., Any], admit: Callable[[Any], Principal]) -> Callable[..., Any]:
+        slots, metrics = self._slots, self._metrics
+
+        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            principal = admit(request)
+            if not slots.acquire(principal.key_id):
+                metrics.rate_limited.labels("streams").inc()
+                raise ResourceExhausted("TOO_MANY_STREAMS", f"at most {slots.cap} concurrent streams per API key",
+                                        metadata={"max_streams": slots.cap})
+            try:
+                async for response in behavior(request, context):
+                    yield response
+            finally:
+                slots.release(principal.key_id)
+
+        return stream
+
+
+def _guard_unary(behavior: Callable[..., Any], admit: Callable[[Any], Principal]) -> Callable[..., Any]:
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        admit(request)
+        result = behavior(request, context)
+        return await result if inspect.isawaitable(result) else result
+
+    return call
+
+
+async def _refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    raise Unauthenticated("METHOD_NOT_ALLOWED", "client-streaming methods are not offered")
+
+
+async def _refuse_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    raise Unauthenticated("METHOD_NOT_ALLOWED", "client-streaming methods are not offered")
+    yield  # pragma: no cover - makes this an async generator

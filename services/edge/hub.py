@@ -1,0 +1,251 @@
+"""The stream hub: one bus reader per edge process, fanning out to bounded per-subscriber queues.
+
+The reader tails the Redis stream with XREAD from the last id it dispatched, parses each entry once, and
+offers it to every subscriber whose filter matches. Offering never awaits: a subscriber whose queue is full
+is cut at once (its `on_cut` callback fires) instead of slowing the reader or growing memory, so one slow
+reader can never delay the others.
+
+Gap-free joins: `subscribe` returns the position the hub had dispatched up to at that instant; the live
+queue receives exactly the entries after it, so a resuming stream replays `(token, position]` with XRANGE
+and then drains the queue, with no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from ibkr.trading.v1 import event_pb2
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from services.common.bus import BusEntry, EventBus
+from services.edge.filters import EventFilter
+from services.edge.resume import ORIGIN, StreamPosition
+
+MARKER_PAYLOADS = frozenset({"connection_state_change"})
+"""Payloads every subscriber receives whatever its filter: they drive the broker markers."""
+
+_log = logging.getLogger("services.edge.hub")
+
+
+@dataclass(frozen=True)
+class StreamItem:
+    """One bus entry, parsed once and shared by every subscriber."""
+
+    position: StreamPosition
+    payload: str
+    account_id: str
+    symbol: str
+    event: event_pb2.Event
+
+
+class HubMetrics:
+    """`ibkr_edge_subscribers`, `ibkr_edge_stream_cut_total`, `ibkr_edge_bus_events_total`,
+    `ibkr_edge_bus_read_errors_total`."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.subscribers = Gauge("ibkr_edge_subscribers", "Open event-stream subscribers on this edge.",
+                                 registry=registry)
+        self.cut = Counter("ibkr_edge_stream_cut_total",
+                           "Stream subscribers cut with RESOURCE_EXHAUSTED because their queue overflowed.",
+                           registry=registry)
+        self.events = Counter("ibkr_edge_bus_events_total", "Bus entries read by the edge's one bus reader.",
+                              registry=registry)
+        self.read_errors = Counter("ibkr_edge_bus_read_errors_total",
+                                   "Failed bus reads (the reader retries with backoff).", registry=registry)
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """A bounded queue of entries for one stream. Consumed by exactly one task."""
+
+    filter: EventFilter
+    capacity: int
+    on_cut: Callable[[], None]
+    queue: deque[StreamItem] = field(default_factory=deque)
+    cut: bool = False
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, entry: StreamItem) -> None:
+        """Enqueue without waiting; on overflow the subscriber is cut and its queue dropped."""
+        if self.cut:
+            return
+        if len(self.queue) >= self.capacity:
+            self.cut = True
+            self.queue.clear()
+            self._wake.set()
+            self.on_cut()
+            return
+        self.queue.append(entry)
+        self._wake.set()
+
+    async def next(self, timeout: float) -> StreamItem | None:
+        """The next entry, or None when `timeout` passes with nothing (time for a heartbeat) or when cut."""
+        if not self.queue and not self.cut:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+        if self.cut or not self.queue:
+            return None
+        return self.queue.popleft()
+
+
+def parse_entry(entry: BusEntry) -> StreamItem | None:
+    """A `StreamItem` from a bus entry, or None for an entry that is not a well-formed event."""
+    if not entry.payload:
+        return None
+    event = event_pb2.Event()
+    try:
+        event.ParseFromString(entry.payload)
+    except Exception:  # noqa: BLE001 - a corrupt entry must not stop the reader
+        return None
+    payload = event.WhichOneof("payload") or entry.event_type
+    return StreamItem(StreamPosition.parse(entry.stream_id), payload, event.account_id or entry.account,
+                      event.symbol or _payload_symbol(event, payload), event)
+
+
+# Where each payload keeps its instrument, for events whose producer left `Event.symbol` empty.
+_INSTRUMENT_PATHS: dict[str, tuple[str, ...]] = {
+    "order_update": ("order", "spec", "instrument"),
+    "fill": ("instrument",),
+    "position_update": ("position", "instrument"),
+    "quote_update": ("quote", "instrument"),
+    "pnl_update": ("pnl", "instrument"),
+}
+
+
+def _payload_symbol(event: event_pb2.Event, payload: str) -> str:
+    path = _INSTRUMENT_PATHS.get(payload)
+    if path is None:
+        return ""
+    node = getattr(event, payload)
+    for name in path:
+        node = getattr(node, name, None)
+        if node is None:
+            return ""
+    return getattr(node, "symbol", "")
+
+
+class StreamHub:
+    """Owns the bus reader and the subscriber set. `start()` once, `close()` on shutdown."""
+
+    def __init__(self, redis: aioredis.Redis, stream: str, *, metrics: HubMetrics, read_count: int = 500,
+                 block_ms: int = 1000) -> None:
+        self.redis = redis
+        self.stream = stream
+        self._bus = EventBus(redis, stream, maxlen=None)
+        self._metrics = metrics
+        self._read_count = read_count
+        self._block_ms = block_ms
+        self._subscribers: set[Any] = set()
+        self.position: StreamPosition = ORIGIN
+        self._task: asyncio.Task[None] | None = None
+        self.healthy = False
+
+    async def start(self) -> None:
+        """Start tailing after the newest entry (history is served by replay, not by the tail)."""
+        self.position = await self.last_position()
+        self._task = asyncio.create_task(self._run(), name="edge-bus-reader")
+
+    async def close(self) -> None:
+        """Stop the reader."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscribers are attached."""
+        return len(self._subscribers)
+
+    def subscribe(self, flt: EventFilter, capacity: int, on_cut: Callable[[], None]) -> tuple[Subscriber,
+                                                                                                StreamPosition]:
+        """Attach a subscriber; it receives every matching entry after the returned position."""
+        sub = Subscriber(flt, capacity, on_cut)
+        return sub, self.attach(sub)
+
+    def attach(self, sub: Any) -> StreamPosition:
+        """Attach any subscriber (anything with `filter`, `offer`, `cut`); returns the join position."""
+        self._subscribers.add(sub)
+        self._metrics.subscribers.set(len(self._subscribers))
+        return self.position
+
+    def unsubscribe(self, sub: Any) -> None:
+        """Detach a subscriber (idempotent)."""
+        self._subscribers.discard(sub)
+        self._metrics.subscribers.set(len(self._subscribers))
+
+    def dispatch(self, entry: StreamItem) -> None:
+        """Offer one entry to every interested subscriber; synchronous, so fan-out is atomic per entry."""
+        for sub in tuple(self._subscribers):
+            if sub.filter.matches(entry.payload, entry.account_id, entry.symbol) or entry.payload in MARKER_PAYLOADS:
+                sub.offer(entry)
+                if sub.cut:
+                    self._metrics.cut.inc()
+                    self._subscribers.discard(sub)
+                    self._metrics.subscribers.set(len(self._subscribers))
+        self.position = entry.position
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                entries = await self._bus.read_after(str(self.position), self._read_count, self._block_ms)
+                self.healthy, backoff = True, 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis down: keep subscribers, retry with backoff
+                self.healthy = False
+                self._metrics.read_errors.inc()
+                _log.warning("bus read failed; retrying in %.1fs", backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            for raw in entries:
+                self._metrics.events.inc()
+                item = parse_entry(raw)
+                if item is None:
+                    self.position = StreamPosition.parse(raw.stream_id)
+                else:
+                    self.dispatch(item)
+
+    async def last_position(self) -> StreamPosition:
+        """The id of the newest entry on the stream (ORIGIN when empty or missing)."""
+        newest = await self.redis.xrevrange(self.stream, count=1)
+        return StreamPosition.parse(newest[0][0]) if newest else ORIGIN
+
+    async def is_retained(self, after: StreamPosition, upto: StreamPosition) -> bool:
+        """Whether every entry after `after` (up to `upto`) is still on the stream.
+
+        False when the stream trimmed (or deleted) an entry newer than `after`, or when `after` is beyond
+        anything the stream holds (the stream was reset): replaying would then leave a silent gap.
+        """
+        if after > upto:
+            return after <= await self.last_position()
+        try:
+            info = await self.redis.xinfo_stream(self.stream)
+        except aioredis.ResponseError:
+            return after == ORIGIN
+        max_deleted = info.get("max-deleted-entry-id") or info.get(b"max-deleted-entry-id") or b"0-0"
+        return after >= StreamPosition.parse(max_deleted)
+
+    async def replay(self, after: StreamPosition, upto: StreamPosition, page: int = 500) -> AsyncIterator[StreamItem]:
+        """Every entry in `(after, upto]`, oldest first, read in pages with XRANGE."""
+        cursor = after
+        while cursor < upto:
+            rows = await self.redis.xrange(self.stream, min=f"({cursor}", max=str(upto), count=page)
+            if not rows:
+                return
+            for entry_id, fields in rows:
+                cursor = StreamPosition.parse(entry_id)
+                item = parse_entry(BusEntry.from_redis(entry_id, fields)) if fields else None
+                if item is not None:
+                    yield item

@@ -1,0 +1,202 @@
+"""EventService.StreamEvents: snapshot (or replay), then live deltas from the hub, with a token on every frame.
+
+Frame order on a fresh stream: SNAPSHOT_BEGIN, the snapshot events, SNAPSHOT_END, live events. On a resumed
+stream: RESUMED, the replayed events after the token, live events. Heartbeats fill idle time. Every frame's
+`resume_token` is the bus position up to which the caller has seen everything it asked for; resuming with
+it replays exactly the events after it.
+
+A subscriber whose queue overflows is cut: the stream ends with RESOURCE_EXHAUSTED (reason
+SUBSCRIBER_TOO_SLOW, the last token in ErrorInfo metadata `resume_token`). The hub decides the cut without
+waiting; because the handler may be parked inside a gRPC send to a slow reader, the cut is delivered by a
+separate task that aborts the call and cancels the handler, so server-side resources are freed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from ibkr.edge.v1 import event_service_pb2 as pb
+from ibkr.edge.v1 import event_service_pb2_grpc
+from ibkr.trading.v1 import event_pb2, system_pb2
+
+from services.common.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    ResourceExhausted,
+    to_rpc_status,
+)
+from services.edge import resume
+from services.edge import validation as val
+from services.edge.downstream import Downstream
+from services.edge.filters import EventFilter, payload_for_event_type
+from services.edge.hub import StreamHub, StreamItem
+from services.edge.resume import StreamPosition
+from services.edge.snapshot import take_snapshot
+
+_log = logging.getLogger("services.edge.events")
+
+# Broker connection state → the marker a stream shows for it (as data).
+BROKER_MARKERS: dict[int, int] = {
+    system_pb2.BROKER_CONNECTION_STATE_DISCONNECTED: event_pb2.STREAM_MARKER_TYPE_BROKER_DISCONNECTED,
+    system_pb2.BROKER_CONNECTION_STATE_CONNECTIVITY_LOST: event_pb2.STREAM_MARKER_TYPE_BROKER_DISCONNECTED,
+    system_pb2.BROKER_CONNECTION_STATE_CONNECTED: event_pb2.STREAM_MARKER_TYPE_BROKER_RECONNECTED,
+}
+
+
+@dataclass
+class _StreamState:
+    """What the cutter needs to know about one stream."""
+
+    token: str
+    task: asyncio.Task | None
+    ending: bool = False
+
+    def claim_end(self) -> bool:
+        """True for the first of (handler, cutter) to end the stream; the other stands aside."""
+        if self.ending:
+            return False
+        self.ending = True
+        return True
+
+
+def _marker(kind: int, message: str = "", **details: object) -> event_pb2.StreamMarker:
+    return event_pb2.StreamMarker(type=kind, message=message, **details)  # type: ignore[arg-type]
+
+
+def _too_slow(token: str) -> ResourceExhausted:
+    return ResourceExhausted("SUBSCRIBER_TOO_SLOW",
+                             "the stream fell too far behind and was cut; resume with the last resume_token",
+                             metadata={"resume_token": token})
+
+
+class EventServicer(event_service_pb2_grpc.EventServiceServicer):
+    """StreamEvents over the shared hub."""
+
+    def __init__(self, hub: StreamHub, downstream: Downstream, *, queue_size: int, heartbeat_seconds: float) -> None:
+        self._hub = hub
+        self._down = downstream
+        self._queue_size = queue_size
+        self._heartbeat = heartbeat_seconds
+        self._cutters: set[asyncio.Task] = set()
+
+    def _parse(self, request: pb.StreamEventsRequest) -> tuple[EventFilter, StreamPosition | None]:
+        v = val.Violations()
+        val.check_enum_list(v, request, "event_types", "event_types")
+        val.check_symbols(v, request.symbols)
+        v.raise_if_any()
+        after = None
+        if request.resume_token:
+            try:
+                after = resume.decode(self._hub.stream, request.resume_token)
+            except resume.InvalidResumeToken as err:
+                raise InvalidArgument("INVALID_FIELD", f"resume_token: {err}", metadata={"field": "resume_token"},
+                                      field_violations=[FieldViolation("resume_token", str(err),
+                                                                       "INVALID_RESUME_TOKEN")]) from None
+        payloads = [payload_for_event_type(event_pb2.EventType.Name(t)) for t in request.event_types]
+        return EventFilter.build(request.account_id, payloads, request.symbols), after
+
+    async def StreamEvents(self, request: pb.StreamEventsRequest,
+                           context: grpc.aio.ServicerContext) -> AsyncIterator[pb.StreamEventsResponse]:
+        flt, after = self._parse(request)
+        hub = self._hub
+        state = _StreamState(token="", task=asyncio.current_task())
+        sub, joined = hub.subscribe(flt, self._queue_size, lambda: self._schedule_cut(context, state))
+        encode = lambda position: resume.encode(hub.stream, position)
+        try:
+            if after is not None:
+                if not await hub.is_retained(after, joined):
+                    raise FailedPrecondition("RESUME_TOKEN_EXPIRED",
+                                             "the resume token is older than the event bus retention; "
+                                             "start a new stream (without resume_token) for a fresh snapshot",
+                                             metadata={"resume_token": request.resume_token})
+                last = after
+                state.token = request.resume_token
+                yield pb.StreamEventsResponse(marker=_marker(
+                    event_pb2.STREAM_MARKER_TYPE_RESUMED, "replaying events after the resume token",
+                    resumed=event_pb2.Resumed(resume_token=request.resume_token,
+                                              source=event_pb2.RESUME_SOURCE_BUS)), resume_token=state.token)
+                async for item in hub.replay(after, joined):
+                    for frame in self._frames(item, flt, encode(item.position)):
+                        state.token = frame.resume_token
+                        yield frame
+                last = max(last, joined)
+            else:
+                last = joined
+                state.token = encode(joined)
+                if not request.skip_snapshot:
+                    async for frame in self._snapshot(request.account_id, flt, state.token, context):
+                        yield frame
+            while True:
+                item = await sub.next(self._heartbeat)
+                if sub.cut:
+                    if state.claim_end():
+                        raise _too_slow(state.token)
+                    await asyncio.Future()  # the cutter is ending this call; wait to be cancelled
+                if item is None:
+                    if not sub.queue:
+                        # Everything the hub dispatched so far has reached this stream (or was filtered out).
+                        last = max(last, hub.position)
+                    state.token = encode(last)
+                    yield pb.StreamEventsResponse(heartbeat=_heartbeat(), resume_token=state.token)
+                    continue
+                if item.position <= last:
+                    continue  # already replayed (the token was ahead of this hub when we joined)
+                last = item.position
+                for frame in self._frames(item, flt, encode(item.position)):
+                    state.token = frame.resume_token
+                    yield frame
+        finally:
+            hub.unsubscribe(sub)
+
+    def _frames(self, item: StreamItem, flt: EventFilter, token: str) -> list[pb.StreamEventsResponse]:
+        frames = []
+        if flt.matches(item.payload, item.account_id, item.symbol):
+            frames.append(pb.StreamEventsResponse(event=item.event, resume_token=token))
+        if item.payload == "connection_state_change":
+            change = item.event.connection_state_change
+            kind = BROKER_MARKERS.get(change.state)
+            if kind is not None:
+                frames.append(pb.StreamEventsResponse(marker=_marker(kind, change.message), resume_token=token))
+        return frames
+
+    async def _snapshot(self, account_id: str, flt: EventFilter, token: str,
+                        context: grpc.aio.ServicerContext) -> AsyncIterator[pb.StreamEventsResponse]:
+        yield pb.StreamEventsResponse(marker=_marker(event_pb2.STREAM_MARKER_TYPE_SNAPSHOT_BEGIN,
+                                                     "current state follows"), resume_token=token)
+        snap = await take_snapshot(self._down, account_id, flt, context)
+        for event in snap.events:
+            yield pb.StreamEventsResponse(event=event, resume_token=token)
+        note = f"snapshot incomplete: {', '.join(snap.missing)} unavailable" if snap.missing else "live events follow"
+        yield pb.StreamEventsResponse(marker=_marker(event_pb2.STREAM_MARKER_TYPE_SNAPSHOT_END, note),
+                                      resume_token=token)
+
+    def _schedule_cut(self, context: grpc.aio.ServicerContext, state: _StreamState) -> None:
+        # Called synchronously from the hub's dispatch; the handler may be parked in a send to the slow
+        # reader, so it cannot notice by itself. A task aborts the call and cancels the handler.
+        if state.task is None or state.task.done():
+            return
+        task = asyncio.get_running_loop().create_task(self._cut(context, state))
+        self._cutters.add(task)
+        task.add_done_callback(self._cutters.discard)
+
+    async def _cut(self, context: grpc.aio.ServicerContext, state: _StreamState) -> None:
+        await asyncio.sleep(0)  # let a handler that is merely waiting on its queue end the stream itself
+        if not state.claim_end():
+            return
+        with contextlib.suppress(Exception):
+            await context.abort_with_status(to_rpc_status(_too_slow(state.token)))
+        if state.task is not None and not state.task.done():
+            state.task.cancel()
+
+
+def _heartbeat() -> event_pb2.Heartbeat:
+    now = Timestamp()
+    now.GetCurrentTime()
+    return event_pb2.Heartbeat(server_time=now)
