@@ -1,0 +1,74 @@
+"""`make run` on embedded defaults: the suite comes up, the grpcurl commands it prints work as printed, and
+Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tools import infra
+from tools.suite import REPO_ROOT, SERVICES, SIM_TWS_PORT
+
+BANNER_END = "Ctrl-C stops everything."
+
+
+def read_banner(proc: subprocess.Popen, timeout: float) -> list[str]:
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if selector.select(timeout=0.5):
+            line = proc.stdout.readline()
+            lines.append(line.rstrip("\n"))
+            if line.startswith(BANNER_END):
+                return lines
+    raise AssertionError("make run did not come up:\n" + "\n".join(lines[-60:]))
+
+
+def run_printed(command: str, timeout: float) -> subprocess.CompletedProcess:
+    path = f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"
+    return subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PATH": path})
+
+
+@pytest.fixture
+def make_run():
+    busy = [p for p in (50051, 50052, 50053, 50054, 50055, SIM_TWS_PORT) if infra.port_answers("127.0.0.1", p)]
+    if busy:
+        pytest.skip(f"the DESIGN ports {busy} are taken (is `make run` already running here?)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IBKR_")}
+    proc = subprocess.Popen([sys.executable, "-m", "tools.run_suite"], cwd=REPO_ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc, read_banner(proc, timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_make_run_comes_up_serves_the_printed_grpcurl_commands_and_stops_cleanly(make_run):
+    proc, banner = make_run
+    commands = [line for line in banner if line.startswith("grpcurl ")]
+    assert len(commands) >= 4, banner
+    for command in commands:
+        if "StreamEvents" in command:
+            result = run_printed(f"timeout 5 {command}", timeout=30)
+            assert "resume" in result.stdout.lower(), result.stdout + result.stderr
+        else:
+            result = run_printed(command, timeout=30)
+            assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    assert (REPO_ROOT / ".run" / "api-key").read_text().strip()
+
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 0
+    ports = [SERVICES[n][2] for n in SERVICES] + [SIM_TWS_PORT]
+    assert [p for p in ports if infra.port_answers("127.0.0.1", p)] == []
