@@ -9,6 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from tests.e2e.otlp_receiver import ThreadedOtlpTraceReceiver
 from tools.run_suite import create_dev_key
 from tools.suite import Ports, Suite, SuiteSettings
 
@@ -22,11 +23,19 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def suite(tmp_path_factory, postgres_dsn, redis_url):
+def otlp():
+    """Where every suite process exports its spans (a real OTLP/gRPC receiver)."""
+    with ThreadedOtlpTraceReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory, postgres_dsn, redis_url, otlp):
     run_dir: Path = tmp_path_factory.mktemp("suite")
+    telemetry = {"IBKR_OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
     settings = SuiteSettings(run_dir=run_dir, database_url=postgres_dsn, redis_url=redis_url,
                              ports=Ports.free(), bus_stream=f"e2e:{uuid.uuid4().hex[:8]}:events",
-                             account_id=ACCOUNT_ID)
+                             account_id=ACCOUNT_ID, extra_env=telemetry)
     running = Suite(settings)
     running.api_key_file = create_dev_key(run_dir, ACCOUNT_ID)
     running.start(timeout=90)
