@@ -1,0 +1,1 @@
+"""Pure domain logic of the bridge: no I/O, no IB vocabulary."""

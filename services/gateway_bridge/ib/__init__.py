@@ -1,0 +1,1 @@
+"""Everything that speaks IB: vocabulary tables, sentinel parsing and the ib_async session wrapper."""
