@@ -99,17 +99,20 @@ async def start_probe_server(
     return ProbeServer(server, port, health, exporter, provider, registry)
 
 
-async def finished_spans(probe: ProbeServer, count: int, timeout: float = 10.0) -> tuple:
-    """The probe's finished spans once there are `count` of them.
+async def finished_spans(
+    source: ProbeServer | InMemorySpanExporter, count: int, timeout: float = 10.0
+) -> tuple:
+    """The finished spans (of a probe server or an exporter) once there are `count` of them.
 
     An aborted RPC's status reaches the caller before the server's interceptors unwind (abort sends it,
     then raises), so metrics and spans land a moment after the client sees the error. The tracing scope is
     the outermost, so once its spans are finished every inner interceptor has observed the call too.
     """
+    exporter = source.exporter if isinstance(source, ProbeServer) else source
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        spans = probe.exporter.get_finished_spans()
+        spans = exporter.get_finished_spans()
         if len(spans) >= count or loop.time() > deadline:
             return spans
         await asyncio.sleep(0.01)

@@ -87,9 +87,9 @@ async def test_client_spans_mark_errors_and_cover_server_streams(probe: ProbeSer
         call = ch.unary_stream(STREAM)(b"stream:2", timeout=5)
         assert [m async for m in call] == [b"0", b"1"]
         await call.code()
-    await shutdown_tracing(provider)  # also lets the stream span's finisher run
-
-    spans = {s.name: s for s in exporter.get_finished_spans()}
+    # The stream's client span ends in a task that sees the status after the caller does.
+    spans = {s.name: s for s in await finished_spans(exporter, 2)}
+    await shutdown_tracing(provider)
     failed = spans[f"{SERVICE}/Unary"]
     assert failed.status.status_code == StatusCode.ERROR
     assert failed.attributes["rpc.grpc.status_code"] == grpc.StatusCode.INVALID_ARGUMENT.value[0]
