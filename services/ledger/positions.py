@@ -144,19 +144,19 @@ def apply_fill(
             released_basis = money(state.cost_basis * share)
             released_fees = money(state.cost_fees * share)
 
-        effect_wo_after = dict(
-            before=state,
-            signed_quantity=q,
-            trade_value=trade_value,
-            opening_quantity=opening_q,
-            closing_quantity=closing_q,
-            opening_value=opening_value,
-            closing_value=closing_value,
-            opening_commission=opening_commission,
-            closing_commission=closing_commission,
-            released_basis=released_basis,
-            released_fees=released_fees,
-        )
+        effect_wo_after = {
+            "before": state,
+            "signed_quantity": q,
+            "trade_value": trade_value,
+            "opening_quantity": opening_q,
+            "closing_quantity": closing_q,
+            "opening_value": opening_value,
+            "closing_value": closing_value,
+            "opening_commission": opening_commission,
+            "closing_commission": closing_commission,
+            "released_basis": released_basis,
+            "released_fees": released_fees,
+        }
         realized = -closing_value - released_basis - closing_commission - released_fees
         after = PositionState(
             quantity=pos + q,

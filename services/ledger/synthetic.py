@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from ibkr.trading.v1 import event_pb2, execution_pb2, instrument_pb2, market_data_pb2, order_pb2, portfolio_pb2
+from ibkr.trading.v1 import (
+    event_pb2,
+    execution_pb2,
+    instrument_pb2,
+    market_data_pb2,
+    order_pb2,
+    portfolio_pb2,
+)
 
 from services.common.money import decimal_to_proto, money_to_proto
 

@@ -215,3 +215,56 @@ SELECT * FROM positions
 
 -- name: count_fills
 SELECT count(*) FROM fills WHERE account_id = $1 AND superseded_by IS NULL;
+
+-- name: list_orders
+SELECT * FROM orders
+ WHERE account_id = $1
+   AND ($2::text = '' OR symbol = $2)
+   AND (cardinality($3::text[]) = 0 OR status = any($3::text[]))
+   AND ($4::text = '' OR origin = $4)
+   AND ($5::timestamptz IS NULL OR created_at >= $5)
+   AND ($6::timestamptz IS NULL OR created_at < $6)
+   AND ($7::bigint IS NULL OR seq < $7)
+ ORDER BY seq DESC
+ LIMIT $8;
+
+-- name: get_order
+SELECT * FROM orders
+ WHERE account_id = $1 AND (($2::text <> '' AND order_id = $2) OR ($3::text <> '' AND client_order_id = $3));
+
+-- name: order_events_of
+SELECT * FROM order_events WHERE order_id = $1 ORDER BY seq;
+
+-- name: list_journal_entries
+SELECT e.*, b.event_id AS source_event_id
+  FROM journal_entries e
+  LEFT JOIN fills f ON f.execution_id = e.execution_id
+  LEFT JOIN bus_events b ON b.event_id = f.event_id
+ WHERE e.account_id = $1
+   AND ($2::text = '' OR EXISTS (SELECT 1 FROM journal_postings p
+                                  WHERE p.entry_id = e.entry_id AND p.account_key = e.account_id || ':' || $2))
+   AND ($3::text = '' OR e.execution_id = $3)
+   AND ($4::timestamptz IS NULL OR e.event_time >= $4)
+   AND ($5::timestamptz IS NULL OR e.event_time < $5)
+   AND ($6::bigint IS NULL OR e.entry_id > $6)
+ ORDER BY e.entry_id
+ LIMIT $7;
+
+-- name: postings_for_entries
+SELECT p.entry_id, p.line, p.account_key, p.currency, p.amount, a.kind, a.instrument_key, a.account_id,
+       pos.symbol
+  FROM journal_postings p
+  JOIN journal_accounts a ON a.account_key = p.account_key
+  LEFT JOIN positions pos ON pos.account_id = a.account_id AND pos.instrument_key = a.instrument_key
+ WHERE p.entry_id = any($1::bigint[])
+ ORDER BY p.entry_id, p.line;
+
+-- name: daily_pnl_of
+SELECT currency, realized_pnl, commissions, updated_at FROM daily_pnl
+ WHERE account_id = $1 AND trade_date = $2 ORDER BY currency;
+
+-- name: positions_of_account
+SELECT * FROM positions WHERE account_id = $1 AND ($2::text = '' OR symbol = $2) ORDER BY symbol, instrument_key;
+
+-- name: cash_balances
+SELECT currency, balance FROM journal_accounts WHERE account_id = $1 AND kind = 'cash' ORDER BY currency;

@@ -60,8 +60,8 @@ def test_contract_multiplier_scales_value_and_pnl_not_average_cost():
 
 
 def test_unrealized_pnl_at_mark_includes_capitalized_commission():
-    opened = apply_fill(PositionState(), "BUY", D(10), D("100"), commission=D("1")).after
-    assert opened.unrealized_pnl(D("101")) == D("9")
+    opened = apply_fill(PositionState(), "BUY", D(10), D(100), commission=D(1)).after
+    assert opened.unrealized_pnl(D(101)) == D(9)
 
 
 # --- property test against an independent exact reference ---------------------------------------------

@@ -27,7 +27,7 @@ async def test_migrations_applied_twice_apply_nothing_the_second_time(pool, sche
     from services.ledger.db import migrate
 
     assert await migrate(pool, schema) == []
-    assert sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))[0] == "0001_initial.sql"
+    assert min(p.name for p in MIGRATIONS_DIR.glob("*.sql")) == "0001_initial.sql"
 
 
 async def test_every_named_query_parses_against_the_schema(pool):

@@ -1,0 +1,175 @@
+"""LedgerService: validate → query → map back. No SQL and no arithmetic here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import grpc
+from ibkr.ledger.v1 import ledger_pb2, ledger_pb2_grpc
+from ibkr.trading.v1 import order_pb2, system_pb2
+
+from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.ledger import mapping
+from services.ledger.events import enum_name
+from services.ledger.ingest import IngestState
+from services.ledger.pagination import InvalidPageToken, PageTokens, page_size
+from services.ledger.pnl import account_pnl, position_pnl
+from services.ledger.reads import LedgerReader, Window
+
+
+def _invalid(field: str, description: str, reason: str = "INVALID_FIELD") -> InvalidArgument:
+    return InvalidArgument(reason, f"{field}: {description}", metadata={"field": field},
+                           field_violations=[FieldViolation(field, description, reason)])
+
+
+def _require(value: str, field: str) -> str:
+    if not value:
+        raise _invalid(field, "is required")
+    return value
+
+
+def _window(request: Any) -> Window:
+    start = request.start_time.ToDatetime(tzinfo=UTC) if request.HasField("start_time") else None
+    end = request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time") else None
+    if start and end and end <= start:
+        raise _invalid("end_time", "must be after start_time")
+    return Window(start, end)
+
+
+def _size(request: Any) -> int:
+    try:
+        return page_size(request.page_size)
+    except ValueError:
+        raise _invalid("page_size", "must not be negative") from None
+
+
+class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
+    """The ledger's gRPC API. RPCs not overridden answer UNIMPLEMENTED."""
+
+    def __init__(self, reader: LedgerReader, tokens: PageTokens, ingest_state: IngestState, *,
+                 stream: str = "", group: str = "", reconciler: Any = None,
+                 today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> None:
+        self._reader = reader
+        self._tokens = tokens
+        self._ingest = ingest_state
+        self._stream, self._group = stream, group
+        self._reconciler = reconciler
+        self._today = today
+
+    def _after(self, request: Any, list_name: str, filters: dict[str, Any]) -> list[Any] | None:
+        if not request.page_token:
+            return None
+        try:
+            return self._tokens.decode(request.page_token, list_name, filters)
+        except InvalidPageToken as exc:
+            raise _invalid("page_token", str(exc), "INVALID_PAGE_TOKEN") from None
+
+    def _next(self, list_name: str, filters: dict[str, Any], position: list[Any] | None) -> str:
+        return "" if position is None else self._tokens.encode(list_name, filters, position)
+
+    async def ListFills(self, request: ledger_pb2.ListFillsRequest, context: grpc.aio.ServicerContext,
+                        ) -> ledger_pb2.ListFillsResponse:
+        account = _require(request.account_id, "account_id")
+        window, size = _window(request), _size(request)
+        filters = {"a": account, "s": request.symbol, "o": request.order_id, "c": request.client_order_id,
+                   "w": [str(window.start), str(window.end)], "i": request.include_superseded}
+        page = await self._reader.list_fills(
+            account, symbol=request.symbol, order_id=request.order_id, client_order_id=request.client_order_id,
+            window=window, include_superseded=request.include_superseded,
+            after=self._after(request, "fills", filters), size=size)
+        return ledger_pb2.ListFillsResponse(fills=[mapping.fill(r) for r in page.rows],
+                                            next_page_token=self._next("fills", filters, page.next_position))
+
+    async def ListPositions(self, request: ledger_pb2.ListPositionsRequest, context: grpc.aio.ServicerContext,
+                            ) -> ledger_pb2.ListPositionsResponse:
+        account = _require(request.account_id, "account_id")
+        size = _size(request)
+        filters = {"a": account, "s": request.symbol, "c": request.include_closed}
+        page = await self._reader.list_positions(account, symbol=request.symbol,
+                                                 include_closed=request.include_closed,
+                                                 after=self._after(request, "positions", filters), size=size)
+        return ledger_pb2.ListPositionsResponse(positions=[mapping.position(r) for r in page.rows],
+                                                next_page_token=self._next("positions", filters, page.next_position))
+
+    async def ListOrders(self, request: ledger_pb2.ListOrdersRequest, context: grpc.aio.ServicerContext,
+                         ) -> ledger_pb2.ListOrdersResponse:
+        account = _require(request.account_id, "account_id")
+        window, size = _window(request), _size(request)
+        statuses = sorted({enum_name(order_pb2.OrderStatus, s, "ORDER_STATUS_") for s in request.statuses})
+        if "UNSPECIFIED" in statuses:
+            raise _invalid("statuses", "ORDER_STATUS_UNSPECIFIED is not a status")
+        origin = "" if request.origin == 0 else enum_name(order_pb2.OrderOrigin, request.origin, "ORDER_ORIGIN_")
+        filters = {"a": account, "s": request.symbol, "st": statuses, "o": origin,
+                   "w": [str(window.start), str(window.end)]}
+        page = await self._reader.list_orders(account, symbol=request.symbol, statuses=statuses, origin=origin,
+                                              window=window, after=self._after(request, "orders", filters),
+                                              size=size)
+        return ledger_pb2.ListOrdersResponse(orders=[mapping.order(r) for r in page.rows],
+                                             next_page_token=self._next("orders", filters, page.next_position))
+
+    async def GetOrder(self, request: ledger_pb2.GetOrderRequest, context: grpc.aio.ServicerContext,
+                       ) -> ledger_pb2.GetOrderResponse:
+        account = _require(request.account_id, "account_id")
+        key = request.WhichOneof("key")
+        value = getattr(request, key) if key else ""
+        if not value:
+            raise _invalid("order_id", "order_id or client_order_id is required")
+        found = await self._reader.get_order(account, request.order_id, request.client_order_id)
+        if found is None:
+            raise NotFound("ORDER_NOT_FOUND", f"no order {value!r} in account {account}",
+                           metadata={key: value, "account_id": account})
+        row, events, fills = found
+        return ledger_pb2.GetOrderResponse(order=mapping.order(row), events=[mapping.order_event(e) for e in events],
+                                           fills=[mapping.fill(f) for f in fills])
+
+    async def ListJournalEntries(self, request: ledger_pb2.ListJournalEntriesRequest,
+                                 context: grpc.aio.ServicerContext) -> ledger_pb2.ListJournalEntriesResponse:
+        account = _require(request.account_id, "account_id")
+        window, size = _window(request), _size(request)
+        filters = {"a": account, "l": request.ledger_account, "x": request.execution_id,
+                   "w": [str(window.start), str(window.end)]}
+        page, postings = await self._reader.list_journal_entries(
+            account, ledger_account=request.ledger_account, execution_id=request.execution_id, window=window,
+            after=self._after(request, "journal", filters), size=size)
+        return ledger_pb2.ListJournalEntriesResponse(
+            entries=[mapping.journal_entry(r, postings.get(r["entry_id"], [])) for r in page.rows],
+            next_page_token=self._next("journal", filters, page.next_position))
+
+    async def GetPnl(self, request: ledger_pb2.GetPnlRequest, context: grpc.aio.ServicerContext,
+                     ) -> ledger_pb2.GetPnlResponse:
+        account = _require(request.account_id, "account_id")
+        if request.HasField("trade_date"):
+            d = request.trade_date
+            try:
+                day = date(d.year, d.month, d.day)
+            except ValueError:
+                raise _invalid("trade_date", "is not a valid date") from None
+        else:
+            day = self._today()
+        daily, positions = await self._reader.pnl(account, day, request.symbol)
+        return ledger_pb2.GetPnlResponse(pnl=account_pnl(account, daily, positions),
+                                         position_pnls=[position_pnl(p) for p in positions])
+
+    async def GetIngestStatus(self, request: ledger_pb2.GetIngestStatusRequest, context: grpc.aio.ServicerContext,
+                              ) -> ledger_pb2.GetIngestStatusResponse:
+        s = self._ingest
+        status = system_pb2.IngestStatus(stream=self._stream, consumer_group=self._group,
+                                         last_committed_stream_id=s.last_committed_stream_id,
+                                         dead_lettered_events=s.dead_lettered)
+        if s.last_commit_time:
+            status.last_commit_time.FromDatetime(s.last_commit_time)
+        if s.last_event_time:
+            status.last_event_time.FromDatetime(s.last_event_time)
+        return ledger_pb2.GetIngestStatusResponse(status=status)
+
+    async def GetReconciliationReport(self, request: ledger_pb2.GetReconciliationReportRequest,
+                                      context: grpc.aio.ServicerContext,
+                                      ) -> ledger_pb2.GetReconciliationReportResponse:
+        account = _require(request.account_id, "account_id")
+        if self._reconciler is None:
+            raise NotFound("RECONCILIATION_UNAVAILABLE", "reconciliation is not configured")
+        report = await self._reconciler.report(account, refresh=request.refresh)
+        return ledger_pb2.GetReconciliationReportResponse(report=report)
+
