@@ -222,20 +222,26 @@ class StreamHub:
         newest = await self.redis.xrevrange(self.stream, count=1)
         return StreamPosition.parse(newest[0][0]) if newest else ORIGIN
 
-    async def is_retained(self, after: StreamPosition, upto: StreamPosition) -> bool:
-        """Whether every entry after `after` (up to `upto`) is still on the stream.
+    async def is_retained(self, after: StreamPosition) -> bool:
+        """Whether every entry after `after` is still on the stream, so a replay would leave no gap.
 
-        False when the stream trimmed (or deleted) an entry newer than `after`, or when `after` is beyond
-        anything the stream holds (the stream was reset): replaying would then leave a silent gap.
+        Trimming removes the oldest entries first, so entries after `after` are all there when the stream
+        still holds `after` itself (first entry <= after) or never lost any entry. Otherwise some may be
+        gone and the answer is False: conservative by design, a spurious "expired" costs the client a fresh
+        snapshot, a wrong "retained" would cost it events. A position beyond the newest id ever generated
+        comes from another incarnation of the stream and is not retained either.
         """
-        if after > upto:
-            return after <= await self.last_position()
         try:
             info = await self.redis.xinfo_stream(self.stream)
-        except aioredis.ResponseError:
+        except aioredis.ResponseError:  # no such stream: nothing was ever published, or it was deleted
             return after == ORIGIN
-        max_deleted = info.get("max-deleted-entry-id") or info.get(b"max-deleted-entry-id") or b"0-0"
-        return after >= StreamPosition.parse(max_deleted)
+        info = {(k.decode() if isinstance(k, bytes) else k): v for k, v in info.items()}
+        if after > StreamPosition.parse(info["last-generated-id"]):
+            return False
+        if int(info.get("entries-added", 0)) == int(info["length"]):
+            return True
+        first = info.get("first-entry")
+        return first is not None and StreamPosition.parse(first[0]) <= after
 
     async def replay(self, after: StreamPosition, upto: StreamPosition, page: int = 500) -> AsyncIterator[StreamItem]:
         """Every entry in `(after, upto]`, oldest first, read in pages with XRANGE."""

@@ -111,7 +111,7 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
         encode = lambda position: resume.encode(hub.stream, position)
         try:
             if after is not None:
-                if not await hub.is_retained(after, joined):
+                if not await hub.is_retained(after):
                     raise FailedPrecondition("RESUME_TOKEN_EXPIRED",
                                              "the resume token is older than the event bus retention; "
                                              "start a new stream (without resume_token) for a fresh snapshot",
@@ -190,10 +190,14 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
         await asyncio.sleep(0)  # let a handler that is merely waiting on its queue end the stream itself
         if not state.claim_end():
             return
-        with contextlib.suppress(Exception):
-            await context.abort_with_status(to_rpc_status(_too_slow(state.token)))
+        # The status queues behind what the transport already holds, so the abort completes only once the
+        # reader drains (or leaves); the handler is cancelled now so the server frees the stream at once.
+        abort = asyncio.ensure_future(context.abort_with_status(to_rpc_status(_too_slow(state.token))))
+        await asyncio.sleep(0)
         if state.task is not None and not state.task.done():
             state.task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await abort
 
 
 def _heartbeat() -> event_pb2.Heartbeat:
