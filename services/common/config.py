@@ -42,14 +42,22 @@ class CommonSettings(BaseSettings):
     )
 
     log_level: LogLevel = "INFO"
+    """Log threshold: DEBUG, INFO, WARNING, ERROR or CRITICAL (JSON lines on stdout)."""
     bind_host: str = "127.0.0.1"
+    """Interface every gRPC and metrics server binds; loopback by default so nothing is exposed by accident."""
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("IBKR_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
     )
+    """OTLP/gRPC endpoint for traces (e.g. http://127.0.0.1:4317); tracing export is off when unset.
+    `OTEL_EXPORTER_OTLP_ENDPOINT` is accepted too."""
     otel_traces_sampler_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Fraction of new traces sampled (parent-based: a sampled caller's trace is always continued)."""
     shutdown_grace_seconds: float = Field(default=5.0, ge=0.0)
+    """On SIGTERM, how long in-flight calls may finish before the server stops."""
     internal_token: SecretStr | None = None
+    """Shared credential between the suite's services (`x-ibkr-internal-token`); internal servers refuse
+    calls without it when it is set. Never logged."""
 
     @field_validator("log_level", mode="before")
     @classmethod
