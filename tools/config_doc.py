@@ -61,26 +61,43 @@ def settings_classes(process: str) -> list[type[CommonSettings]]:
     return sorted(found, key=lambda c: c.__name__)
 
 
+# Variables several processes read, fixed by the team brief; described once here rather than in each service.
+SHARED_MEANINGS = {
+    "IBKR_DATABASE_URL": "Postgres DSN (each service keeps its own schema); `make run` embeds one when unset",
+    "IBKR_REDIS_URL": "Redis URL of the event bus; `make run` embeds one when unset",
+    "IBKR_BUS_STREAM": "name of the Redis Stream carrying `ibkr.trading.v1.Event`",
+    "IBKR_BUS_MAXLEN": "approximate number of entries the bus stream retains (the resume window)",
+    "IBKR_RISK_ADDRESS": "host:port of the risk service",
+    "IBKR_BRIDGE_ADDRESS": "host:port of the gateway bridge (a comma list for the active/standby pair)",
+    "IBKR_LEDGER_ADDRESS": "host:port of the ledger",
+    "IBKR_IB_HOST": "IB Gateway / TWS host; `make run` starts the simulator when unset",
+    "IBKR_IB_PORT": "IB API port (4002 IB Gateway paper, 7497 TWS paper)",
+    "IBKR_IB_CLIENT_ID": "the bridge's IB API clientId",
+    "IBKR_ACCOUNT_ID": "the paper account the suite trades (DU…)",
+}
+
+
 def rows() -> list[tuple[str, str, str, str, str]]:
-    """(variable, process, type, default, meaning) for every setting, common ones once."""
-    seen: set[str] = set()
-    out = []
+    """(variable, processes, type, default, meaning) for every setting, each variable once."""
+    found: dict[str, list] = {}
     for process in PROCESSES:
         for cls in settings_classes(process):
             docs = attribute_docstrings(cls)
             table = docstring_table(sys.modules[cls.__module__])
             for name, field in cls.model_fields.items():
                 variable = env_var_name(cls, name)
-                if variable in seen:
+                if variable in found:
+                    if process not in found[variable][1]:
+                        found[variable][1].append(process)
                     continue
-                seen.add(variable)
                 default = field.get_default(call_default_factory=False)
                 shown = "(secret)" if isinstance(default, SecretStr) else ("" if default is None else str(default))
                 type_name = getattr(field.annotation, "__name__", None) or str(field.annotation)
-                type_name = type_name.replace("typing.", "").replace("pydantic.types.", "")
-                meaning = docs.get(name) or field.description or table.get(variable, "")
-                out.append((variable, "all" if process == "common" else process, type_name, shown, meaning))
-    return out
+                type_name = type_name.replace("typing.", "").replace("pydantic.types.", "").replace("pathlib.", "")
+                meaning = (SHARED_MEANINGS.get(variable) or docs.get(name) or field.description
+                           or table.get(variable, ""))
+                found[variable] = [variable, [process], type_name, shown, meaning]
+    return [(v, "all" if "common" in p else ", ".join(p), t, d, m) for v, p, t, d, m in found.values()]
 
 
 def render() -> str:
