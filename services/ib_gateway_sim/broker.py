@@ -48,6 +48,7 @@ class Sink(Protocol):
 class InjectedReject:
     code: int
     message: str
+    symbol: str = ""  # only orders in this symbol; empty for any
 
 
 class Broker:
@@ -84,6 +85,7 @@ class Broker:
         self.executions: list[Execution] = []
         self.max_order_id = first_order_id - 1
         self.rejects: list[InjectedReject] = []
+        self.received: list[SimOrder] = []  # every order (rejected ones too), in arrival order
 
     # --------------------------------------------------------------------------------- identity
 
@@ -119,8 +121,8 @@ class Broker:
                 return
             self._modify(existing, req)
             return
-        if self.rejects:
-            injected = self.rejects.pop(0)
+        injected = self._take_reject(req)
+        if injected is not None:
             self._reject(client_id, req, injected.code, injected.message, log=True)
             return
         checked = self._validate(client_id, req)
@@ -128,17 +130,20 @@ class Broker:
             return
         inst, gtd = checked
         if existing is not None:  # a staged order: new parameters, maybe transmitted now
-            del self.by_key[key]
-        order = SimOrder(req=req, client_id=client_id, perm_id=0, con_id=inst.con_id,
-                         account=self.account.account_id, gtd=gtd)
-        self.by_key[key] = order
+            order = existing
+            order.req, order.gtd, order.con_id = req, gtd, inst.con_id
+            order.modifications += 1
+        else:
+            order = SimOrder(req=req, client_id=client_id, perm_id=0, con_id=inst.con_id,
+                             account=self.account.account_id, gtd=gtd, create_time=self.clock())
+            self.by_key[key] = order
+            self.received.append(order)
         if not req.transmit:
             self._log(order, "STAGED")
             return
         if req.parent_id:
             parent = self.by_key.get((client_id, req.parent_id))
             if parent is None:
-                del self.by_key[key]
                 self._reject(client_id, req, 135, f"Can't find order with id ={req.parent_id}", log=True)
                 return
             if not parent.transmitted:
@@ -205,7 +210,30 @@ class Broker:
             return invalid("An order cannot be its own parent")
         return inst, gtd
 
+    def _take_reject(self, req: OrderRequest) -> InjectedReject | None:
+        for i, injected in enumerate(self.rejects):
+            if not injected.symbol or injected.symbol.upper() in (req.symbol.upper(), req.local_symbol.upper()) \
+                    or (req.con_id and (inst := self.universe.by_symbol(injected.symbol)) is not None
+                        and inst.con_id == req.con_id):
+                return self.rejects.pop(i)
+        return None
+
     def _reject(self, client_id: int, req: OrderRequest, code: int, text: str, *, log: bool) -> None:
+        key = (client_id, req.order_id)
+        existing = self.by_key.get(key)
+        record: SimOrder | None = None
+        if existing is not None and not existing.transmitted:
+            del self.by_key[key]  # a staged order (or one being transmitted now) dies with its rejection
+            record = existing
+        elif existing is None:
+            inst = self.universe.by_con_id(req.con_id) or self.universe.by_symbol(req.symbol or "?")
+            record = SimOrder(req=req, client_id=client_id, perm_id=0, con_id=inst.con_id if inst else 0,
+                              account=self.account.account_id, create_time=self.clock())
+            self.received.append(record)
+        if record is not None:
+            record.status = mt.INACTIVE
+            record.reject_code = code
+            record.update_time = self.clock()
         if log:
             self.log.append(time=self.clock(), kind="REJECTED", client_id=client_id, order_id=req.order_id,
                             perm_id=0, order_ref=req.order_ref, con_id=req.con_id, symbol=req.symbol,
@@ -251,7 +279,6 @@ class Broker:
         if parent is None:
             reason = self._margin_rejection(order)
             if reason:
-                del self.by_key[(order.client_id, order.order_id)]
                 self._reject(order.client_id, order.req, 201, reason, log=True)
                 return
         order.transmitted = True
@@ -308,6 +335,7 @@ class Broker:
                 return
         keep = {"parent_id": old.parent_id, "transmit": True, "exchange": req.exchange or old.exchange}
         order.req = req.amended(**keep)
+        order.modifications += 1
         if req.tif == "GTD":
             order.gtd = parse_gtd(req.good_till_date) or order.gtd
         if order.req.order_type in ("TRAIL", "TRAIL LIMIT") and (
@@ -581,7 +609,8 @@ class Broker:
 
     def _log(self, order: SimOrder, kind: str) -> None:
         inst = self.universe.by_con_id(order.con_id)
-        self.log.append(time=self.clock(), kind=kind, client_id=order.client_id, order_id=order.order_id,
+        order.update_time = now = self.clock()
+        self.log.append(time=now, kind=kind, client_id=order.client_id, order_id=order.order_id,
                         perm_id=order.perm_id, order_ref=order.req.order_ref, con_id=order.con_id,
                         symbol=inst.symbol if inst else order.req.symbol, side=order.side,
                         quantity=order.quantity, price=order.req.lmt_price, status=order.status)

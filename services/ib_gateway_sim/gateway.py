@@ -55,7 +55,10 @@ class Gateway:
         self.server: asyncio.Server | None = None
         self.port = 0
         self.response_delay = 0.0
-        self.market_paused = False
+        self.delay_types: set[int] | None = None  # message ids the delay applies to (None: all)
+        self.drop_responses = False
+        self.paused: set[int] = set()  # con ids whose market data is paused
+        self.paused_all = False
         self.connectivity_lost = False
         self.max_write_buffer = 64 * 1024 * 1024
         self.requests: Counter[int] = Counter()
@@ -73,11 +76,8 @@ class Gateway:
         return self.port
 
     async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            self.drop_all()
-            await self.server.wait_closed()
-            self.server = None
+        self.drop_all()
+        await self.stop_listening()
 
     def attach(self, session: Session) -> None:
         self.sessions.add(session)
@@ -97,6 +97,30 @@ class Gateway:
         self.by_client[client_id] = session
         return True
 
+    @property
+    def market_paused(self) -> bool:
+        return self.paused_all
+
+    def is_paused(self, con_id: int) -> bool:
+        return self.paused_all or con_id in self.paused
+
+    @property
+    def accepting(self) -> bool:
+        return self.server is not None
+
+    def policy(self, fields: list[str]) -> tuple[float, bool]:
+        """(delay, drop) for one incoming request under the SetResponseDelay fault."""
+        if self.response_delay <= 0 and not self.drop_responses:
+            return 0.0, False
+        if self.delay_types is not None:
+            try:
+                msg_id = int(fields[0]) if fields else -1
+            except ValueError:
+                msg_id = -1
+            if msg_id not in self.delay_types:
+                return 0.0, False
+        return self.response_delay, self.drop_responses
+
     def count_request(self, msg_id: int) -> None:
         self.requests[msg_id] += 1
         if self.on_request is not None:
@@ -107,16 +131,25 @@ class Gateway:
 
     # ------------------------------------------------------------------------------ faults
 
-    def drop_all(self) -> int:
+    def drop_all(self, client_id: int | None = None) -> int:
         dropped = 0
         for s in list(self.sessions):
-            s.abort()
-            dropped += 1
+            if client_id is None or s.client_id == client_id:
+                s.abort()
+                dropped += 1
         return dropped
 
-    def broadcast_error(self, code: int, text: str) -> None:
-        for s in self.ready_sessions():
+    async def stop_listening(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            server.close()
+            await server.wait_closed()
+
+    def broadcast_error(self, code: int, text: str) -> int:
+        sessions = self.ready_sessions()
+        for s in sessions:
             s.error(-1, code, text)
+        return len(sessions)
 
     def drop_market_data_subscriptions(self) -> None:
         for s in self.ready_sessions():
@@ -358,11 +391,11 @@ class Gateway:
         return out
 
     def publish_quotes(self, con_ids: list[int]) -> None:
-        if self.market_paused or self.connectivity_lost:
+        if self.paused_all or self.connectivity_lost:
             return
         for con_id in con_ids:
             subs = self.quote_subs.get(con_id)
-            if not subs:
+            if not subs or con_id in self.paused:
                 continue
             for (session, req_id), sub in list(subs.items()):
                 session.send_many(self.quote_ticks(req_id, con_id, sub.delayed, full=False))

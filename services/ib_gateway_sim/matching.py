@@ -128,6 +128,10 @@ class SimOrder:
     completed_status: str = ""
     why_held: str = ""
     children: list[int] = field(default_factory=list)  # perm ids
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    modifications: int = 0
+    reject_code: int = 0
 
     @property
     def order_id(self) -> int:

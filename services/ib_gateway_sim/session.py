@@ -70,6 +70,8 @@ class Session(asyncio.Protocol):
         self.client_id: int | None = None
         self.peer = ""
         self.closed = False
+        self.connect_time = datetime.now(UTC)
+        self._last_due = 0.0
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self._pending: deque[tuple[float, list[str]]] = deque()
@@ -114,9 +116,14 @@ class Session(asyncio.Protocol):
                 return
             if isinstance(frame, wire.Hello):
                 self._hello(frame)
-            elif self.gw.response_delay > 0 or self._pending:
-                loop = asyncio.get_running_loop()
-                self._pending.append((loop.time() + self.gw.response_delay, frame))
+                continue
+            delay, drop = self.gw.policy(frame)
+            if drop:
+                continue
+            if delay > 0 or self._pending:
+                due = max(asyncio.get_running_loop().time() + delay, self._last_due)
+                self._last_due = due
+                self._pending.append((due, frame))
                 self._arm_pending()
             else:
                 self.handle(frame)
@@ -369,7 +376,7 @@ class Session(asyncio.Protocol):
         if req_id in self.mkt:
             self.error(req_id, 322, f"Error processing request.-'bN' : cause - Duplicate ticker id {req_id}")
             return
-        frozen = self.gw.market_paused or self.gw.connectivity_lost
+        frozen = self.gw.is_paused(inst.con_id) or self.gw.connectivity_lost
         delayed = self.data_type in (3, 4)
         shown_type = {1: 1, 2: 2 if frozen else 1, 3: 3, 4: 4 if frozen else 3}[self.data_type]
         sub = MktSub(req_id, inst.con_id, delayed, frozen)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Self
 
@@ -30,20 +31,31 @@ from .matching import Execution, SimOrder
 
 log = logging.getLogger("ibkr.sim")
 
-DATA_MAINTAINED = (1102, "Connectivity between IB and Trader Workstation has been restored - data maintained.")
-DATA_LOST = (1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")
 LOST = (1100, "Connectivity between IB and Trader Workstation has been lost.")
+DATA_LOST = (1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")
+DATA_MAINTAINED = (1102, "Connectivity between IB and Trader Workstation has been restored - data maintained.")
+FARMS_OK = ((2104, "Market data farm connection is OK:usfarm"), (2106, "HMDS data farm connection is OK:ushmds"))
+
+# TWS API request names (ib_async's client method names) -> message ids, for SetResponseDelay
+REQUEST_IDS = {
+    "reqMktData": 1, "cancelMktData": 2, "placeOrder": 3, "cancelOrder": 4, "reqOpenOrders": 5,
+    "reqAccountUpdates": 6, "reqExecutions": 7, "reqIds": 8, "reqContractDetails": 9, "reqAutoOpenOrders": 15,
+    "reqAllOpenOrders": 16, "reqManagedAccts": 17, "reqCurrentTime": 49, "reqGlobalCancel": 58,
+    "reqMarketDataType": 59, "reqPositions": 61, "reqAccountSummary": 62, "cancelAccountSummary": 63,
+    "cancelPositions": 64, "startApi": 71, "reqPositionsMulti": 74, "reqAccountUpdatesMulti": 76,
+    "reqPnL": 92, "cancelPnL": 93, "reqPnLSingle": 94, "cancelPnLSingle": 95, "reqCompletedOrders": 99,
+}
 
 
 @dataclass
 class SimState:
     """Everything a reset rebuilds from the seed (a restart with state kept keeps it)."""
 
-    universe: Universe
     market: Market
     account: Account
     broker: Broker
     log: BrokerLog
+    start_time: datetime
 
 
 class Simulator:
@@ -53,12 +65,14 @@ class Simulator:
         self.gateway = Gateway(universe=self.universe, server_version=self.config.sim_server_version,
                                host=self.config.bind_host)
         self.seed = self.config.sim_seed
+        self.pinned: set[int] = set()  # con ids held at a set price (no random walk)
         self.state = self._build_state(self.seed)
         self.tick_interval = self.config.sim_tick_interval_ms / 1000
         self._tasks: list[asyncio.Task] = []
-        self._started = False
+        self._paths: dict[int, asyncio.Task] = {}
+        self._background: set[asyncio.Task] = set()
         self._restore_handle: asyncio.TimerHandle | None = None
-        self._restart_task: asyncio.Task | None = None
+        self._started = False
         self.tws_port = 0
 
     # ------------------------------------------------------------------------------ lifecycle
@@ -76,7 +90,7 @@ class Simulator:
         broker.session = cfg.sim_session
         account.start_day(broker.marks())
         self.gateway.broker = broker
-        return SimState(self.universe, market, account, broker, blog)
+        return SimState(market, account, broker, blog, datetime.now(UTC))
 
     @property
     def broker(self) -> Broker:
@@ -100,18 +114,17 @@ class Simulator:
         self._started = True
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        if self._restore_handle:
+            self._restore_handle.cancel()
+        tasks = [*self._tasks, *self._paths.values(), *self._background]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self._restore_handle:
-            self._restore_handle.cancel()
-        if self._restart_task and not self._restart_task.done():
-            self._restart_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._restart_task
+        self._paths.clear()
+        self._background.clear()
         await self.gateway.close()
         self._started = False
 
@@ -122,14 +135,16 @@ class Simulator:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def _spawn(self, coro) -> asyncio.Task:  # type: ignore[no-untyped-def]
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
     async def _run_market(self) -> None:
         while True:
-            if self.tick_interval <= 0:
-                await asyncio.sleep(0.25)
-                self.broker.expire()
-                continue
-            await asyncio.sleep(self.tick_interval)
-            if not self.gateway.market_paused:
+            await asyncio.sleep(self.tick_interval if self.tick_interval > 0 else 0.25)
+            if self.tick_interval > 0:
                 self.step_market()
             self.broker.expire()
 
@@ -139,9 +154,9 @@ class Simulator:
             return
         while True:
             await asyncio.sleep(interval)
-            if self.account.positions and not self.gateway.market_paused:
-                self.gateway.push_account({c for c, p in self.account.positions.items() if p.quantity},
-                                          positions=False)
+            held = {c for c, p in self.account.positions.items() if p.quantity}
+            if held and not self.gateway.paused_all:
+                self.gateway.push_account(held, positions=False)
 
     # ------------------------------------------------------------------------------ market control
 
@@ -154,79 +169,168 @@ class Simulator:
         return inst
 
     def _quotes_changed(self, con_ids: list[int]) -> None:
-        self.gateway.publish_quotes(con_ids)
-        self.broker.on_quotes(con_ids)
+        if con_ids:
+            self.gateway.publish_quotes(con_ids)
+            self.broker.on_quotes(con_ids)
 
     def step_market(self, steps: int = 1, symbols: list[str | int] | None = None) -> None:
-        """Advance the random walk (or the pending price paths) `steps` times."""
-        con_ids = [self.instrument(s).con_id for s in symbols] if symbols else None
+        """Advance the random walk (and pending `set_path` prices) `steps` times. Pinned and paused
+        instruments stay where they are unless named explicitly."""
+        if symbols:
+            con_ids = [self.instrument(s).con_id for s in symbols]
+        else:
+            if self.gateway.paused_all:
+                return
+            con_ids = [c for c in self.market.quotes if c not in self.pinned and c not in self.gateway.paused]
         for _ in range(steps):
             self._quotes_changed(self.market.step(con_ids))
 
-    def set_price(self, symbol: str | int, price: Decimal) -> None:
+    def set_price(self, symbol: str | int, price: Decimal, *, bid: Decimal | None = None,
+                  ask: Decimal | None = None, bid_size: Decimal | None = None,
+                  ask_size: Decimal | None = None) -> None:
+        """Trade at `price` now (the book re-centres unless bid/ask are given); the random walk of this
+        instrument stops until `resume_market_data` or `reset`. Resting orders are re-evaluated at once."""
         inst = self.instrument(symbol)
+        self.pinned.add(inst.con_id)
         self.market.set_price(inst.con_id, Decimal(price))
+        if any(x is not None for x in (bid, ask, bid_size, ask_size)):
+            self.market.set_quote(inst.con_id, bid=bid, ask=ask, bid_size=bid_size, ask_size=ask_size)
         self._quotes_changed([inst.con_id])
 
     def set_quote(self, symbol: str | int, **parts: Decimal | None) -> None:
         inst = self.instrument(symbol)
+        self.pinned.add(inst.con_id)
         self.market.set_quote(inst.con_id, **parts)
         self._quotes_changed([inst.con_id])
 
     def set_price_path(self, symbol: str | int, prices: list[Decimal]) -> None:
+        """The next random-walk steps of this instrument take these prices, in order."""
         self.market.set_path(self.instrument(symbol).con_id, [Decimal(p) for p in prices])
 
-    def pause_market_data(self) -> None:
-        self.gateway.market_paused = True
+    def play_price_path(self, symbol: str | int, prices: list[Decimal], interval: float = 0.1,
+                        loop: bool = False) -> datetime | None:
+        """Trade at each price in turn, `interval` seconds apart (0: all at once, synchronously).
+        Returns when the path ends (None when looping)."""
+        inst = self.instrument(symbol)
+        old = self._paths.pop(inst.con_id, None)
+        if old is not None:
+            old.cancel()
+        prices = [Decimal(p) for p in prices]
+        if interval <= 0 and not loop:
+            for p in prices:
+                self.set_price(inst.con_id, p)
+            return datetime.now(UTC)
 
-    def resume_market_data(self) -> None:
-        self.gateway.market_paused = False
-        con_ids = [c for c, subs in self.gateway.quote_subs.items() if subs]
-        self.gateway.publish_quotes(con_ids)
+        async def play() -> None:
+            try:
+                while True:
+                    for i, p in enumerate(prices):
+                        if i or interval <= 0:
+                            await asyncio.sleep(max(interval, 0.001))
+                        self.set_price(inst.con_id, p)
+                    if not loop:
+                        return
+            finally:
+                if self._paths.get(inst.con_id) is asyncio.current_task():
+                    del self._paths[inst.con_id]
+
+        self._paths[inst.con_id] = asyncio.get_running_loop().create_task(play())
+        return None if loop else datetime.now(UTC) + timedelta(seconds=interval * (len(prices) - 1))
+
+    def pause_market_data(self, symbols: list[str | int] | None = None) -> list[str]:
+        """Stop streaming (and moving) these instruments, or all of them."""
+        if symbols:
+            self.gateway.paused |= {self.instrument(s).con_id for s in symbols}
+        else:
+            self.gateway.paused_all = True
+        return self.paused_symbols()
+
+    def resume_market_data(self, symbols: list[str | int] | None = None) -> list[str]:
+        """Resume streaming and the random walk (also of instruments pinned by `set_price`)."""
+        if symbols:
+            con_ids = {self.instrument(s).con_id for s in symbols}
+            self.gateway.paused -= con_ids
+            self.pinned -= con_ids
+        else:
+            con_ids = set(self.gateway.paused) | set(self.gateway.quote_subs)
+            self.gateway.paused_all = False
+            self.gateway.paused.clear()
+            self.pinned.clear()
+        self.gateway.publish_quotes(sorted(con_ids))
+        return self.paused_symbols()
+
+    def paused_symbols(self) -> list[str]:
+        if self.gateway.paused_all:
+            return sorted(i.symbol for i in self.universe)
+        return sorted(self.universe.by_con_id(c).symbol for c in self.gateway.paused)
 
     def set_session(self, session: str) -> None:
+        """Trading session: "rth", "extended" (only outsideRth orders work) or "closed"."""
         if session not in ("rth", "extended", "closed"):
             raise ValueError(session)
         self.broker.set_session(session)
 
     def end_of_day(self) -> None:
+        """Closing auction (MOC/LOC), DAY orders expire, daily P&L restarts."""
         self.broker.end_of_day()
 
     # ------------------------------------------------------------------------------ faults
 
-    def reject_next_orders(self, code: int = 201, message: str = "", count: int = 1) -> None:
+    def reject_next_orders(self, code: int = 201, message: str = "", count: int = 1, symbol: str = "") -> int:
         text = message or "Order rejected - reason:Rejected by the simulator's control service"
-        self.broker.rejects.extend(InjectedReject(code, text) for _ in range(count))
+        self.broker.rejects.extend(InjectedReject(code, text, symbol) for _ in range(max(1, count)))
+        return len(self.broker.rejects)
 
-    def set_response_delay(self, seconds: float) -> None:
+    def set_response_delay(self, seconds: float, request_types: list[str] | None = None,
+                           drop: bool = False) -> None:
+        """Delay (or with `drop`, swallow) requests of these types (ib_async method names), or all."""
+        ids = None
+        if request_types:
+            unknown = [t for t in request_types if t not in REQUEST_IDS]
+            if unknown:
+                raise KeyError(", ".join(unknown))
+            ids = {REQUEST_IDS[t] for t in request_types}
         self.gateway.response_delay = max(0.0, seconds)
+        self.gateway.delay_types = ids
+        self.gateway.drop_responses = drop
 
-    def drop_connections(self) -> int:
-        return self.gateway.drop_all()
+    def drop_connections(self, client_id: int | None = None, refuse_for: float = 0.0) -> int:
+        """Abort client sockets (all, or one clientId); with `refuse_for`, also refuse new ones that long."""
+        dropped = self.gateway.drop_all(client_id)
+        if refuse_for > 0:
+            self._spawn(self._refuse(refuse_for))
+        return dropped
 
-    def interrupt_connectivity(self, *, data_lost: bool = False, duration: float | None = None) -> None:
-        """Send 1100 now; after `duration` seconds (None: wait for `restore_connectivity`) 1101 or 1102."""
-        self.gateway.connectivity_lost = True
-        self.broker.halted = True
-        self.gateway.broadcast_error(*LOST)
+    async def _refuse(self, seconds: float) -> None:
+        await self.gateway.stop_listening()
+        await asyncio.sleep(seconds)
+        if self.gateway.server is None:
+            await self.gateway.listen(self.tws_port)
+
+    def interrupt_connectivity(self, *, data_lost: bool = False, duration: float | None = None,
+                               suspend: bool = True) -> int:
+        """Send 1100 now; after `duration` seconds (None: only on `restore_connectivity`) 1101 or 1102.
+        With `suspend`, market data and matching stop during the outage, as at IB."""
+        if suspend:
+            self.gateway.connectivity_lost = True
+            self.broker.halted = True
+        sent = self.gateway.broadcast_error(*LOST)
         if self._restore_handle:
             self._restore_handle.cancel()
             self._restore_handle = None
         if duration is not None:
             loop = asyncio.get_running_loop()
             self._restore_handle = loop.call_later(duration, self.restore_connectivity, data_lost)
+        return sent
 
     def restore_connectivity(self, data_lost: bool = False) -> None:
         self._restore_handle = None
-        if not self.gateway.connectivity_lost:
-            return
         self.gateway.connectivity_lost = False
         self.broker.halted = False
         if data_lost:
             self.gateway.drop_market_data_subscriptions()
         self.gateway.broadcast_error(*(DATA_LOST if data_lost else DATA_MAINTAINED))
-        for code, text in ((2104, "Market data farm connection is OK:usfarm"),
-                           (2106, "HMDS data farm connection is OK:ushmds")):
+        for code, text in FARMS_OK:
             self.gateway.broadcast_error(code, text)
         self.broker.on_quotes(list(self.market.quotes))
 
@@ -236,24 +340,41 @@ class Simulator:
         await self.gateway.close()
         if not keep_state:
             self.reset(seed if seed is not None else self.seed)
+        if self._restore_handle:
+            self._restore_handle.cancel()
+            self._restore_handle = None
         self.gateway.connectivity_lost = False
         self.broker.halted = False
         if downtime > 0:
             await asyncio.sleep(downtime)
         await self.gateway.listen(self.tws_port)
 
-    def restart_in_background(self, *, keep_state: bool = True, downtime: float = 0.0,
-                              seed: int | None = None) -> None:
-        self._restart_task = asyncio.get_running_loop().create_task(
-            self.restart(keep_state=keep_state, downtime=downtime, seed=seed))
+    def restart_in_background(self, *, keep_state: bool = True, downtime: float = 0.0) -> datetime:
+        self._spawn(self.restart(keep_state=keep_state, downtime=downtime))
+        return datetime.now(UTC) + timedelta(seconds=downtime)
 
-    def reset(self, seed: int | None = None) -> None:
-        """Back to the starting state of `seed` (default: the configured one). Clients stay connected."""
+    def reset(self, seed: int | None = None, *, drop_connections: bool = False) -> int:
+        """Back to the starting state of `seed` (default: the configured one): prices, account, orders,
+        executions, ids and faults. Clients stay connected unless `drop_connections`."""
         self.seed = self.config.sim_seed if seed is None else seed
-        self.gateway.quote_subs.clear()
-        for s in self.gateway.sessions:
+        for task in self._paths.values():
+            task.cancel()
+        self._paths.clear()
+        if self._restore_handle:
+            self._restore_handle.cancel()
+            self._restore_handle = None
+        gw = self.gateway
+        gw.quote_subs.clear()
+        gw.paused.clear()
+        gw.paused_all = gw.connectivity_lost = gw.drop_responses = False
+        gw.response_delay, gw.delay_types = 0.0, None
+        self.pinned.clear()
+        for s in gw.sessions:
             s.mkt.clear()
+        if drop_connections:
+            gw.drop_all()
         self.state = self._build_state(self.seed)
+        return self.seed
 
     # ------------------------------------------------------------------------------ broker truth
 
@@ -264,4 +385,5 @@ class Simulator:
         return list(self.broker.executions)
 
     def orders(self) -> list[SimOrder]:
-        return sorted(self.broker.orders.values(), key=lambda o: o.perm_id)
+        """Every order the broker received (rejected ones too), in arrival order."""
+        return list(self.broker.received)

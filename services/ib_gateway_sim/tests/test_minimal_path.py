@@ -148,7 +148,7 @@ async def test_second_client_with_same_client_id_is_refused_with_326(sim: Simula
     errors = []
     other.errorEvent += lambda req_id, code, text, contract: errors.append(code)
     try:
-        await other.connectAsync("127.0.0.1", sim.tws_port, clientId=1, timeout=2)
+        await other.connectAsync("127.0.0.1", sim.tws_port, clientId=1, timeout=0.5)
     except (ConnectionError, TimeoutError):
         pass
     finally:

@@ -21,10 +21,21 @@ class ConnectivitySequence(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_MAINTAINED: _ClassVar[ConnectivitySequence]
     CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_LOST: _ClassVar[ConnectivitySequence]
     CONNECTIVITY_SEQUENCE_LOST: _ClassVar[ConnectivitySequence]
+
+class TradingSession(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRADING_SESSION_UNSPECIFIED: _ClassVar[TradingSession]
+    TRADING_SESSION_REGULAR: _ClassVar[TradingSession]
+    TRADING_SESSION_EXTENDED: _ClassVar[TradingSession]
+    TRADING_SESSION_CLOSED: _ClassVar[TradingSession]
 CONNECTIVITY_SEQUENCE_UNSPECIFIED: ConnectivitySequence
 CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_MAINTAINED: ConnectivitySequence
 CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_LOST: ConnectivitySequence
 CONNECTIVITY_SEQUENCE_LOST: ConnectivitySequence
+TRADING_SESSION_UNSPECIFIED: TradingSession
+TRADING_SESSION_REGULAR: TradingSession
+TRADING_SESSION_EXTENDED: TradingSession
+TRADING_SESSION_CLOSED: TradingSession
 
 class SetPriceRequest(_message.Message):
     __slots__ = ("symbol", "last_price", "bid_price", "ask_price", "bid_size", "ask_size")
@@ -323,3 +334,41 @@ class GetSimulatorStatusResponse(_message.Message):
     execution_count: int
     start_time: _timestamp_pb2.Timestamp
     def __init__(self, seed: _Optional[int] = ..., api_port: _Optional[int] = ..., server_version: _Optional[int] = ..., account_ids: _Optional[_Iterable[str]] = ..., clients: _Optional[_Iterable[_Union[ConnectedClient, _Mapping]]] = ..., paused_symbols: _Optional[_Iterable[str]] = ..., response_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., pending_rejections: _Optional[int] = ..., accepting_connections: _Optional[bool] = ..., order_count: _Optional[int] = ..., execution_count: _Optional[int] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StepMarketRequest(_message.Message):
+    __slots__ = ("steps", "symbols")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    steps: int
+    symbols: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, steps: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StepMarketResponse(_message.Message):
+    __slots__ = ("quotes",)
+    QUOTES_FIELD_NUMBER: _ClassVar[int]
+    quotes: _containers.RepeatedCompositeFieldContainer[_market_data_pb2.Quote]
+    def __init__(self, quotes: _Optional[_Iterable[_Union[_market_data_pb2.Quote, _Mapping]]] = ...) -> None: ...
+
+class SetTradingSessionRequest(_message.Message):
+    __slots__ = ("session",)
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: TradingSession
+    def __init__(self, session: _Optional[_Union[TradingSession, str]] = ...) -> None: ...
+
+class SetTradingSessionResponse(_message.Message):
+    __slots__ = ("session",)
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: TradingSession
+    def __init__(self, session: _Optional[_Union[TradingSession, str]] = ...) -> None: ...
+
+class EndTradingDayRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class EndTradingDayResponse(_message.Message):
+    __slots__ = ("auction_fill_count", "expired_order_count")
+    AUCTION_FILL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_ORDER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    auction_fill_count: int
+    expired_order_count: int
+    def __init__(self, auction_fill_count: _Optional[int] = ..., expired_order_count: _Optional[int] = ...) -> None: ...

@@ -95,6 +95,21 @@ class SimulatorControlServiceStub:
                 request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.GetSimulatorStatusRequest.SerializeToString,
                 response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.GetSimulatorStatusResponse.FromString,
                 _registered_method=True)
+        self.StepMarket = channel.unary_unary(
+                '/ibkr.sim.v1.SimulatorControlService/StepMarket',
+                request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.StepMarketRequest.SerializeToString,
+                response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.StepMarketResponse.FromString,
+                _registered_method=True)
+        self.SetTradingSession = channel.unary_unary(
+                '/ibkr.sim.v1.SimulatorControlService/SetTradingSession',
+                request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SetTradingSessionRequest.SerializeToString,
+                response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SetTradingSessionResponse.FromString,
+                _registered_method=True)
+        self.EndTradingDay = channel.unary_unary(
+                '/ibkr.sim.v1.SimulatorControlService/EndTradingDay',
+                request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.EndTradingDayRequest.SerializeToString,
+                response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.EndTradingDayResponse.FromString,
+                _registered_method=True)
 
 
 class SimulatorControlServiceServicer:
@@ -186,6 +201,28 @@ class SimulatorControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StepMarket(self, request, context):
+        """Advances the random walk by whole steps at once (for deterministic tests; paused and price-set
+        instruments move only when named).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTradingSession(self, request, context):
+        """Sets the trading session; orders held by the previous session start working when the new one allows.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndTradingDay(self, request, context):
+        """Ends the trading day: MOC/LOC orders trade at the last price, DAY orders expire, daily P&L restarts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SimulatorControlServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -248,6 +285,21 @@ def add_SimulatorControlServiceServicer_to_server(servicer, server):
                     servicer.GetSimulatorStatus,
                     request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.GetSimulatorStatusRequest.FromString,
                     response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.GetSimulatorStatusResponse.SerializeToString,
+            ),
+            'StepMarket': grpc.unary_unary_rpc_method_handler(
+                    servicer.StepMarket,
+                    request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.StepMarketRequest.FromString,
+                    response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.StepMarketResponse.SerializeToString,
+            ),
+            'SetTradingSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTradingSession,
+                    request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SetTradingSessionRequest.FromString,
+                    response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SetTradingSessionResponse.SerializeToString,
+            ),
+            'EndTradingDay': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndTradingDay,
+                    request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.EndTradingDayRequest.FromString,
+                    response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.EndTradingDayResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -575,6 +627,87 @@ class SimulatorControlService:
             '/ibkr.sim.v1.SimulatorControlService/GetSimulatorStatus',
             ibkr_dot_sim_dot_v1_dot_sim__pb2.GetSimulatorStatusRequest.SerializeToString,
             ibkr_dot_sim_dot_v1_dot_sim__pb2.GetSimulatorStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StepMarket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ibkr.sim.v1.SimulatorControlService/StepMarket',
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.StepMarketRequest.SerializeToString,
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.StepMarketResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTradingSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ibkr.sim.v1.SimulatorControlService/SetTradingSession',
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.SetTradingSessionRequest.SerializeToString,
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.SetTradingSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndTradingDay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ibkr.sim.v1.SimulatorControlService/EndTradingDay',
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.EndTradingDayRequest.SerializeToString,
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.EndTradingDayResponse.FromString,
             options,
             channel_credentials,
             insecure,
