@@ -1,0 +1,228 @@
+"""The exposure book: what the rules read about an account, kept with running aggregates so a check never
+scans every order.
+
+An `OpenOrder` is a *reservation*: the part of a working order not yet filled, counted as if it will fill.
+It is created by the gate before the order is sent, shrunk by fills, and dropped when the order is
+terminal (filled, cancelled, rejected, expired) or when the send fails. Mutations are synchronous: in one
+asyncio process, a check and the reservation that follows it cannot interleave with another check.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from services.risk.core.model import ZERO, OrderIntent, Quote, Side
+
+
+@dataclass(slots=True)
+class OpenOrder:
+    """A reserved working order. `price` is the price its notional is reserved at."""
+
+    key: str  # the client_order_id (or `order:<order_id>` for orders the suite did not place)
+    account_id: str
+    symbol: str
+    side: Side
+    remaining: Decimal
+    price: Decimal
+    multiplier: Decimal = Decimal(1)
+    order_id: str = ""
+
+    @property
+    def notional(self) -> Decimal:
+        return self.remaining * self.price * self.multiplier
+
+
+@dataclass(slots=True)
+class PositionState:
+    """A position: signed quantity and the latest mark known for it (broker mark or average cost)."""
+
+    quantity: Decimal = ZERO
+    mark: Decimal | None = None
+    average_cost: Decimal | None = None
+    multiplier: Decimal = Decimal(1)
+
+
+@dataclass(slots=True)
+class AccountBook:
+    """Everything the rules know about one account."""
+
+    account_id: str
+    positions: dict[str, PositionState] = field(default_factory=dict)
+    open_orders: dict[str, OpenOrder] = field(default_factory=dict)
+    # Aggregates of open_orders, kept in step by add/shrink/remove.
+    open_qty: dict[tuple[str, Side], Decimal] = field(default_factory=dict)
+    open_count: dict[tuple[str, Side], int] = field(default_factory=dict)
+    reserved_notional: Decimal = ZERO
+    net_liquidation: Decimal | None = None
+    buying_power: Decimal | None = None
+    daily_pnl: Decimal | None = None
+    # Accepted orders (time, notional), time-ordered, for the rolling-window rules.
+    recent_times: list[float] = field(default_factory=list)
+    recent_notionals: list[Decimal] = field(default_factory=list)
+    # Fingerprint → (time, client_order_id) of the last accepted identical order.
+    fingerprints: dict[tuple, tuple[float, str]] = field(default_factory=dict)
+    fingerprint_order: deque = field(default_factory=deque)
+    seen_executions: set[str] = field(default_factory=set)
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def position(self, symbol: str) -> Decimal:
+        pos = self.positions.get(symbol)
+        return pos.quantity if pos is not None else ZERO
+
+    def open_quantity(self, symbol: str, side: Side) -> Decimal:
+        return self.open_qty.get((symbol, side), ZERO)
+
+    def open_orders_on(self, symbol: str, side: Side) -> int:
+        return self.open_count.get((symbol, side), 0)
+
+    @property
+    def open_order_count(self) -> int:
+        return len(self.open_orders)
+
+    def window(self, now: float, seconds: float) -> tuple[int, Decimal]:
+        """Accepted orders and their notional within the last `seconds` before `now`."""
+        start = bisect_right(self.recent_times, now - seconds)
+        count = len(self.recent_times) - start
+        if count == 0:
+            return 0, ZERO
+        return count, sum(self.recent_notionals[start:], ZERO)
+
+    def gross_exposure(self, marks: dict[str, Decimal]) -> Decimal:
+        """Σ |position| × mark over positions, plus every reservation (open orders as if filled).
+
+        `marks` holds fresh market prices; a position without one is marked at its broker mark, else its
+        average cost, so exposure is never understated to zero for lack of a quote.
+        """
+        total = self.reserved_notional
+        for symbol, pos in self.positions.items():
+            if pos.quantity:
+                mark = marks.get(symbol) or pos.mark or pos.average_cost or ZERO
+                total += abs(pos.quantity) * mark * pos.multiplier
+        return total
+
+    # -- reservations ----------------------------------------------------------------------------------
+
+    def reserve(self, order: OpenOrder) -> None:
+        """Count a working order (replacing any reservation under the same key)."""
+        self.release(order.key)
+        self.open_orders[order.key] = order
+        k = (order.symbol, order.side)
+        self.open_qty[k] = self.open_qty.get(k, ZERO) + order.remaining
+        self.open_count[k] = self.open_count.get(k, 0) + 1
+        self.reserved_notional += order.notional
+
+    def release(self, key: str) -> OpenOrder | None:
+        """Drop a reservation (order terminal, send failed); None when there was none."""
+        order = self.open_orders.pop(key, None)
+        if order is None:
+            return None
+        k = (order.symbol, order.side)
+        self.open_qty[k] = self.open_qty.get(k, ZERO) - order.remaining
+        self.open_count[k] = self.open_count.get(k, 0) - 1
+        if self.open_count[k] <= 0:
+            del self.open_qty[k], self.open_count[k]
+        self.reserved_notional -= order.notional
+        if not self.open_orders:
+            self.reserved_notional = ZERO  # no drift accumulates across reservations
+        return order
+
+    def shrink(self, key: str, remaining: Decimal) -> None:
+        """Lower a reservation's remaining quantity (fills); never raises it, so replays are harmless."""
+        order = self.open_orders.get(key)
+        if order is None or remaining >= order.remaining:
+            return
+        if remaining <= 0:
+            self.release(key)
+            return
+        delta = order.remaining - remaining
+        k = (order.symbol, order.side)
+        self.open_qty[k] -= delta
+        self.reserved_notional -= delta * order.price * order.multiplier
+        order.remaining = remaining
+
+    # -- fills, positions, activity -------------------------------------------------------------------
+
+    def apply_fill(self, execution_id: str, symbol: str, side: Side, quantity: Decimal, key: str | None) -> bool:
+        """Move a fill from the reservation to the position, once per execution id; False if seen before."""
+        if execution_id in self.seen_executions:
+            return False
+        self.seen_executions.add(execution_id)
+        pos = self.positions.setdefault(symbol, PositionState())
+        pos.quantity += quantity if side is Side.BUY else -quantity
+        if key is not None and key in self.open_orders:
+            self.shrink(key, self.open_orders[key].remaining - quantity)
+        return True
+
+    def set_position(self, symbol: str, quantity: Decimal, *, mark: Decimal | None = None,
+                     average_cost: Decimal | None = None, multiplier: Decimal | None = None) -> None:
+        """The broker's (or ledger's) absolute position, which supersedes what fills added up to."""
+        pos = self.positions.setdefault(symbol, PositionState())
+        pos.quantity = quantity
+        if mark is not None:
+            pos.mark = mark
+        if average_cost is not None:
+            pos.average_cost = average_cost
+        if multiplier is not None:
+            pos.multiplier = multiplier
+
+    def record_accepted(self, intent: OrderIntent, notional: Decimal | None, now: float,
+                        keep_seconds: float) -> None:
+        """Remember an accepted order for the rolling windows and duplicate detection."""
+        self.recent_times.append(now)
+        self.recent_notionals.append(notional or ZERO)
+        fp = intent.fingerprint()
+        self.fingerprints[fp] = (now, intent.client_order_id)
+        self.fingerprint_order.append((now, fp))
+        self.prune(now, keep_seconds)
+
+    def prune(self, now: float, keep_seconds: float) -> None:
+        """Forget activity older than the longest window any rule uses."""
+        cutoff = now - keep_seconds
+        start = bisect_right(self.recent_times, cutoff)
+        if start:
+            del self.recent_times[:start], self.recent_notionals[:start]
+        while self.fingerprint_order and self.fingerprint_order[0][0] <= cutoff:
+            t, fp = self.fingerprint_order.popleft()
+            if self.fingerprints.get(fp, (None,))[0] == t:
+                del self.fingerprints[fp]
+
+
+@dataclass(slots=True)
+class MarketBook:
+    """The latest quote per symbol, from the bus."""
+
+    quotes: dict[str, Quote] = field(default_factory=dict)
+
+    def update(self, symbol: str, quote: Quote) -> None:
+        self.quotes[symbol] = quote
+
+    def fresh(self, symbol: str, now: float, max_age: float) -> Quote | None:
+        """The quote if it is no older than `max_age`; a stale quote is never used."""
+        quote = self.quotes.get(symbol)
+        if quote is None or now - quote.received_at > max_age:
+            return None
+        return quote
+
+
+@dataclass(slots=True)
+class Books:
+    """All accounts' books and the market, as one object the gate and the feed share."""
+
+    market: MarketBook = field(default_factory=MarketBook)
+    accounts: dict[str, AccountBook] = field(default_factory=dict)
+
+    def account(self, account_id: str) -> AccountBook:
+        book = self.accounts.get(account_id)
+        if book is None:
+            book = self.accounts[account_id] = AccountBook(account_id)
+        return book
+
+    def find_order(self, key: str) -> AccountBook | None:
+        for book in self.accounts.values():
+            if key in book.open_orders:
+                return book
+        return None

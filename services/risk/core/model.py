@@ -1,0 +1,166 @@
+"""Domain types of the risk core: what is checked (an order intent), what the rules see (quotes) and what
+they answer (rule results, decisions). Plain slotted dataclasses and enums; Decimal for every figure.
+
+The proto enums are mirrored here (same names, same numbers) so the core never imports generated code;
+the servicer maps between the two.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+
+class Side(enum.IntEnum):
+    """Order side; the value is the sign of the position change."""
+
+    BUY = 1
+    SELL = -1
+
+
+class OrderType(enum.Enum):
+    """How an order is priced (mirrors `ibkr.trading.v1.OrderType`)."""
+
+    MARKET = 1
+    LIMIT = 2
+    STOP = 3
+    STOP_LIMIT = 4
+    TRAILING_STOP = 5
+    TRAILING_STOP_LIMIT = 6
+    MARKET_ON_CLOSE = 7
+    LIMIT_ON_CLOSE = 8
+
+
+# Orders whose execution price is whatever the market gives: they need a market reference for notional.
+MARKET_PRICED = frozenset({OrderType.MARKET, OrderType.MARKET_ON_CLOSE, OrderType.STOP,
+                           OrderType.TRAILING_STOP})
+
+
+class TradingState(enum.IntEnum):
+    """The kill switch (mirrors `ibkr.trading.v1.TradingState`); a larger value is stricter."""
+
+    ACTIVE = 1
+    REDUCING = 2
+    HALTED = 3
+
+
+class Control(enum.IntEnum):
+    """The SEC 15c3-5 control a rule implements (mirrors `ibkr.trading.v1.MarketAccessControl`)."""
+
+    CREDIT_THRESHOLD = 1
+    ERRONEOUS_ORDER = 2
+    DUPLICATIVE_ORDER = 3
+    RESTRICTED_SECURITY = 4
+    KILL_SWITCH = 5
+    VENUE_LIMIT = 6
+
+
+class Outcome(enum.IntEnum):
+    """One rule's verdict (mirrors `ibkr.trading.v1.RuleOutcome`)."""
+
+    PASSED = 1
+    DENIED = 2
+    SKIPPED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """A validated order as the rules see it. `quantity` is positive; prices are None when not given."""
+
+    account_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    order_type: OrderType
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    client_order_id: str = ""
+    multiplier: Decimal = ONE
+
+    @property
+    def signed_quantity(self) -> Decimal:
+        return self.quantity if self.side is Side.BUY else -self.quantity
+
+    def fingerprint(self) -> tuple:
+        """What makes two orders 'the same order' for duplicate detection (15c3-5 'duplicative')."""
+        return (self.symbol, self.side, self.quantity, self.order_type, self.limit_price, self.stop_price)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The top of book and last trade of a symbol, with the time (epoch seconds) it was received."""
+
+    received_at: float
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    last: Decimal | None = None
+    close: Decimal | None = None
+
+    @property
+    def midpoint(self) -> Decimal | None:
+        if self.bid is not None and self.ask is not None and self.bid > 0 and self.ask > 0:
+            return (self.bid + self.ask) / 2
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """One rule's verdict with what it compared: `observed` (counting the request) against `threshold`.
+
+    `threshold_text` / `observed_text` carry non-numeric values (a symbol, "no fresh quote").
+    """
+
+    rule_id: str
+    outcome: Outcome
+    control: Control
+    threshold: Decimal | None = None
+    observed: Decimal | None = None
+    unit: str = ""
+    message: str = ""
+    scope_account_id: str = ""
+    scope_symbol: str = ""
+    threshold_text: str = ""
+    observed_text: str = ""
+
+    @property
+    def denied(self) -> bool:
+        return self.outcome is Outcome.DENIED
+
+    def threshold_str(self) -> str:
+        return self.threshold_text if self.threshold is None else _plain(self.threshold)
+
+    def observed_str(self) -> str:
+        return self.observed_text if self.observed is None else _plain(self.observed)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict of a whole policy on one request. `trip_state` asks the gate to move the account to a
+    stricter trading state (the daily loss limit); the core never changes state itself."""
+
+    accepted: bool
+    results: tuple[RuleResult, ...]
+    policy_version: int
+    trading_state: TradingState
+    notional: Decimal | None
+    reducing: bool
+    denied_by: RuleResult | None = None
+    trip_state: TradingState | None = None
+    shadow: bool = False
+    details: dict = field(default_factory=dict)
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros, for messages and ErrorInfo metadata."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+plain = _plain

@@ -1,0 +1,87 @@
+"""Decisions leaving the core: the `RiskDecision` proto (responses, bus, Postgres) and the denial error.
+
+A denial is FAILED_PRECONDITION with ErrorInfo reason `RISK_RULE_VIOLATION` (or `TRADING_HALTED` /
+`TRADING_REDUCING` when the kill switch denied) and metadata `rule_id`, `threshold`, `observed`,
+`observed_value` (the same, the name the proto comment uses), `policy_version`, `control`, `decision_id`;
+the message names the rule and explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+from ibkr.trading.v1 import order_pb2, risk_types_pb2
+
+from services.common.errors import FailedPrecondition
+from services.common.money import decimal_to_proto
+from services.risk.core.evaluate import TRADING_STATE_RULE_ID
+from services.risk.core.model import Decision, RuleResult, TradingState
+
+_STATE_REASON = {TradingState.HALTED: "TRADING_HALTED", TradingState.REDUCING: "TRADING_REDUCING"}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A core decision with the identity and context it is recorded under."""
+
+    decision_id: str
+    account_id: str
+    client_order_id: str
+    request_type: int  # ibkr.trading.v1.RiskRequestType
+    decision: Decision
+    spec: order_pb2.OrderSpec
+    time: datetime
+    principal: str = ""
+    order_id: str = ""
+
+
+def rule_result_to_proto(r: RuleResult) -> risk_types_pb2.RuleResult:
+    pb = risk_types_pb2.RuleResult(rule_id=r.rule_id, outcome=int(r.outcome), control=int(r.control), unit=r.unit,
+                                   message=r.message, scope_account_id=r.scope_account_id,
+                                   scope_symbol=r.scope_symbol)
+    if r.threshold is not None:
+        pb.threshold.CopyFrom(decimal_to_proto(r.threshold))
+    if r.observed is not None:
+        pb.observed_value.CopyFrom(decimal_to_proto(r.observed))
+    return pb
+
+
+def decision_to_proto(rec: DecisionRecord) -> risk_types_pb2.RiskDecision:
+    d = rec.decision
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(rec.time)
+    return risk_types_pb2.RiskDecision(
+        decision_id=rec.decision_id, account_id=rec.account_id, client_order_id=rec.client_order_id,
+        order_id=rec.order_id, request_type=rec.request_type,
+        outcome=(risk_types_pb2.RISK_DECISION_OUTCOME_ACCEPTED if d.accepted
+                 else risk_types_pb2.RISK_DECISION_OUTCOME_DENIED),
+        rule_results=[rule_result_to_proto(r) for r in d.results],
+        denied_rule_id=d.denied_by.rule_id if d.denied_by else "", policy_version=d.policy_version,
+        trading_state=int(d.trading_state), shadow=d.shadow, order=rec.spec, decision_time=ts,
+        principal=rec.principal)
+
+
+def denial_error(rec: DecisionRecord) -> FailedPrecondition:
+    """The FAILED_PRECONDITION a denied order is answered with."""
+    d = rec.decision
+    r = d.denied_by
+    assert r is not None
+    reason = "RISK_RULE_VIOLATION"
+    if r.rule_id == TRADING_STATE_RULE_ID:
+        reason = _STATE_REASON.get(d.trading_state, reason)
+    observed = r.observed_str()
+    metadata = {
+        "rule_id": r.rule_id,
+        "threshold": r.threshold_str(),
+        "observed": observed,
+        "observed_value": observed,
+        "unit": r.unit,
+        "policy_version": d.policy_version,
+        "control": risk_types_pb2.MarketAccessControl.Name(int(r.control)),
+        "decision_id": rec.decision_id,
+        "trading_state": d.trading_state.name,
+    }
+    message = f"denied by risk rule {r.rule_id}: {r.message.partition(': ')[2] or r.message}"
+    return FailedPrecondition(reason, message, metadata=metadata)

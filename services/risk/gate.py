@@ -1,0 +1,258 @@
+"""The gate: check an order against the live policy, reserve its exposure atomically, forward it, and
+release the reservation when the send fails.
+
+Atomicity: `evaluate` and `AccountBook.reserve` run in one synchronous stretch with no `await` between
+them. The risk service is one asyncio process, so no other check can run in that stretch: concurrent
+orders see each other's reservations and can never jointly pass a limit each would pass alone. The
+reservation is then written to Postgres *before* the order is sent (the intent is durable before the
+broker sees it), and dropped again if the bridge refuses the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import grpc
+from ibkr.trading.v1 import order_pb2, risk_types_pb2
+
+from services.common.errors import DomainError, Unavailable
+from services.risk.core.book import Books, OpenOrder
+from services.risk.core.evaluate import evaluate, loss_trip
+from services.risk.core.model import MARKET_PRICED, Decision, OrderIntent, Quote
+from services.risk.core.policy import Policy
+from services.risk.decision_codec import DecisionRecord, denial_error
+from services.risk.metrics import RiskMetrics
+from services.risk.publisher import Publisher, now_utc
+from services.risk.store import RiskStore
+from services.risk.trading_state import TradingStates
+
+log = logging.getLogger("services.risk.gate")
+
+# Bridge errors after which the order certainly did not reach the broker: the reservation is released.
+# Other codes (DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, CANCELLED) leave the outcome unknown: the reservation
+# stays until the bus says what became of the order (conservative: it may be working).
+DEFINITE_FAILURES = frozenset({
+    grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.OUT_OF_RANGE,
+    grpc.StatusCode.UNIMPLEMENTED,
+})
+TERMINAL_STATUSES = frozenset({order_pb2.ORDER_STATUS_FILLED, order_pb2.ORDER_STATUS_CANCELLED,
+                               order_pb2.ORDER_STATUS_REJECTED, order_pb2.ORDER_STATUS_EXPIRED})
+# How long accepted-order history is kept for the rolling-window and duplicate rules.
+DEFAULT_ACTIVITY_SECONDS = 3600.0
+
+QuoteLookup = Callable[[str], Awaitable[Quote | None]]
+
+
+@dataclass(slots=True)
+class Policies:
+    """The live policy and the optional shadow one; replaced whole on update."""
+
+    live: Policy
+    shadow: Policy | None = None
+
+    def activity_seconds(self) -> float:
+        """The longest window any rule looks back over, so history is kept exactly that long."""
+        longest = DEFAULT_ACTIVITY_SECONDS
+        for policy in (self.live, self.shadow):
+            for rule in policy.rules if policy else ():
+                window = getattr(rule.params, "window_seconds", None)
+                if window is not None:
+                    longest = max(longest, float(window))
+        return longest
+
+
+class Gate:
+    """The domain service behind SubmitOrder and CheckOrder."""
+
+    def __init__(self, books: Books, policies: Policies, states: TradingStates, store: RiskStore | None,
+                 publisher: Publisher, metrics: RiskMetrics, *, reference_prices: Mapping[str, Decimal],
+                 quote_lookup: QuoteLookup | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.books = books
+        self.policies = policies
+        self.states = states
+        self.store = store
+        self.publisher = publisher
+        self.metrics = metrics
+        self.reference_prices = dict(reference_prices)
+        self.quote_lookup = quote_lookup
+        self.clock = clock
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- evaluation --------------------------------------------------------------------------------------
+
+    async def _ensure_quote(self, intent: OrderIntent) -> None:
+        """A market-priced order without a fresh bus quote: ask the bridge once (outside the atomic part)."""
+        if self.quote_lookup is None or intent.order_type not in MARKET_PRICED or intent.stop_price is not None:
+            return
+        max_age = float(self.policies.live.quote_max_age_seconds)
+        if self.books.market.fresh(intent.symbol, self.clock(), max_age) is not None:
+            return
+        quote = await self.quote_lookup(intent.symbol)
+        if quote is not None:
+            self.books.market.update(intent.symbol, quote)
+
+    def _decide(self, intent: OrderIntent, now: float) -> tuple[Decision, Decision | None]:
+        book = self.books.account(intent.account_id)
+        state = self.states.effective(intent.account_id)
+        start = time.perf_counter()
+        live = evaluate(intent, book, self.books.market, self.policies.live, state, now, self.reference_prices)
+        self.metrics.evaluation_seconds.observe(time.perf_counter() - start)
+        shadow = None
+        if self.policies.shadow is not None:
+            shadow = evaluate(intent, book, self.books.market, self.policies.shadow, state, now,
+                              self.reference_prices, shadow=True)
+        return live, shadow
+
+    def _record(self, intent: OrderIntent, spec: order_pb2.OrderSpec, decision: Decision, request_type: int,
+                principal: str) -> DecisionRecord:
+        return DecisionRecord(f"rd_{uuid.uuid4().hex}", intent.account_id, intent.client_order_id, request_type,
+                              decision, spec, now_utc(), principal)
+
+    def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
+        d = rec.decision
+        self.metrics.decisions.labels(d.denied_by.rule_id if d.denied_by else "none",
+                                      "accepted" if d.accepted else "denied").inc()
+        self.publisher.decision(rec)
+        if shadow is not None:
+            if shadow.decision.denied_by is not None:
+                self.metrics.shadow_denials.labels(shadow.decision.denied_by.rule_id).inc()
+            self.publisher.decision(shadow)
+        if d.trip_state is not None and d.denied_by is not None:
+            self._schedule_trip(rec.account_id, d.denied_by.rule_id, d.trip_state)
+
+    async def check(self, intent: OrderIntent, spec: order_pb2.OrderSpec,
+                    principal: str = "") -> tuple[DecisionRecord, DecisionRecord | None]:
+        """Dry run: both policies' decisions; nothing reserved, nothing sent."""
+        await self._ensure_quote(intent)
+        live, shadow = self._decide(intent, self.clock())
+        kind = risk_types_pb2.RISK_REQUEST_TYPE_CHECK_ORDER
+        rec = self._record(intent, spec, live, kind, principal)
+        srec = self._record(intent, spec, shadow, kind, principal) if shadow is not None else None
+        self._report(rec, srec)
+        return rec, srec
+
+    # -- submission --------------------------------------------------------------------------------------
+
+    async def submit(self, intent: OrderIntent, spec: order_pb2.OrderSpec, principal: str,
+                     forward: Callable[[str], Awaitable[order_pb2.Order | object]],
+                     order_of: Callable[[object], order_pb2.Order]) -> tuple[object, DecisionRecord | None]:
+        """Check, reserve, persist, forward. Returns (bridge response, accepting decision).
+
+        A retry of an order that is already reserved (same client_order_id, still working) is forwarded
+        without a second check or reservation: the bridge answers it idempotently (same order, or
+        ALREADY_EXISTS when the parameters differ).
+        """
+        book = self.books.account(intent.account_id)
+        if intent.client_order_id in book.open_orders:
+            return await forward(""), None
+
+        await self._ensure_quote(intent)
+        # ---- atomic: no await from here to the reservation --------------------------------------------
+        now = self.clock()
+        live, shadow = self._decide(intent, now)
+        kind = risk_types_pb2.RISK_REQUEST_TYPE_NEW_ORDER
+        rec = self._record(intent, spec, live, kind, principal)
+        srec = self._record(intent, spec, shadow, kind, principal) if shadow is not None else None
+        reservation = None
+        if live.accepted:
+            price = live.notional / (intent.quantity * intent.multiplier) if live.notional is not None else Decimal(0)
+            reservation = OpenOrder(intent.client_order_id, intent.account_id, intent.symbol, intent.side,
+                                    intent.quantity, price, intent.multiplier)
+            book.reserve(reservation)
+            book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
+            self.metrics.open_reservations.inc()
+        # ---- end of the atomic part --------------------------------------------------------------------
+        self._report(rec, srec)
+        if not live.accepted:
+            raise denial_error(rec)
+
+        try:
+            if self.store is not None:
+                await self.store.save_reservation(reservation, rec.decision_id)
+        except Exception as exc:
+            self._release(intent.account_id, reservation.key, persist=False)
+            log.exception("could not persist a reservation; order not sent")
+            raise Unavailable("RISK_STATE_UNAVAILABLE", "risk could not record the reservation; retry") from exc
+
+        try:
+            response = await forward(rec.decision_id)
+        except DomainError as err:
+            if err.code in DEFINITE_FAILURES:
+                await self.release(intent.account_id, reservation.key)
+            raise
+        order = order_of(response)
+        await self.apply_order(intent.account_id, intent.client_order_id, order)
+        return response, rec
+
+    # -- reservation lifecycle ---------------------------------------------------------------------------
+
+    def _release(self, account_id: str, key: str, *, persist: bool = True) -> bool:
+        book = self.books.accounts.get(account_id)
+        if book is None or book.release(key) is None:
+            return False
+        self.metrics.open_reservations.dec()
+        return True
+
+    async def release(self, account_id: str, key: str) -> None:
+        """Drop a reservation in memory, then in Postgres."""
+        if self._release(account_id, key) and self.store is not None:
+            await self.store.delete_reservation(key)
+
+    async def apply_order(self, account_id: str, key: str, order: order_pb2.Order) -> None:
+        """Bring a reservation in line with an order's latest state (bridge response or bus update):
+        terminal → released; otherwise shrunk to the remaining quantity and tagged with the order id."""
+        book = self.books.accounts.get(account_id)
+        if book is None or not key or key not in book.open_orders:
+            return
+        if order.status in TERMINAL_STATUSES:
+            await self.release(account_id, key)
+            return
+        reserved = book.open_orders[key]
+        remaining = reserved.remaining
+        if order.filled_quantity.value and order.spec.quantity.value:
+            # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
+            remaining = min(remaining, Decimal(order.spec.quantity.value) - Decimal(order.filled_quantity.value))
+        changed = remaining != reserved.remaining or (order.order_id and order.order_id != reserved.order_id)
+        if order.order_id:
+            reserved.order_id = order.order_id
+        if remaining != reserved.remaining:
+            book.shrink(key, remaining)
+            if key not in book.open_orders:
+                self.metrics.open_reservations.dec()
+        if changed and self.store is not None:
+            if key in book.open_orders:
+                await self.store.update_reservation(key, book.open_orders[key].remaining, order.order_id)
+            else:
+                await self.store.delete_reservation(key)
+
+    # -- automatic trading-state changes -----------------------------------------------------------------
+
+    def _schedule_trip(self, account_id: str, rule_id: str, state) -> None:
+        task = asyncio.get_running_loop().create_task(self.trip(account_id, rule_id, state))
+        self._tasks.add(task)  # keep a reference until done, or the loop may drop it
+        task.add_done_callback(self._tasks.discard)
+
+    async def trip(self, account_id: str, rule_id: str, state) -> None:
+        """Move an account to a stricter state because a loss limit was crossed (never loosens)."""
+        if self.states.own(account_id) >= state:
+            return
+        await self.states.set(account_id, state, reason=f"{rule_id}: daily loss limit crossed",
+                              changed_by=f"risk:{rule_id}", automatic=True)
+        log.warning("account tripped", extra={"account_id": account_id, "rule_id": rule_id, "state": state.name})
+
+    async def check_loss(self, account_id: str) -> None:
+        """Called when P&L arrives: trip the account if a loss limit is crossed."""
+        book = self.books.accounts.get(account_id)
+        if book is None:
+            return
+        found = loss_trip(book, self.policies.live, self.states.own(account_id))
+        if found is not None:
+            await self.trip(account_id, *found)

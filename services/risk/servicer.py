@@ -1,0 +1,232 @@
+"""`ibkr.risk.v1.RiskService`: thin handlers — validate the request, call the gate / trading states /
+policy manager, map the result back. Errors are raised as `DomainError`s; the error interceptor turns
+them into rich statuses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+from ibkr.gateway.v1 import gateway_pb2
+from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
+from ibkr.trading.v1 import risk_policy_pb2, risk_types_pb2
+
+from services.common.errors import NotFound
+from services.common.money import decimal_to_proto
+from services.risk.bridge import Bridge
+from services.risk.core.model import Side, TradingState
+from services.risk.decision_codec import decision_to_proto
+from services.risk.gate import Gate
+from services.risk.policy_codec import PolicyInvalid, policy_from_proto, violations_to_proto
+from services.risk.policy_manager import SLOTS, PolicyManager, invalid_policy
+from services.risk.trading_state import GLOBAL
+from services.risk.validation import intent_from_spec, invalid, require_text
+
+_STATES = {risk_types_pb2.TRADING_STATE_ACTIVE: TradingState.ACTIVE,
+           risk_types_pb2.TRADING_STATE_REDUCING: TradingState.REDUCING,
+           risk_types_pb2.TRADING_STATE_HALTED: TradingState.HALTED}
+
+
+def _page(page_size: int, default: int, cap: int) -> int:
+    if page_size < 0:
+        raise invalid("page_size", "must not be negative")
+    return min(page_size or default, cap)
+
+
+class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
+    """The gRPC face of the gate."""
+
+    def __init__(self, gate: Gate, bridge: Bridge, policy: PolicyManager) -> None:
+        self.gate = gate
+        self.bridge = bridge
+        self.policy = policy
+
+    # -- orders --------------------------------------------------------------------------------------------
+
+    async def SubmitOrder(self, request: risk_pb2.SubmitOrderRequest, context: grpc.aio.ServicerContext
+                          ) -> risk_pb2.SubmitOrderResponse:
+        require_text(request.client_order_id, "client_order_id")
+        intent = intent_from_spec(request.account_id, request.client_order_id, request.order)
+        remaining = context.time_remaining()
+
+        async def forward(decision_id: str) -> gateway_pb2.PlaceOrderResponse:
+            return await self.bridge.place(gateway_pb2.PlaceOrderRequest(
+                account_id=intent.account_id, client_order_id=request.client_order_id, order=request.order,
+                risk_decision_id=decision_id), remaining)
+
+        reply, rec = await self.gate.submit(intent, request.order, request.principal, forward, lambda r: r.order)
+        response = risk_pb2.SubmitOrderResponse(order=reply.order, child_orders=reply.child_orders)
+        if rec is not None:
+            response.decision.CopyFrom(decision_to_proto(rec))
+            response.decision.order_id = reply.order.order_id
+        return response
+
+    async def CheckOrder(self, request: risk_pb2.CheckOrderRequest, context: grpc.aio.ServicerContext
+                         ) -> risk_pb2.CheckOrderResponse:
+        intent = intent_from_spec(request.account_id, "", request.order)
+        rec, shadow = await self.gate.check(intent, request.order, request.principal)
+        response = risk_pb2.CheckOrderResponse(decision=decision_to_proto(rec))
+        if shadow is not None:
+            response.shadow_decision.CopyFrom(decision_to_proto(shadow))
+        return response
+
+    async def SubmitCancel(self, request: risk_pb2.SubmitCancelRequest, context: grpc.aio.ServicerContext
+                           ) -> risk_pb2.SubmitCancelResponse:
+        # Cancels always pass, whatever the trading state: they only ever reduce risk.
+        account = require_text(request.account_id, "account_id")
+        key = request.WhichOneof("key")
+        if key is None or not getattr(request, key):
+            raise invalid("order_id", "order_id or client_order_id is required", "REQUIRED")
+        forwarded = gateway_pb2.CancelOrderRequest(account_id=account, **{key: getattr(request, key)})
+        reply = await self.bridge.cancel(forwarded, context.time_remaining())
+        return risk_pb2.SubmitCancelResponse(order=reply.order)
+
+    async def SubmitCancelAll(self, request: risk_pb2.SubmitCancelAllRequest, context: grpc.aio.ServicerContext
+                              ) -> risk_pb2.SubmitCancelAllResponse:
+        account = require_text(request.account_id, "account_id")
+        reply = await self.bridge.cancel_all(gateway_pb2.CancelAllOrdersRequest(
+            account_id=account, symbol=request.symbol, side=request.side, request_id=request.request_id),
+            context.time_remaining())
+        return risk_pb2.SubmitCancelAllResponse(orders=reply.orders, failures=reply.failures)
+
+    # -- trading state -------------------------------------------------------------------------------------
+
+    async def GetTradingState(self, request: risk_pb2.GetTradingStateRequest, context: grpc.aio.ServicerContext
+                              ) -> risk_pb2.GetTradingStateResponse:
+        scope = GLOBAL if getattr(request, "global") else require_text(request.account_id, "account_id")
+        return risk_pb2.GetTradingStateResponse(trading_state=self.gate.states.to_proto(scope))
+
+    async def SetTradingState(self, request: risk_pb2.SetTradingStateRequest, context: grpc.aio.ServicerContext
+                              ) -> risk_pb2.SetTradingStateResponse:
+        is_global = getattr(request, "global")
+        scope = GLOBAL if is_global else require_text(request.account_id, "account_id")
+        state = _STATES.get(request.state)
+        if state is None:
+            raise invalid("state", "is required (UNSPECIFIED or unknown value)", "REQUIRED")
+        reason = require_text(request.reason, "reason")
+        await self.gate.states.set(scope, state, reason=reason, changed_by=request.principal or "unknown",
+                                   cancel_open_orders=request.cancel_open_orders)
+        response = risk_pb2.SetTradingStateResponse(trading_state=self.gate.states.to_proto(scope))
+        if request.cancel_open_orders:
+            accounts = [scope] if scope else sorted(a for a, b in self.gate.books.accounts.items() if b.open_orders)
+            for account in accounts:
+                reply = await self.bridge.cancel_all(gateway_pb2.CancelAllOrdersRequest(account_id=account),
+                                                     context.time_remaining())
+                response.cancelled_orders.extend(reply.orders)
+        return response
+
+    # -- policy --------------------------------------------------------------------------------------------
+
+    async def GetRiskPolicy(self, request: risk_pb2.GetRiskPolicyRequest, context: grpc.aio.ServicerContext
+                            ) -> risk_pb2.GetRiskPolicyResponse:
+        live = await self.policy.get("live", request.version)
+        if live is None:
+            raise NotFound("POLICY_VERSION_NOT_FOUND", f"no live policy version {request.version}",
+                           metadata={"version": request.version})
+        response = risk_pb2.GetRiskPolicyResponse(policy=live)
+        if not request.version:
+            shadow = await self.policy.get("shadow")
+            if shadow is not None and shadow.rules:
+                response.shadow_policy.CopyFrom(shadow)
+        return response
+
+    async def UpdateRiskPolicy(self, request: risk_pb2.UpdateRiskPolicyRequest, context: grpc.aio.ServicerContext
+                               ) -> risk_pb2.UpdateRiskPolicyResponse:
+        if request.slot not in SLOTS:
+            raise invalid("slot", "is required (UNSPECIFIED or unknown value)", "REQUIRED")
+        reason = require_text(request.change_reason, "change_reason")
+        if request.validate_only:
+            try:
+                policy_from_proto(request.policy)
+            except PolicyInvalid as err:
+                raise invalid_policy(err) from None
+            return risk_pb2.UpdateRiskPolicyResponse(policy=request.policy)
+        installed = await self.policy.update(request.policy, request.slot, expected_version=request.expected_version,
+                                             reason=reason, principal=request.principal)
+        return risk_pb2.UpdateRiskPolicyResponse(policy=installed)
+
+    async def ValidateRiskPolicy(self, request: risk_pb2.ValidateRiskPolicyRequest,
+                                 context: grpc.aio.ServicerContext) -> risk_pb2.ValidateRiskPolicyResponse:
+        try:
+            policy_from_proto(request.policy)
+        except PolicyInvalid as err:
+            return risk_pb2.ValidateRiskPolicyResponse(valid=False, violations=violations_to_proto(err.violations))
+        return risk_pb2.ValidateRiskPolicyResponse(valid=True)
+
+    async def ListRiskPolicyVersions(self, request: risk_pb2.ListRiskPolicyVersionsRequest,
+                                     context: grpc.aio.ServicerContext) -> risk_pb2.ListRiskPolicyVersionsResponse:
+        slot = SLOTS.get(request.slot or risk_policy_pb2.RISK_POLICY_SLOT_LIVE)
+        if slot is None:
+            raise invalid("slot", "unknown value")
+        size = _page(request.page_size, 50, 500)
+        before = 2**62
+        if request.page_token:
+            if not request.page_token.isdigit():
+                raise invalid("page_token", "not a token this server issued")
+            before = int(request.page_token)
+        rows = await self.policy.store.list_policy_versions(slot, before, size + 1)
+        response = risk_pb2.ListRiskPolicyVersionsResponse(
+            policies=[risk_policy_pb2.RiskPolicy.FromString(blob) for _, blob in rows[:size]])
+        if len(rows) > size:
+            response.next_page_token = str(rows[size - 1][0])
+        return response
+
+    async def ListDecisions(self, request: risk_pb2.ListDecisionsRequest, context: grpc.aio.ServicerContext
+                            ) -> risk_pb2.ListDecisionsResponse:
+        size = _page(request.page_size, 100, 1000)
+        before = (request.end_time.ToDatetime(tzinfo=UTC) if request.HasField("end_time")
+                  else datetime(9999, 1, 1, tzinfo=UTC))
+        if request.page_token:
+            try:
+                before = datetime.fromisoformat(request.page_token)
+            except ValueError:
+                raise invalid("page_token", "not a token this server issued") from None
+        await self.gate.publisher.flush()  # what this server decided so far is visible to its own reads
+        blobs = await self.gate.store.list_decisions(request.account_id, request.client_order_id,
+                                                     request.outcome, request.denied_rule_id,
+                                                     request.include_shadow, before, size + 1)
+        decisions = [risk_types_pb2.RiskDecision.FromString(b) for b in blobs]
+        if request.HasField("start_time"):
+            start = request.start_time.ToDatetime(tzinfo=UTC)
+            decisions = [d for d in decisions if d.decision_time.ToDatetime(tzinfo=UTC) >= start]
+        response = risk_pb2.ListDecisionsResponse(decisions=decisions[:size])
+        if len(decisions) > size:
+            response.next_page_token = decisions[size - 1].decision_time.ToDatetime(tzinfo=UTC).isoformat()
+        return response
+
+    # -- state ---------------------------------------------------------------------------------------------
+
+    async def GetRiskState(self, request: risk_pb2.GetRiskStateRequest, context: grpc.aio.ServicerContext
+                           ) -> risk_pb2.GetRiskStateResponse:
+        account = require_text(request.account_id, "account_id")
+        book = self.gate.books.account(account)
+        response = risk_pb2.GetRiskStateResponse(
+            account_id=account, trading_state=self.gate.states.to_proto(account),
+            reserved_buying_power=decimal_to_proto(book.reserved_notional), open_orders=book.open_order_count)
+        symbols = sorted(set(book.positions) | {s for s, _ in book.open_qty})
+        now = self.gate.clock()
+        max_age = float(self.gate.policies.live.quote_max_age_seconds)
+        marks = {}
+        for symbol in symbols:
+            exposure = response.exposures.add()
+            exposure.instrument.symbol = symbol
+            exposure.position_quantity.CopyFrom(decimal_to_proto(book.position(symbol)))
+            exposure.open_buy_quantity.CopyFrom(decimal_to_proto(book.open_quantity(symbol, Side.BUY)))
+            exposure.open_sell_quantity.CopyFrom(decimal_to_proto(book.open_quantity(symbol, Side.SELL)))
+            exposure.open_buy_orders = book.open_orders_on(symbol, Side.BUY)
+            exposure.open_sell_orders = book.open_orders_on(symbol, Side.SELL)
+            reserved = sum((o.notional for o in book.open_orders.values() if o.symbol == symbol),
+                           start=book.reserved_notional * 0)
+            exposure.reserved_notional.CopyFrom(decimal_to_proto(reserved))
+            quote = self.gate.books.market.fresh(symbol, now, max_age)
+            mark = (quote.last or quote.midpoint) if quote else None
+            if mark:
+                marks[symbol] = mark
+                exposure.mark_price.CopyFrom(decimal_to_proto(mark))
+        response.gross_exposure.CopyFrom(decimal_to_proto(book.gross_exposure(marks)))
+        if book.net_liquidation is not None:
+            response.net_liquidation.CopyFrom(decimal_to_proto(book.net_liquidation))
+        if book.daily_pnl is not None:
+            response.daily_pnl.CopyFrom(decimal_to_proto(book.daily_pnl))
+        return response

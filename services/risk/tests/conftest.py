@@ -1,0 +1,147 @@
+"""Fixtures of the risk tests: a recording GatewayService on port 0 (it stands in for the broker, which a
+unit test cannot run), and a real risk server on port 0 against real Postgres (a unique schema per test)
+and real Redis (a unique stream per test)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import grpc
+import pytest
+import redis.asyncio as aioredis
+from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from ibkr.risk.v1 import risk_pb2_grpc
+from ibkr.trading.v1 import instrument_pb2, market_data_pb2, order_pb2
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.common.errors import DomainError, ErrorMappingServerInterceptor
+from services.common.money import decimal_to_proto
+from services.common.server import SERVER_KEEPALIVE_OPTIONS
+from services.risk.app import RiskApp
+from services.risk.config import RiskSettings
+
+ACCOUNT = "DU1234567"
+
+
+@dataclass
+class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
+    """Records every request that reaches it; answers like a healthy bridge, or fails as told."""
+
+    placed: list = field(default_factory=list)
+    cancelled: list = field(default_factory=list)
+    cancel_alls: list = field(default_factory=list)
+    fail_with: DomainError | None = None
+    quote: market_data_pb2.Quote | None = None
+    delay: float = 0.0
+
+    async def PlaceOrder(self, request, context):
+        self.placed.append(request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail_with is not None:
+            raise self.fail_with
+        order = order_pb2.Order(order_id=f"ord_{request.client_order_id}", client_order_id=request.client_order_id,
+                                account_id=request.account_id, spec=request.order,
+                                status=order_pb2.ORDER_STATUS_SUBMITTED, risk_decision_id=request.risk_decision_id)
+        return gateway_pb2.PlaceOrderResponse(order=order)
+
+    async def CancelOrder(self, request, context):
+        self.cancelled.append(request)
+        if self.fail_with is not None:
+            raise self.fail_with
+        key = request.order_id or request.client_order_id
+        return gateway_pb2.CancelOrderResponse(order=order_pb2.Order(
+            order_id=key, account_id=request.account_id, status=order_pb2.ORDER_STATUS_PENDING_CANCEL))
+
+    async def CancelAllOrders(self, request, context):
+        self.cancel_alls.append(request)
+        return gateway_pb2.CancelAllOrdersResponse()
+
+    async def GetQuote(self, request, context):
+        if self.quote is None:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "no quote")
+        return gateway_pb2.GetQuoteResponse(quote=self.quote)
+
+
+@pytest.fixture
+async def gateway():
+    """A real GatewayService server on port 0; yields (servicer, address)."""
+    servicer = RecordingGateway()
+    server = grpc.aio.server(interceptors=[ErrorMappingServerInterceptor()], options=SERVER_KEEPALIVE_OPTIONS)
+    gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield servicer, f"127.0.0.1:{port}"
+    await server.stop(0)
+
+
+def make_settings(postgres_dsn: str, redis_url: str, unique_name: str, bridge: str, **overrides) -> RiskSettings:
+    values = {"database_url": postgres_dsn, "redis_url": redis_url, "bus_stream": f"{unique_name}:events",
+                  "risk_db_schema": unique_name, "bridge_address": bridge, "ledger_address": None, "risk_grpc_port": 0,
+                  "risk_metrics_port": 0, "account_id": ACCOUNT, "risk_quote_lookup": False}
+    values.update(overrides)
+    return RiskSettings(**values)
+
+
+@dataclass
+class RiskUnderTest:
+    app: RiskApp
+    address: str
+    channel: grpc.aio.Channel
+    stub: risk_pb2_grpc.RiskServiceStub
+    redis: aioredis.Redis
+
+    async def stop(self) -> None:
+        if self.app.server is None:
+            return
+        await self.channel.close()
+        await self.redis.aclose()
+        await self.app.stop(0)
+        self.app.server = None
+
+
+async def start_risk(settings: RiskSettings) -> RiskUnderTest:
+    app = RiskApp(settings, tracer_provider=TracerProvider())
+    _server, port = await app.build_server()
+    await app.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    return RiskUnderTest(app, f"127.0.0.1:{port}", channel, risk_pb2_grpc.RiskServiceStub(channel),
+                         aioredis.from_url(settings.redis_url, decode_responses=False))
+
+
+@pytest.fixture
+async def risk_factory(postgres_dsn, redis_url, unique_name, gateway):
+    """Start risk servers with settings overrides; whatever is still running is stopped at the end."""
+    started: list[RiskUnderTest] = []
+
+    async def start(**overrides) -> RiskUnderTest:
+        risk = await start_risk(make_settings(postgres_dsn, redis_url, unique_name, gateway[1], **overrides))
+        started.append(risk)
+        return risk
+
+    yield start
+    for r in started:
+        if r.app.server is not None:
+            await r.stop()
+
+
+@pytest.fixture
+async def risk(risk_factory):
+    return await risk_factory()
+
+
+def spec(symbol: str = "AAPL", side: int = order_pb2.ORDER_SIDE_BUY, quantity: str = "10",
+         order_type: int = order_pb2.ORDER_TYPE_LIMIT, limit: str | None = "100", stop: str | None = None
+         ) -> order_pb2.OrderSpec:
+    """An OrderSpec for tests (a DAY limit buy of 10 AAPL at 100 by default)."""
+    s = order_pb2.OrderSpec(instrument=instrument_pb2.Instrument(symbol=symbol,
+                                                                 security_type=instrument_pb2.SECURITY_TYPE_STOCK),
+                            side=side, quantity=decimal_to_proto(Decimal(quantity)), order_type=order_type,
+                            time_in_force=order_pb2.TIME_IN_FORCE_DAY)
+    if limit is not None:
+        s.limit_price.CopyFrom(decimal_to_proto(Decimal(limit)))
+    if stop is not None:
+        s.stop_price.CopyFrom(decimal_to_proto(Decimal(stop)))
+    return s

@@ -1,0 +1,138 @@
+"""SubmitOrder over real gRPC: the allow-list and notional rules, input validation, pass-through of the
+bridge's errors, and the proof that nothing denied reaches the bridge."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from ibkr.risk.v1 import risk_pb2
+from ibkr.trading.v1 import order_pb2
+
+from services.common.errors import AlreadyExists, Unavailable
+from services.risk.tests.conftest import ACCOUNT, spec
+
+
+def error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    status = rpc_status.from_call(err)
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info
+    raise AssertionError("no ErrorInfo")
+
+
+def submit(coid: str, order: order_pb2.OrderSpec, account: str = ACCOUNT) -> risk_pb2.SubmitOrderRequest:
+    return risk_pb2.SubmitOrderRequest(account_id=account, client_order_id=coid, order=order, principal="test")
+
+
+async def test_order_within_limits_is_forwarded_with_its_decision(risk, gateway):
+    reply = await risk.stub.SubmitOrder(submit("ok-1", spec(quantity="10", limit="100")))
+    assert reply.order.order_id == "ord_ok-1"
+    assert reply.decision.outcome == 1 and reply.decision.policy_version >= 1
+    assert [r.client_order_id for r in gateway[0].placed] == ["ok-1"]
+    assert gateway[0].placed[0].risk_decision_id == reply.decision.decision_id
+
+
+async def test_order_at_the_notional_limit_passes(risk, gateway):
+    await risk.stub.SubmitOrder(submit("at-limit", spec(quantity="1000", limit="100")))  # 100000 = default limit
+    assert len(gateway[0].placed) == 1
+
+
+async def test_order_over_the_notional_limit_is_denied_and_never_reaches_the_bridge(risk, gateway):
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("big-1", spec(quantity="1001", limit="100")))
+    err = caught.value
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "max-order-notional" in err.details()
+    info = error_info(err)
+    assert info.reason == "RISK_RULE_VIOLATION" and info.domain == "ibkr.local"
+    assert info.metadata["rule_id"] == "max-order-notional"
+    assert info.metadata["threshold"] == "100000"
+    assert info.metadata["observed"] == "100100"
+    assert int(info.metadata["policy_version"]) >= 1
+    assert info.metadata["control"] == "MARKET_ACCESS_CONTROL_ERRONEOUS_ORDER"
+    assert gateway[0].placed == []
+
+
+async def test_symbol_outside_the_allow_list_is_denied_naming_the_rule(risk_factory, gateway):
+    risk = await risk_factory(risk_allowed_symbols="AAPL,MSFT")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("tsla-1", spec(symbol="TSLA")))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(caught.value)
+    assert (info.metadata["rule_id"], info.metadata["observed"]) == ("restricted-list", "TSLA")
+    assert "restricted-list" in caught.value.details()
+    await risk.stub.SubmitOrder(submit("msft-1", spec(symbol="MSFT")))
+    assert [r.client_order_id for r in gateway[0].placed] == ["msft-1"]
+
+
+@pytest.mark.parametrize(("mutate", "field"), [
+    (lambda s: s.ClearField("quantity"), "order.quantity"),
+    (lambda s: s.quantity.__setattr__("value", "-5"), "order.quantity"),
+    (lambda s: s.quantity.__setattr__("value", "0"), "order.quantity"),
+    (lambda s: s.quantity.__setattr__("value", "1e"), "order.quantity"),
+    (lambda s: s.__setattr__("side", 0), "order.side"),
+    (lambda s: s.__setattr__("order_type", 0), "order.order_type"),
+    (lambda s: s.__setattr__("time_in_force", 0), "order.time_in_force"),
+    (lambda s: s.instrument.__setattr__("symbol", ""), "order.instrument.symbol"),
+    (lambda s: s.ClearField("limit_price"), "order.limit_price"),
+])
+async def test_bad_input_is_invalid_argument_naming_the_field(risk, gateway, mutate, field):
+    order = spec()
+    mutate(order)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("bad-1", order))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in caught.value.details()
+    assert gateway[0].placed == []
+
+
+async def test_missing_client_order_id_is_invalid_argument(risk, gateway):
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("", spec()))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "client_order_id" in caught.value.details()
+
+
+@pytest.mark.parametrize("error", [
+    Unavailable("BROKER_UNAVAILABLE", "IB is not connected", metadata={"retry": "yes"}),
+    AlreadyExists("CLIENT_ORDER_ID_CONFLICT", "same client_order_id, other parameters"),
+])
+async def test_bridge_errors_pass_through_unchanged_and_release_the_reservation(risk, gateway, error):
+    gateway[0].fail_with = error
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("down-1", spec()))
+    assert caught.value.code() == error.code
+    assert caught.value.details() == error.message
+    info = error_info(caught.value)
+    assert info.reason == error.reason and dict(info.metadata) == error.metadata
+    state = await risk.stub.GetRiskState(risk_pb2.GetRiskStateRequest(account_id=ACCOUNT))
+    assert state.open_orders == 0
+
+
+async def test_market_order_is_priced_at_the_reference_price_without_a_quote(risk_factory, gateway):
+    risk = await risk_factory(risk_reference_prices="AAPL=200")
+    market = {"order_type": order_pb2.ORDER_TYPE_MARKET, "limit": None}
+    await risk.stub.SubmitOrder(submit("mkt-1", spec(quantity="500", **market)))  # 100000: at the limit
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("mkt-2", spec(quantity="501", **market)))
+    assert error_info(caught.value).metadata["observed"] == "100200"
+
+
+async def test_market_order_without_any_price_is_denied(risk, gateway):
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("mkt-x", spec(order_type=order_pb2.ORDER_TYPE_MARKET, limit=None)))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).metadata["rule_id"] == "max-order-notional"
+    assert gateway[0].placed == []
+
+
+async def test_retry_of_a_working_order_is_forwarded_once_more_without_a_second_reservation(risk, gateway):
+    await risk.stub.SubmitOrder(submit("retry-1", spec(quantity="600", limit="100")))
+    await risk.stub.SubmitOrder(submit("retry-1", spec(quantity="600", limit="100")))
+    assert len(gateway[0].placed) == 2  # the bridge answers the retry idempotently
+    state = await risk.stub.GetRiskState(risk_pb2.GetRiskStateRequest(account_id=ACCOUNT))
+    assert state.open_orders == 1
