@@ -97,7 +97,7 @@ class AuthServerInterceptor(grpc.aio.ServerInterceptor):
                     raise ResourceExhausted("RATE_LIMITED", "too many calls for this API key; slow down",
                                             metadata={"retry_after_seconds": f"{wait:.3f}"})
                 if rule.scope is not authz.Scope.NONE:
-                    is_global = bool(getattr(request, "global", False))
+                    is_global = bool(getattr(request, "global_scope", False))
                     request.account_id = authz.resolve_account(principal, rule, request.account_id,
                                                                is_global=is_global)
             except Exception as exc:

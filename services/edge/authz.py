@@ -21,7 +21,7 @@ class Scope(enum.Enum):
     ACCOUNT = "account"
     """`account_id` must be one of the key's accounts; empty means the key's only account."""
     ACCOUNT_OR_GLOBAL = "account_or_global"
-    """Like ACCOUNT, unless the request sets `global` (the suite-wide trading state): then no account."""
+    """Like ACCOUNT, unless the request sets `global_scope` (the suite-wide trading state): then no account."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def resolve_account(principal: Principal, rule: Rule, requested: str, *, is_glob
     """The account a call acts on, after scoping: the requested one, or the key's only account when empty.
 
     Raises PERMISSION_DENIED for an account outside the key's scope, INVALID_ARGUMENT when the account is
-    ambiguous (empty, and the key has several). A global request (ACCOUNT_OR_GLOBAL with `global` set)
+    ambiguous (empty, and the key has several). A global request (ACCOUNT_OR_GLOBAL with `global_scope` set)
     concerns no account and keeps `account_id` as sent.
     """
     if rule.scope is Scope.NONE or (rule.scope is Scope.ACCOUNT_OR_GLOBAL and is_global):

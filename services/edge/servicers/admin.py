@@ -84,7 +84,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         connection, ingest, state, reports, *health = await asyncio.gather(
             _quiet(d.call(d.bridge.GetConnectionStatus, gateway_pb2.GetConnectionStatusRequest(), context)),
             _quiet(d.call(d.ledger.GetIngestStatus, ledger_pb2.GetIngestStatusRequest(), context)),
-            _quiet(d.call(d.risk.GetTradingState, risk_pb2.GetTradingStateRequest(**{"global": True}), context)),
+            _quiet(d.call(d.risk.GetTradingState, risk_pb2.GetTradingStateRequest(global_scope=True), context)),
             _quiet(d.call(d.ledger.GetReconciliationReport, ledger_pb2.GetReconciliationReportRequest(), context)),
             *(self._probe(name, address, stub) for name, (address, stub) in self._health.items()),
         )
