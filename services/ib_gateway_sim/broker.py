@@ -70,7 +70,7 @@ class Broker:
         self.market = market
         self.schedule = schedule
         self.sink = sink
-        self.log = log or BrokerLog()
+        self.log = log if log is not None else BrokerLog()
         self.clock = clock
         self.session = "rth"
         self.halted = False  # connectivity lost: nothing matches

@@ -66,12 +66,13 @@ class SimConfig(CommonSettings):
 
     @classmethod
     def for_tests(cls, **overrides: object) -> SimConfig:
-        """Ports 0 (ephemeral), no metrics server, no automatic ticks unless asked for."""
+        """Ports 0 (ephemeral), no automatic ticks (prices move only when told), fast P&L pushes."""
         values: dict[str, object] = {
             "sim_tws_port": 0,
             "sim_grpc_port": 0,
             "sim_metrics_port": 0,
             "sim_tick_interval_ms": 0,
+            "sim_account_push_interval_ms": 100,
         }
         values.update(overrides)
         return cls.model_validate(values)

@@ -114,7 +114,7 @@ async def test_paused_market_data_sends_no_ticks_until_resumed(stub, sim: Simula
     await until(lambda: ticker.last == 190.0)
     reply = await stub.PauseMarketData(sim_pb2.PauseMarketDataRequest(symbols=["AAPL"]))
     assert list(reply.paused_symbols) == ["AAPL"]
-    sim.set_price("AAPL", Decimal("199"))
+    sim.set_price("AAPL", Decimal(199))
     await ib.reqCurrentTimeAsync()  # a round trip: any tick sent before it has arrived by now
     assert ticker.last == 190.0
     await stub.ResumeMarketData(sim_pb2.ResumeMarketDataRequest())
@@ -190,7 +190,7 @@ async def test_connectivity_lost_then_restored_with_data_maintained(stub, sim: S
     await until(lambda: 1102 in codes)
     assert codes.index(1100) < codes.index(1102)
     assert ib.isConnected()
-    sim.set_price("AAPL", Decimal("193"))
+    sim.set_price("AAPL", Decimal(193))
     await until(lambda: ticker.last == 193.0)  # the subscription survived
 
 
@@ -204,7 +204,7 @@ async def test_connectivity_restored_with_data_lost_ends_market_data(stub, sim: 
         sequence=sim_pb2.CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_LOST, outage=ms(20)))
     await until(lambda: 1101 in codes)
     assert codes[:2] == [1100, 1101]
-    sim.set_price("AAPL", Decimal("193"))
+    sim.set_price("AAPL", Decimal(193))
     await ib.reqCurrentTimeAsync()
     assert ticker.last == 190.0  # the subscription is gone: the client must resubscribe
     ib.cancelMktData(aapl)
