@@ -11,7 +11,7 @@ import pytest
 # The doubles live beside the tests; the tests dir is not a package (it may run from the repo root).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from edge_doubles import ServerThread  # noqa: E402
+from edge_doubles import ServerThread
 
 
 @pytest.fixture

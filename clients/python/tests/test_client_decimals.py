@@ -8,7 +8,6 @@ import pytest
 from google.type import decimal_pb2, money_pb2
 from hypothesis import given
 from hypothesis import strategies as st
-
 from ibkr.client import builders
 from ibkr.client.async_client import AsyncClient
 from ibkr.client.convert import to_json, to_python

@@ -8,8 +8,6 @@ from __future__ import annotations
 import grpc
 import pytest
 from edge_doubles import ServerThread, authorization, rich_status
-from ibkr.edge.v1 import trading_service_pb2_grpc
-
 from ibkr.client import (
     AlreadyExists,
     AsyncClient,
@@ -25,6 +23,7 @@ from ibkr.client import (
     Unauthenticated,
     Unavailable,
 )
+from ibkr.edge.v1 import trading_service_pb2_grpc
 
 
 class FailingTrading(trading_service_pb2_grpc.TradingServiceServicer):
@@ -34,7 +33,7 @@ class FailingTrading(trading_service_pb2_grpc.TradingServiceServicer):
         self.status = status
         self.headers: list[str] = []
 
-    async def GetOrder(self, request, context):  # noqa: N802 (generated name)
+    async def GetOrder(self, request, context):
         self.headers.append(authorization(context))
         await context.abort_with_status(self.status)
 

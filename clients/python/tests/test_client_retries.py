@@ -11,11 +11,10 @@ import json
 import grpc
 import pytest
 from edge_doubles import ServerThread, rich_status
-from ibkr.edge.v1 import portfolio_service_pb2, portfolio_service_pb2_grpc
-from ibkr.trading.v1 import portfolio_pb2
-
 from ibkr.client import AsyncClient, InvalidArgument, RetryPolicy, Unavailable
 from ibkr.client.channel import PUBLIC_SERVICES, service_config
+from ibkr.edge.v1 import portfolio_service_pb2, portfolio_service_pb2_grpc
+from ibkr.trading.v1 import portfolio_pb2
 
 FAST = RetryPolicy(max_attempts=5, initial_backoff_seconds=0.01, max_backoff_seconds=0.05)
 
@@ -28,7 +27,7 @@ class FlakyPortfolio(portfolio_service_pb2_grpc.PortfolioServiceServicer):
         self.failures = failures
         self.attempts = 0
 
-    async def GetAccount(self, request, context):  # noqa: N802 (generated name)
+    async def GetAccount(self, request, context):
         self.attempts += 1
         if self.attempts <= self.failures:
             await context.abort_with_status(self.failure)

@@ -1,0 +1,136 @@
+"""`stream_events` resumes by itself with the last resume token, so every event arrives exactly once.
+
+The server is an edge double (see edge_doubles) implementing EventService over a fixed event log, cutting
+the stream at scripted frames: the real edge cannot be made to drop a connection at an exact event.
+"""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from edge_doubles import ServerThread, rich_status
+from ibkr.client import (
+    AsyncClient,
+    Backoff,
+    Client,
+    PermissionDenied,
+    ResumeTokenExpired,
+    RetryPolicy,
+    Unavailable,
+)
+from ibkr.edge.v1 import event_service_pb2, event_service_pb2_grpc
+from ibkr.trading.v1 import event_pb2
+
+FAST = Backoff(initial_seconds=0.01, max_seconds=0.02, max_attempts=3)
+NO_CHANNEL_RETRY = RetryPolicy(max_attempts=2, initial_backoff_seconds=0.01, max_backoff_seconds=0.01)
+
+
+class ScriptedEvents(event_service_pb2_grpc.EventServiceServicer):
+    """Serves `count` events; the n-th connection is cut after `cuts[n]` frames with `cut_statuses[n]`.
+
+    The resume token of event i is `str(i)`; resuming with it starts at event i + 1. A heartbeat frame
+    (carrying the token of the last event) is sent first on every connection, as the real edge may.
+    """
+
+    def __init__(
+        self, count: int, cuts: list[tuple[int, grpc.Status]], expired: bool = False, heartbeat: bool = True
+    ) -> None:
+        self.count = count
+        self.heartbeat = heartbeat
+        self.cuts = cuts
+        self.expired = expired
+        self.tokens: list[str] = []
+
+    async def StreamEvents(self, request, context):
+        connection = len(self.tokens)
+        self.tokens.append(request.resume_token)
+        if request.resume_token and self.expired:
+            await context.abort_with_status(
+                rich_status(grpc.StatusCode.FAILED_PRECONDITION, "token too old", "RESUME_TOKEN_EXPIRED")
+            )
+        start = int(request.resume_token) + 1 if request.resume_token else 0
+        if self.heartbeat:
+            yield event_service_pb2.StreamEventsResponse(
+                heartbeat=event_pb2.Heartbeat(), resume_token=request.resume_token
+            )
+        limit, status = self.cuts[connection] if connection < len(self.cuts) else (None, None)
+        for sent, index in enumerate(range(start, self.count)):
+            if limit is not None and sent == limit:
+                await context.abort_with_status(status)
+            yield event_service_pb2.StreamEventsResponse(
+                event=event_pb2.Event(event_id=f"e{index}", account_id=request.account_id),
+                resume_token=str(index),
+            )
+
+
+def serve(server_thread: ServerThread, servicer: ScriptedEvents) -> str:
+    return server_thread.serve((event_service_pb2_grpc.add_EventServiceServicer_to_server, servicer))
+
+
+def unavailable() -> grpc.Status:
+    return rich_status(grpc.StatusCode.UNAVAILABLE, "edge restarting", "EDGE_SHUTTING_DOWN")
+
+
+def too_slow() -> grpc.Status:
+    return rich_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "queue full", "SUBSCRIBER_TOO_SLOW")
+
+
+async def test_a_stream_cut_twice_resumes_with_the_last_token_and_delivers_every_event_once(
+    server_thread: ServerThread,
+) -> None:
+    servicer = ScriptedEvents(20, cuts=[(3, unavailable()), (5, too_slow())])
+    async with AsyncClient(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        ids = [f.event.event_id async for f in client.stream_events(account_id="DU1") if f.HasField("event")]
+    assert ids == [f"e{i}" for i in range(20)]
+    assert servicer.tokens == ["", "2", "7"]
+
+
+async def test_a_stream_started_from_a_token_resumes_after_it(server_thread: ServerThread) -> None:
+    servicer = ScriptedEvents(10, cuts=[(2, unavailable())])
+    async with AsyncClient(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        stream = client.stream_events(resume_token="4")
+        ids = [f.event.event_id async for f in stream if f.HasField("event")]
+    assert ids == [f"e{i}" for i in range(5, 10)]
+    assert servicer.tokens == ["4", "6"]
+
+
+async def test_an_expired_resume_token_raises_resume_token_expired(server_thread: ServerThread) -> None:
+    servicer = ScriptedEvents(10, cuts=[(2, unavailable())], expired=True)
+    async with AsyncClient(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        seen: list[str] = []
+        with pytest.raises(ResumeTokenExpired):
+            async for frame in client.stream_events():
+                if frame.HasField("event"):
+                    seen.append(frame.event.event_id)
+    assert seen == ["e0", "e1"]
+    assert servicer.tokens == ["", "1"]
+
+
+async def test_a_permission_error_on_the_stream_is_raised_without_reconnecting(server_thread: ServerThread) -> None:
+    denied = rich_status(grpc.StatusCode.PERMISSION_DENIED, "other account", "ACCOUNT_NOT_IN_SCOPE")
+    servicer = ScriptedEvents(10, cuts=[(1, denied)])
+    async with AsyncClient(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        with pytest.raises(PermissionDenied):
+            async for _ in client.stream_events():
+                pass
+    assert servicer.tokens == [""]
+
+
+async def test_reconnecting_gives_up_after_the_backoff_attempts(server_thread: ServerThread) -> None:
+    servicer = ScriptedEvents(10, cuts=[(0, unavailable())] * 10, heartbeat=False)
+    async with AsyncClient(
+        serve(server_thread, servicer), "key", backoff=FAST, retry=NO_CHANNEL_RETRY
+    ) as client:
+        with pytest.raises(Unavailable):
+            async for _ in client.stream_events():
+                pass
+    # The first connection plus `max_attempts` reconnects, each possibly retried once by the channel.
+    assert FAST.max_attempts + 1 <= len(servicer.tokens) <= 2 * (FAST.max_attempts + 1)
+
+
+def test_the_blocking_client_streams_across_a_cut_too(server_thread: ServerThread) -> None:
+    servicer = ScriptedEvents(6, cuts=[(4, too_slow())])
+    with Client(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        ids = [f.event.event_id for f in client.stream_events() if f.HasField("event")]
+    assert ids == [f"e{i}" for i in range(6)]
+    assert servicer.tokens == ["", "3"]
