@@ -17,12 +17,13 @@ import secrets
 import asyncpg
 import grpc
 import redis.asyncio as aioredis
+from ibkr.gateway.v1 import gateway_pb2_grpc
 from ibkr.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
-from services.common.bus import ConsumerGroup
-from services.common.channels import InternalAuthServerInterceptor
+from services.common.bus import ConsumerGroup, EventBus
+from services.common.channels import InternalAuthServerInterceptor, make_internal_channel
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, set_serving
 from services.common.server import build_server as build_grpc_server
@@ -32,6 +33,8 @@ from services.ledger.ingest import IngestOptions, Ingestor, refresh_lag
 from services.ledger.metrics import LedgerMetrics
 from services.ledger.pagination import PageTokens
 from services.ledger.reads import LedgerReader
+from services.ledger.reconciler import Reconciler
+from services.ledger.replay import Replayer
 from services.ledger.servicer import LedgerServicer
 from services.ledger.store import LedgerStore
 
@@ -63,6 +66,7 @@ class LedgerApp:
         self.server: grpc.aio.Server | None = None
         self.health = None
         self.ingestor: Ingestor | None = None
+        self.bridge_channel: grpc.aio.Channel | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def build_server(self) -> tuple[grpc.aio.Server, int]:
@@ -79,8 +83,14 @@ class LedgerApp:
                                 s.ledger_claim_interval_seconds, s.ledger_max_deliveries)
         self.ingestor = Ingestor(group, store, self.metrics, self.tracer_provider.get_tracer("services.ledger"),
                                  options, on_consuming=self._consuming, logger=self.log)
-        servicer = LedgerServicer(LedgerReader(self.pool), PageTokens(page_token_secret(s)), self.ingestor.state,
-                                  stream=s.bus_stream, group=s.ledger_consumer_group)
+        reader = LedgerReader(self.pool)
+        self.bridge_channel = make_internal_channel(s.bridge_address, self.tracer_provider, s)
+        self.reconciler = Reconciler(store, reader, gateway_pb2_grpc.GatewayServiceStub(self.bridge_channel),
+                                     EventBus(self.redis, s.bus_stream, s.bus_maxlen), self.metrics,
+                                     deadline=s.ledger_bridge_deadline_seconds, logger=self.log)
+        servicer = LedgerServicer(reader, PageTokens(page_token_secret(s)), self.ingestor.state,
+                                  stream=s.bus_stream, group=s.ledger_consumer_group, reconciler=self.reconciler,
+                                  replayer=Replayer(store, self.redis, s.bus_stream), store=store)
         self.servicer = servicer
         server, port, self.health = await build_grpc_server(
             services=[ServiceSpec(ledger_pb2_grpc.add_LedgerServiceServicer_to_server, servicer, SERVICE_NAME)],
@@ -104,6 +114,11 @@ class LedgerApp:
         self._tasks.append(asyncio.create_task(
             refresh_lag(self.group, self.metrics, self.stop_event, self.settings.ledger_lag_interval_seconds,
                         self.log), name="ledger-lag"))
+        s = self.settings
+        if s.account_id and s.ledger_reconcile_interval_seconds > 0:
+            self._tasks.append(asyncio.create_task(
+                self.reconciler.run_periodically(s.account_id, s.ledger_reconcile_interval_seconds, self.stop_event),
+                name="ledger-reconcile"))
 
     async def close(self) -> None:
         """Stop the tasks (an in-flight batch finishes and is acked), then close the clients."""
@@ -114,6 +129,8 @@ class LedgerApp:
                     await asyncio.wait_for(task, timeout=self.settings.shutdown_grace_seconds + 5)
                 except TimeoutError:
                     task.cancel()
+        if self.bridge_channel is not None:
+            await self.bridge_channel.close()
         if self.redis is not None:
             await self.redis.aclose()
         if self.pool is not None:

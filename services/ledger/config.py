@@ -7,6 +7,7 @@
 | `IBKR_DATABASE_URL` | secret DSN | required | Postgres; the ledger owns one schema in it |
 | `IBKR_REDIS_URL` | URL | required | Redis holding the bus stream |
 | `IBKR_BUS_STREAM` | str | `ibkr:events` | the bus stream consumed (dead letters go to `<stream>:dead`) |
+| `IBKR_BUS_MAXLEN` | int | unset | approximate length cap of the stream when the ledger publishes (drift events) |
 | `IBKR_LEDGER_DB_SCHEMA` | str | `ledger` | the Postgres schema migrated and used |
 | `IBKR_LEDGER_DB_POOL_SIZE` | int | 4 | Postgres connections (ingest + queries) |
 | `IBKR_LEDGER_CONSUMER_GROUP` | str | `ledger` | the Redis consumer group |
@@ -45,6 +46,7 @@ class LedgerSettings(CommonSettings):
     database_url: SecretStr
     redis_url: str
     bus_stream: str = "ibkr:events"
+    bus_maxlen: int | None = Field(default=None, ge=1)
     ledger_db_schema: str = Field(default="ledger", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     ledger_db_pool_size: int = Field(default=4, ge=2, le=64)
     ledger_consumer_group: str = "ledger"

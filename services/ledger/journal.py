@@ -165,3 +165,14 @@ def run_balances(
             rows.append(BalanceRow(i, line, p.account, p.amount, before, after, version + 1))
     touched = {r.account.key for r in rows}
     return rows, {k: v for k, v in state.items() if k in touched}
+
+
+EQUITY = "equity"
+
+
+def opening_entry(*, account_id: str, currency: str, amount: Decimal, as_of: str) -> EntryDraft:
+    """The broker cash that predates the ledger (deposits, the paper account's starting balance): cash against
+    equity, booked once per account and currency at the first reconciliation."""
+    lines = [(AccountRef(account_id, CASH, currency), amount), (AccountRef(account_id, EQUITY, currency), -amount)]
+    return EntryDraft(f"opening:{account_id}:{currency}", account_id, "opening", "", "",
+                      f"opening cash balance as of {as_of}", _postings(lines))

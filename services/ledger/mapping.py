@@ -9,7 +9,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from ibkr.ledger.v1 import ledger_pb2
-from ibkr.trading.v1 import execution_pb2, instrument_pb2, order_pb2, portfolio_pb2
+from ibkr.trading.v1 import execution_pb2, instrument_pb2, order_pb2, portfolio_pb2, reconciliation_pb2
 
 from services.common.money import decimal_to_proto, money_to_proto
 from services.ledger import journal
@@ -142,4 +142,18 @@ def journal_entry(row: Row, postings: list[Row]) -> ledger_pb2.JournalEntry:
         else:
             posting.amount.CopyFrom(money_to_proto(p["amount"], p["currency"]))
         out.postings.append(posting)
+    return out
+
+
+def rebuild_difference(stored: Row, rebuilt: Row) -> reconciliation_pb2.PositionDrift:
+    """A stored position that differs from the journal's (ledger = stored, broker = recomputed)."""
+    before, after = position_state(stored), position_state(rebuilt)
+    out = reconciliation_pb2.PositionDrift(
+        account_id=stored["account_id"], instrument=instrument(stored["instrument"]),
+        ledger_quantity=decimal_to_proto(before.quantity), broker_quantity=decimal_to_proto(after.quantity),
+        quantity_difference=decimal_to_proto(after.quantity - before.quantity))
+    for field, state in (("ledger_average_cost", before), ("broker_average_cost", after)):
+        avg = state.average_cost(stored["multiplier"])
+        if avg is not None:
+            getattr(out, field).CopyFrom(decimal_to_proto(avg))
     return out

@@ -111,3 +111,9 @@ class LedgerReader:
             positions = await conn.fetch(self.q["positions_of_account"], account_id, "")
             cash = {r["currency"]: r["balance"] for r in await conn.fetch(self.q["cash_balances"], account_id)}
         return positions, cash
+
+    async def list_events(self, stream: str, account_id: str, types: list[str], after: tuple[int, int], size: int,
+                          ) -> tuple[list[Row], bool]:
+        """Stored events after a stream position, in stream order; and whether more follow."""
+        rows = await self.pool.fetch(self.q["list_events"], stream, account_id, types, after[0], after[1], size + 1)
+        return rows[:size], len(rows) > size

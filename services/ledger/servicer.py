@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 from ibkr.ledger.v1 import ledger_pb2, ledger_pb2_grpc
-from ibkr.trading.v1 import order_pb2, system_pb2
+from ibkr.trading.v1 import event_pb2, order_pb2, system_pb2
 
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
 from services.ledger import mapping
@@ -17,6 +17,7 @@ from services.ledger.ingest import IngestState
 from services.ledger.pagination import InvalidPageToken, PageTokens, page_size
 from services.ledger.pnl import account_pnl, position_pnl
 from services.ledger.reads import LedgerReader, Window
+from services.ledger.replay import parse_stream_id
 
 
 def _invalid(field: str, description: str, reason: str = "INVALID_FIELD") -> InvalidArgument:
@@ -49,13 +50,16 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     """The ledger's gRPC API. RPCs not overridden answer UNIMPLEMENTED."""
 
     def __init__(self, reader: LedgerReader, tokens: PageTokens, ingest_state: IngestState, *,
-                 stream: str = "", group: str = "", reconciler: Any = None,
+                 stream: str = "", group: str = "", reconciler: Any = None, replayer: Any = None,
+                 store: Any = None,
                  today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> None:
         self._reader = reader
         self._tokens = tokens
         self._ingest = ingest_state
         self._stream, self._group = stream, group
         self._reconciler = reconciler
+        self._replayer = replayer
+        self._store = store
         self._today = today
 
     def _after(self, request: Any, list_name: str, filters: dict[str, Any]) -> list[Any] | None:
@@ -151,6 +155,56 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         daily, positions = await self._reader.pnl(account, day, request.symbol)
         return ledger_pb2.GetPnlResponse(pnl=account_pnl(account, daily, positions),
                                          position_pnls=[position_pnl(p) for p in positions])
+
+    async def ListEvents(self, request: ledger_pb2.ListEventsRequest, context: grpc.aio.ServicerContext,
+                         ) -> ledger_pb2.ListEventsResponse:
+        try:
+            size = page_size(request.page_size, default=500, maximum=5000)
+            after = parse_stream_id(request.after_stream_id) if request.after_stream_id else (0, 0)
+        except ValueError as exc:
+            raise _invalid("after_stream_id" if "stream" in str(exc) else "page_size", str(exc)) from None
+        types = sorted({enum_name(event_pb2.EventType, t, "EVENT_TYPE_").lower() for t in request.event_types})
+        if "unspecified" in types:
+            raise _invalid("event_types", "EVENT_TYPE_UNSPECIFIED is not a type")
+        filters = {"a": request.account_id, "t": types, "from": list(after)}
+        position = self._after(request, "events", filters)
+        start = tuple(position) if position else after
+        rows, more = await self._reader.list_events(self._stream, request.account_id, types, start, size)
+        out = ledger_pb2.ListEventsResponse()
+        for r in rows:
+            stored = out.events.add(stream_id=r["stream_id"])
+            stored.event.ParseFromString(r["payload"])
+        if more and rows:
+            out.next_page_token = self._tokens.encode("events", filters, list(parse_stream_id(rows[-1]["stream_id"])))
+        return out
+
+    async def ReplayEvents(self, request: ledger_pb2.ReplayEventsRequest, context: grpc.aio.ServicerContext,
+                           ) -> ledger_pb2.ReplayEventsResponse:
+        if self._replayer is None:
+            raise NotFound("REPLAY_UNAVAILABLE", "replay is not configured")
+        for field in ("start_stream_id", "end_stream_id"):
+            value = getattr(request, field)
+            if field == "start_stream_id" and not value:
+                raise _invalid(field, "is required")
+            try:
+                if value:
+                    parse_stream_id(value)
+            except ValueError as exc:
+                raise _invalid(field, str(exc)) from None
+        replay = self._replayer.from_stored if request.from_stored_events else self._replayer.from_bus
+        result = await replay(request.start_stream_id, request.end_stream_id, dry_run=request.dry_run)
+        return ledger_pb2.ReplayEventsResponse(events_read=result.read, events_applied=result.applied,
+                                               duplicates_skipped=result.duplicates, events_failed=result.failed)
+
+    async def RebuildBalances(self, request: ledger_pb2.RebuildBalancesRequest, context: grpc.aio.ServicerContext,
+                              ) -> ledger_pb2.RebuildBalancesResponse:
+        if self._store is None:
+            raise NotFound("REBUILD_UNAVAILABLE", "rebuild is not configured")
+        result = await self._store.rebuild(request.account_id, dry_run=request.dry_run)
+        return ledger_pb2.RebuildBalancesResponse(
+            entries_replayed=result.entries, journal_balanced=result.balanced,
+            positions=[mapping.position(p) for p in result.positions],
+            differences=[mapping.rebuild_difference(stored, rebuilt) for stored, rebuilt in result.differences])
 
     async def GetIngestStatus(self, request: ledger_pb2.GetIngestStatusRequest, context: grpc.aio.ServicerContext,
                               ) -> ledger_pb2.GetIngestStatusResponse:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import dataclasses
 import zlib
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
 
 from services.ledger import journal
-from services.ledger.booking import Booking, FillRef, position_keys
+from services.ledger.booking import Booked, Booking, FillRef, position_keys
 from services.ledger.journal import AccountRef, Posting
 from services.ledger.positions import PositionState
+from services.ledger.rebuild import AccountBalance, positions_from_balances
+from services.ledger.reconcile import Drift
 from services.ledger.records import (
     BrokerPositionRecord,
     CommissionRecord,
@@ -47,6 +50,16 @@ class BatchResult:
     entries_posted: int
 
 
+@dataclasses.dataclass(frozen=True)
+class RebuildResult:
+    """Entries replayed, whether all balance, positions as rebuilt, and (stored, rebuilt) pairs that differ."""
+
+    entries: int
+    balanced: bool
+    positions: list[dict]
+    differences: list[tuple[dict, dict]]
+
+
 class LedgerStore:
     """Writes batches of decoded bus events. One instance per schema; safe to share between tasks."""
 
@@ -56,10 +69,57 @@ class LedgerStore:
         self.q = queries or Queries.load()
         self._lock_key = writer_lock_key(schema)
 
-    async def book(self, events: Sequence[IngestEvent]) -> BatchResult:
-        """Book a batch atomically (all or nothing); re-booking the same events changes nothing."""
+    async def book(self, events: Sequence[IngestEvent], *, dry_run: bool = False) -> BatchResult:
+        """Book a batch atomically (all or nothing); re-booking the same events changes nothing.
+
+        With `dry_run` the work is done and rolled back: the result says what booking would do.
+        """
+        async with self.pool.acquire() as conn:
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                result = await self._book(conn, events)
+            except BaseException:
+                await tx.rollback()
+                raise
+            await (tx.rollback() if dry_run else tx.commit())
+            return result
+
+    async def rebuild(self, account_id: str, *, dry_run: bool) -> RebuildResult:
+        """Recompute journal balances and positions from the postings; replace the stored ones unless
+        `dry_run`. Runs under the writer lock, so ingest waits rather than interleaves."""
+        q = self.q
         async with self.pool.acquire() as conn, conn.transaction():
-            return await self._book(conn, events)
+            await conn.execute(q["lock_writer"], self._lock_key)
+            rows = await conn.fetch(q["rebuilt_balances"], account_id)
+            balances = [AccountBalance(r["account_key"], r["account_id"], r["kind"], r["instrument_key"],
+                                       r["stored"], r["rebuilt"]) for r in rows]
+            rebuilt = positions_from_balances(balances)
+            stored = await conn.fetch(q["positions_for_rebuild"], account_id)
+            positions = []
+            differences = []
+            for row in stored:
+                key = (row["account_id"], row["instrument_key"])
+                state = rebuilt.get(key, PositionState())
+                before = PositionState(row["quantity"], row["cost_basis"], row["cost_fees"], row["realized_pnl"])
+                rebuilt_row = {**dict(row), "quantity": state.quantity, "cost_basis": state.cost_basis,
+                               "cost_fees": state.cost_fees, "realized_pnl": state.realized_pnl}
+                positions.append(rebuilt_row)
+                if before != state:
+                    differences.append((dict(row), rebuilt_row))
+            unbalanced = await conn.fetchval(q["count_unbalanced_entries"], account_id)
+            entries = await conn.fetchval(q["count_entries"], account_id)
+            if not dry_run:
+                changed = [(r["account_key"], r["rebuilt"], r["version"]) for r in rows if r["stored"] != r["rebuilt"]]
+                if changed:
+                    await conn.execute(q["update_journal_balances"], *map(list, zip(*changed, strict=True)))
+                if differences:
+                    new = [d[1] for d in differences]
+                    await conn.execute(q["update_positions"], [r["account_id"] for r in new],
+                                       [r["instrument_key"] for r in new], [r["quantity"] for r in new],
+                                       [r["cost_basis"] for r in new], [r["cost_fees"] for r in new],
+                                       [r["realized_pnl"] for r in new])
+            return RebuildResult(entries, unbalanced == 0, positions, differences)
 
     async def _book(self, conn: asyncpg.Connection, events: Sequence[IngestEvent]) -> BatchResult:
         q = self.q
@@ -267,6 +327,39 @@ class LedgerStore:
         await conn.execute(q["update_journal_balances"], [k for k, _ in items], [v[0] for _, v in items],
                            [v[1] for _, v in items])
         return len(entries)
+
+    async def book_opening_balances(self, account_id: str, balances: dict[str, Decimal], as_of: datetime) -> bool:
+        """Book the broker cash that predates the ledger, once per account; False if already booked."""
+        drafts = [journal.opening_entry(account_id=account_id, currency=ccy, amount=amt, as_of=as_of.isoformat())
+                  for ccy, amt in sorted(balances.items()) if amt != 0]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(self.q["lock_writer"], self._lock_key)
+            if await conn.fetchval(self.q["has_opening_entry"], account_id):
+                return False
+            if drafts:
+                booking = Booking(positions={})
+                booking.booked.extend(Booked(d, as_of, d.postings[0].account.currency) for d in drafts)
+                await self._post(conn, booking)
+            return True
+
+    async def record_reconciliation(self, account_id: str, when: datetime, drifts: Sequence[Drift], *,
+                                    error: str = "") -> None:
+        """Keep the drifts (first-seen time preserved), drop resolved ones, and log the run."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not error:
+                for d in sorted(drifts, key=lambda d: d.item_key):
+                    await conn.execute(self.q["upsert_drift"], account_id, d.item_key, d.kind, d.instrument,
+                                       d.currency, d.ledger_value, d.broker_value, d.ledger_average_cost,
+                                       d.broker_average_cost, when)
+                await conn.execute(self.q["delete_resolved_drifts"], account_id, [d.item_key for d in drifts])
+            await conn.execute(self.q["insert_reconciliation_run"], account_id, when, not error and not drifts,
+                               len(drifts), error)
+
+    async def reconciliation_state(self, account_id: str) -> tuple[list[asyncpg.Record], asyncpg.Record | None]:
+        """The unresolved drifts and the times of the last run and the last in-sync run."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            return (await conn.fetch(self.q["drifts_of"], account_id),
+                    await conn.fetchrow(self.q["last_reconciliation"], account_id))
 
     async def _broker_position(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
         p: BrokerPositionRecord = e.record  # type: ignore[assignment]

@@ -268,3 +268,77 @@ SELECT * FROM positions WHERE account_id = $1 AND ($2::text = '' OR symbol = $2)
 
 -- name: cash_balances
 SELECT currency, balance FROM journal_accounts WHERE account_id = $1 AND kind = 'cash' ORDER BY currency;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Reconciliation.
+
+-- name: has_opening_entry
+-- The baseline is taken once: at the first successful reconciliation (which may have had nothing to book).
+SELECT EXISTS (SELECT 1 FROM journal_entries WHERE account_id = $1 AND kind = 'opening')
+    OR EXISTS (SELECT 1 FROM reconciliation_runs WHERE account_id = $1 AND error_message = '');
+
+-- name: upsert_drift
+-- `first_seen_at` is kept while the item stays in drift: it gives the drift's age.
+INSERT INTO reconciliation_drifts AS d (account_id, item_key, kind, instrument, currency, ledger_value,
+                                        broker_value, ledger_average_cost, broker_average_cost, first_seen_at,
+                                        last_seen_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+ON CONFLICT (account_id, item_key) DO UPDATE SET
+    ledger_value = EXCLUDED.ledger_value, broker_value = EXCLUDED.broker_value,
+    ledger_average_cost = EXCLUDED.ledger_average_cost, broker_average_cost = EXCLUDED.broker_average_cost,
+    instrument = EXCLUDED.instrument, last_seen_at = EXCLUDED.last_seen_at;
+
+-- name: delete_resolved_drifts
+DELETE FROM reconciliation_drifts WHERE account_id = $1 AND NOT (item_key = any($2::text[]));
+
+-- name: insert_reconciliation_run
+INSERT INTO reconciliation_runs (run_id, account_id, run_time, in_sync, drift_count, error_message)
+VALUES (nextval('commit_seq'), $1, $2, $3, $4, $5);
+
+-- name: drifts_of
+SELECT * FROM reconciliation_drifts WHERE account_id = $1 ORDER BY item_key;
+
+-- name: last_reconciliation
+SELECT max(run_time) AS run_time, max(run_time) FILTER (WHERE in_sync) AS in_sync_time
+  FROM reconciliation_runs WHERE account_id = $1 AND error_message = '';
+
+-- ---------------------------------------------------------------------------------------------------
+-- Replay and rebuild.
+
+-- name: rebuilt_balances
+-- Each journal account's stored balance beside the sum of its postings.
+SELECT a.account_key, a.account_id, a.kind, a.currency, a.instrument_key, a.balance AS stored, a.version,
+       COALESCE(sum(p.amount), 0) AS rebuilt
+  FROM journal_accounts a LEFT JOIN journal_postings p ON p.account_key = a.account_key
+ WHERE $1::text = '' OR a.account_id = $1
+ GROUP BY a.account_key
+ ORDER BY a.account_key;
+
+-- name: count_unbalanced_entries
+SELECT count(*) FROM (
+    SELECT p.entry_id FROM journal_postings p JOIN journal_entries e ON e.entry_id = p.entry_id
+     WHERE $1::text = '' OR e.account_id = $1
+     GROUP BY p.entry_id, p.currency HAVING sum(p.amount) <> 0) x;
+
+-- name: count_entries
+SELECT count(*) FROM journal_entries WHERE $1::text = '' OR account_id = $1;
+
+-- name: positions_for_rebuild
+SELECT * FROM positions WHERE $1::text = '' OR account_id = $1 ORDER BY account_id, instrument_key FOR UPDATE;
+
+-- name: list_events
+-- Stored events in stream order after a stream id (`ms-seq`, compared numerically).
+SELECT stream_id, payload FROM bus_events
+ WHERE stream = $1
+   AND ($2::text = '' OR account_id = $2 OR account_id = '')
+   AND (cardinality($3::text[]) = 0 OR event_type = any($3::text[]))
+   AND (split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint) > ($4::bigint, $5::bigint)
+ ORDER BY split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint
+ LIMIT $6;
+
+-- name: stored_events_between
+SELECT stream_id, payload, event_type, account_id, traceparent, tracestate FROM bus_events
+ WHERE stream = $1
+   AND (split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint) >= ($2::bigint, $3::bigint)
+   AND (split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint) <= ($4::bigint, $5::bigint)
+ ORDER BY split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint;

@@ -1,4 +1,5 @@
--- The ledger's system of record. Applied with search_path set to the ledger's schema, so names are
+-- The ledger's system of record, as declared: what all migrations applied in order produce (a test
+-- checks they agree). Applied with search_path set to the ledger's schema, so names are
 -- unqualified; functions pin that search_path (SET search_path FROM CURRENT) so triggers work from any
 -- session.
 
@@ -144,7 +145,8 @@ CREATE TABLE journal_accounts (
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT journal_accounts_kind CHECK (kind IN (
-        'cash', 'position_qty', 'market_qty', 'position_cost', 'position_fees', 'commission', 'realized_pnl'))
+        'cash', 'position_qty', 'market_qty', 'position_cost', 'position_fees', 'commission', 'realized_pnl',
+        'equity'))
 );
 
 CREATE TABLE journal_entries (
@@ -157,7 +159,7 @@ CREATE TABLE journal_entries (
     description   text NOT NULL DEFAULT '',
     event_time    timestamptz NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT journal_entries_kind CHECK (kind IN ('fill', 'commission', 'reversal'))
+    CONSTRAINT journal_entries_kind CHECK (kind IN ('fill', 'commission', 'reversal', 'opening'))
 );
 CREATE INDEX journal_entries_account ON journal_entries (account_id, entry_id);
 
