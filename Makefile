@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint test test-unit test-e2e run bench keys clean node prometheus-bin
+.PHONY: venv protos lint test test-unit test-e2e run bench keys clean node prometheus-bin node-client
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ node_modules/.installed: package.json package-lock.json
 
 node: node_modules/.installed
 
+# The Node client's dependencies (clients/node), used by its example and the e2e client tests.
+node-client:
+	cd clients/node && npm install --no-audit --no-fund --silent
+
 # Regenerates the committed Python stubs from protos/ (the tests check they are fresh).
 protos: $(STAMP)
 	$(PY) -m tools.gen_protos
@@ -33,13 +37,13 @@ lint: $(STAMP) node
 	npx --no-install buf lint
 	$(PY) -m ruff check services tests bench tools clients/python/src/ibkr/client
 
-test: $(STAMP) node prometheus-bin
+test: $(STAMP) node node-client prometheus-bin
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-unit: $(STAMP) node
+test-unit: $(STAMP) node node-client
 	$(PY) -m pytest -q -m "not e2e"
 
-test-e2e: $(STAMP) node prometheus-bin
+test-e2e: $(STAMP) node node-client prometheus-bin
 	$(PY) -m pytest -q -m e2e
 
 # Debian's prometheus (and promtool) for the dashboard-query and rule checks; installed only when missing

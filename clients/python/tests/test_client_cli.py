@@ -6,14 +6,12 @@ chosen orders, fills and errors; the real edge is driven through the CLI in test
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 
 import grpc
 import pytest
-from edge_doubles import ServerThread, authorization, rich_status
-from google.type import decimal_pb2
+from edge_doubles import Events, ServerThread, Trading, rich_status
 from ibkr.client import cli
 from ibkr.client.errors import (
     AlreadyExists,
@@ -27,61 +25,10 @@ from ibkr.client.errors import (
     Unavailable,
 )
 from ibkr.edge.v1 import (
-    event_service_pb2,
     event_service_pb2_grpc,
-    trading_service_pb2,
     trading_service_pb2_grpc,
 )
-from ibkr.trading.v1 import event_pb2, execution_pb2, order_pb2
-
-
-class Trading(trading_service_pb2_grpc.TradingServiceServicer):
-    """PlaceOrder echoes the order as SUBMITTED (or fails with `error`); records requests and keys."""
-
-    def __init__(self, error: grpc.Status | None = None) -> None:
-        self.error = error
-        self.requests: list[trading_service_pb2.PlaceOrderRequest] = []
-        self.keys: list[str] = []
-        self.placed = asyncio.Event()
-
-    async def PlaceOrder(self, request, context):
-        self.requests.append(request)
-        self.keys.append(authorization(context))
-        if self.error is not None:
-            await context.abort_with_status(self.error)
-        self.placed.set()
-        return trading_service_pb2.PlaceOrderResponse(order=order_of(request, order_pb2.ORDER_STATUS_SUBMITTED))
-
-
-def order_of(request: trading_service_pb2.PlaceOrderRequest, status: int) -> order_pb2.Order:
-    return order_pb2.Order(order_id="o-1", client_order_id=request.client_order_id, account_id="DU1",
-                           spec=request.order, status=status)
-
-
-class Events(event_service_pb2_grpc.EventServiceServicer):
-    """Sends a snapshot marker, then, once an order was placed, its fill and its FILLED update."""
-
-    def __init__(self, trading: Trading) -> None:
-        self.trading = trading
-
-    async def StreamEvents(self, request, context):
-        yield event_service_pb2.StreamEventsResponse(
-            marker=event_pb2.StreamMarker(type=event_pb2.STREAM_MARKER_TYPE_SNAPSHOT_BEGIN), resume_token="0"
-        )
-        await self.trading.placed.wait()
-        placed = self.trading.requests[-1]
-        other = event_pb2.Event(fill=execution_pb2.Fill(execution_id="x-0", client_order_id="someone-else"))
-        fill = event_pb2.Event(fill=execution_pb2.Fill(
-            execution_id="x-1", order_id="o-1", client_order_id=placed.client_order_id,
-            instrument=placed.order.instrument, side=placed.order.side, quantity=placed.order.quantity,
-            price=decimal_pb2.Decimal(value="187.25"),
-        ))
-        update = event_pb2.Event(order_update=event_pb2.OrderUpdate(
-            order=order_of(placed, order_pb2.ORDER_STATUS_FILLED)
-        ))
-        for number, event in enumerate((other, fill, update), start=1):
-            yield event_service_pb2.StreamEventsResponse(event=event, resume_token=str(number))
-        await asyncio.Event().wait()  # stay open like a live stream
+from ibkr.trading.v1 import order_pb2
 
 
 @pytest.fixture
