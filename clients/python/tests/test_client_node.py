@@ -37,7 +37,7 @@ def node(args: list[str], address: str, **env: str) -> subprocess.CompletedProce
     environment = {**os.environ, "IBKR_API_URL": address, "IBKR_API_KEY": "node-key",
                    "IBKR_TIMEOUT_SECONDS": "60", **env}
     return subprocess.run(["node", *args], cwd=NODE_DIR, env=environment, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
 
 
 def serve(server_thread: ServerThread, trading: Trading) -> str:
@@ -77,5 +77,6 @@ def test_the_node_client_refuses_a_number_as_a_decimal() -> None:
         "try { decimal(0.1); process.exit(3); } catch (e) { if (!(e instanceof TypeError)) process.exit(4); }"
         "if (decimal('0.10').value !== '0.10' || decimal(5n).value !== '5') process.exit(5);"
     )
-    result = subprocess.run(["node", "-e", script], cwd=NODE_DIR, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["node", "-e", script], cwd=NODE_DIR, capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 0, result.stderr
