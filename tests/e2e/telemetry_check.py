@@ -40,8 +40,9 @@ STRUCTURAL_LABELS = frozenset({"le", "quantile"})
 _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _NONE = {"", "-", "—", "–", "none", "(none)", "n/a"}
+# An owner of "common" (the shared runtime) means every server exposes the metric.
 _ALL = {"all", "every", "each", "*", "all services", "every service", "each service", "all servers",
-        "every server"}
+        "every server", "common"}
 ALL_SERVICES = "*"
 SERVICE_ALIASES = {"bridge": "gateway_bridge", "gateway-bridge": "gateway_bridge", "sim": "ib_gateway_sim",
                    "simulator": "ib_gateway_sim", "ib-gateway-sim": "ib_gateway_sim"}
@@ -114,16 +115,24 @@ def _column(header: list[str], *names: str) -> int | None:
     return None
 
 
+def _drop_parenthesized(text: str) -> str:
+    """`outcome` (`accepted`, `rejected`) → `outcome`: examples and notes in parentheses are not names."""
+    previous = None
+    while previous != text:
+        previous, text = text, re.sub(r"\([^()]*\)", "", text)
+    return text
+
+
 def _split_list(cell: str) -> frozenset[str]:
-    text = _strip(cell)
+    text = _drop_parenthesized(_strip(cell))
     if text.lower() in _NONE:
         return frozenset()
     return frozenset(p.strip() for p in re.split(r"[,\s/]+", text) if p.strip() and p.strip().lower() not in _NONE)
 
 
 def _services(cell: str) -> frozenset[str]:
-    text = _strip(cell).lower()
-    if text in _ALL or text.startswith(("all ", "every ")):
+    text = _drop_parenthesized(_strip(cell)).strip().lower()
+    if text in _ALL or text.startswith(("all ", "every ")) or text == "common":
         return frozenset({ALL_SERVICES})
     return frozenset(service_key(s) for s in re.split(r"[,;/]+|\s+and\s+|\s+", text)
                      if s.strip() and s.strip() not in _NONE)

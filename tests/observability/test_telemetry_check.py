@@ -60,6 +60,28 @@ def test_parse_registry_reads_metric_tables_and_skips_span_tables():
     assert not registry["ibkr_fills_total"].planned  # a later heading of the same level ends "planned"
 
 
+def test_notes_in_parentheses_are_not_labels_and_common_means_every_service():
+    registry = tc.parse_registry("""
+| name | type | labels | unit | meaning | owner |
+|---|---|---|---|---|---|
+| `ibkr_x_total` | counter | `outcome` (`accepted`, `rejected`), `kind` | 1 | x | common (`Interceptor`) |
+| `ibkr_y` | gauge | `reason` (ErrorInfo reason: `A`, `B`, ...) | 1 | y | ledger (`refresh_lag`) |
+""")
+    assert registry["ibkr_x_total"].labels == {"outcome", "kind"}
+    assert registry["ibkr_x_total"].services == {tc.ALL_SERVICES}
+    assert registry["ibkr_y"].labels == {"reason"} and registry["ibkr_y"].services == {"ledger"}
+
+
+def test_the_repository_registry_parses():
+    registry = tc.load_registry()
+    handled = registry["grpc_server_handled_total"]
+    assert handled.type == "counter" and handled.services == {tc.ALL_SERVICES}
+    assert handled.labels == {"grpc_service", "grpc_method", "grpc_type", "grpc_code"}
+    for spec in registry.values():
+        assert spec.type in {"counter", "gauge", "histogram", "summary", "info"}, spec
+        assert all(tc._NAME.match(label) for label in spec.labels or ()), spec
+
+
 def bridge_registry() -> CollectorRegistry:
     r = CollectorRegistry()
     Counter("grpc_server_handled_total", "h", ["grpc_service", "grpc_method", "grpc_type", "grpc_code"],

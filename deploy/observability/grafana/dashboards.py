@@ -32,6 +32,9 @@ SERVICES = {
 
 PLACE_ORDER_SPAN = "ibkr.edge.v1.TradingService/PlaceOrder"
 TRADING_STATES = {"1": ("ACTIVE", "green"), "2": ("REDUCING", "orange"), "3": ("HALTED", "red")}
+# ibkr_bridge_connection_state: the ibkr.trading.v1.BrokerConnectionState number.
+CONNECTION_STATES = {"1": ("DISCONNECTED", "red"), "2": ("CONNECTING", "orange"), "3": ("RECONCILING", "yellow"),
+                     "4": ("CONNECTED", "green"), "5": ("CONNECTIVITY_LOST", "red"), "6": ("STANDBY", "blue")}
 
 
 class Layout:
@@ -226,17 +229,40 @@ def domain_panels(layout: Layout, service: str) -> list[dict]:
                          8, 8),
             layout.place(timeseries("Pacing queue depth", [
                 target("max by (instance) (ibkr_bridge_pacing_queue_depth)", "{{instance}}")]), 8, 8),
-            layout.place(state_timeline("Active replica (Redis lease holder)", "max by (instance) (ibkr_bridge_active)",
-                                        "{{instance}}",
-                                        value_mappings({"0": ("standby", "blue"), "1": ("active", "green")})), 8, 8),
+            layout.place(state_timeline("Session state per replica (STANDBY = waiting for the lease)",
+                                        "max by (instance) (ibkr_bridge_connection_state)", "{{instance}}",
+                                        value_mappings(CONNECTION_STATES)), 8, 8),
+            layout.place(timeseries("Order updates/s by status", [
+                target(f"sum by (status) (rate(ibkr_bridge_order_updates_total[{RATE}]))", "{{status}}")],
+                unit="ops", stack=True), 8, 8),
+            layout.place(timeseries("Fills/s and pacing rejections/s", [
+                target(f"sum(rate(ibkr_bridge_fills_total[{RATE}]))", "fills", "A"),
+                target(f"sum(rate(ibkr_bridge_pacing_rejected_total[{RATE}]))", "pacing rejected", "B")],
+                unit="ops"), 8, 8),
+            layout.place(timeseries("Reconciliations/s", [
+                target(f"sum(rate(ibkr_bridge_reconciliations_total[{RATE}]))", "reconciliations")],
+                unit="ops"), 8, 8),
         ]
     if service == "ledger":
         return [
-            layout.place(timeseries("Bus lag (entries not yet read by the ledger group)", [
-                target("max(ibkr_ledger_bus_lag)", "lag", "A"),
-                target("max(ibkr_ledger_bus_pending)", "pending (read, not acked)", "B")]), 12, 8),
-            layout.place(timeseries("Reconciliation drift", [
-                target("max by (account) (ibkr_ledger_reconciliation_drift)", "{{account}}")]), 12, 8),
+            layout.place(timeseries("Bus lag (entries not yet delivered to the ledger group)", [
+                target("max(ibkr_ledger_lag_events)", "lag", "A"),
+                target("max(ibkr_ledger_pending_events)", "pending (delivered, not acked)", "B")]), 8, 8),
+            layout.place(timeseries("Reconciliation drift by account and kind", [
+                target("max by (account_id, kind) (ibkr_ledger_reconciliation_drift)", "{{account_id}} {{kind}}")]),
+                8, 8),
+            layout.place(timeseries("Fill: published → committed, p50 / p99", [
+                target("histogram_quantile(0.5, sum by (le) "
+                       f"(rate(ibkr_ledger_fill_commit_latency_seconds_bucket[{RATE}])))", "p50", "A"),
+                target("histogram_quantile(0.99, sum by (le) "
+                       f"(rate(ibkr_ledger_fill_commit_latency_seconds_bucket[{RATE}])))", "p99", "B")], unit="s"),
+                8, 8),
+            layout.place(timeseries("Bus entries booked/s by type and outcome", [
+                target(f"sum by (type, outcome) (rate(ibkr_ledger_events_total[{RATE}]))", "{{type}} {{outcome}}")],
+                unit="ops", stack=True), 12, 8),
+            layout.place(timeseries("Batch duration p99", [
+                target(f"histogram_quantile(0.99, sum by (le) (rate(ibkr_ledger_batch_seconds_bucket[{RATE}])))",
+                       "p99")], unit="s"), 12, 8),
         ]
     return []
 
@@ -267,9 +293,9 @@ def overview_dashboard() -> dict:
                           mappings=connected), 4, 5),
         layout.place(stat("Trading state", "max(ibkr_risk_trading_state)", legend="state",
                           mappings=trading_state), 4, 5),
-        layout.place(stat("Reconciliation drift", "max(ibkr_ledger_reconciliation_drift)", legend="drift",
+        layout.place(stat("Reconciliation drift", "max(ibkr_ledger_reconciliation_drift)", legend="drift items",
                           thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 1}]), 4, 5),
-        layout.place(stat("Ledger lag (entries)", "max(ibkr_ledger_bus_lag)", legend="lag",
+        layout.place(stat("Ledger lag (entries)", "max(ibkr_ledger_lag_events)", legend="lag",
                           thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 10},
                                       {"color": "red", "value": 100}]), 4, 5),
 
@@ -279,15 +305,15 @@ def overview_dashboard() -> dict:
             unit="ops", stack=True,
             description="Normalized order status changes reported by IB, per second."), 8, 8),
         layout.place(timeseries("Risk denials/s by rule", [
-            target(f'sum by (rule_id) (rate(ibkr_risk_decisions_total{{outcome=~"(?i)denied"}}[{RATE}]))',
+            target(f'sum by (rule_id) (rate(ibkr_risk_decisions_total{{outcome="denied"}}[{RATE}]))',
                    "{{rule_id}}")], unit="ops", stack=True), 8, 8),
         layout.place(timeseries("Fills/s", [
             target(f"sum(rate(ibkr_bridge_fills_total[{RATE}]))", "fills")], unit="ops"), 8, 8),
         layout.place(timeseries("P&L by account", [
-            target("sum by (account, kind) (ibkr_bridge_pnl)", "{{account}} {{kind}}")], unit="currencyUSD",
+            target("sum by (account_id, kind) (ibkr_bridge_pnl)", "{{account_id}} {{kind}}")], unit="currencyUSD",
             min_zero=False, description="Daily, unrealized and realized P&L as IB reports it (account currency)."),
             12, 8),
-        layout.place(table("Positions (ledger)", "sum by (account, symbol) (ibkr_ledger_position_quantity)",
+        layout.place(table("Positions (ledger)", "sum by (account_id, symbol) (ibkr_ledger_position_quantity)",
                            description="Quantity per instrument in the ledger's books."), 12, 8),
 
         layout.row("Pipeline"),
@@ -296,10 +322,10 @@ def overview_dashboard() -> dict:
         layout.place(state_timeline("Trading state by scope", "max by (scope) (ibkr_risk_trading_state)",
                                     "{{scope}}", trading_state), 8, 6),
         layout.place(timeseries("Reconciliation drift by account", [
-            target("max by (account) (ibkr_ledger_reconciliation_drift)", "{{account}}")]), 8, 6),
+            target("sum by (account_id) (ibkr_ledger_reconciliation_drift)", "{{account_id}}")]), 8, 6),
         layout.place(timeseries("Ledger lag", [
-            target("max(ibkr_ledger_bus_lag)", "not yet read", "A"),
-            target("max(ibkr_ledger_bus_pending)", "read, not acked", "B")]), 8, 8),
+            target("max(ibkr_ledger_lag_events)", "not yet delivered", "A"),
+            target("max(ibkr_ledger_pending_events)", "delivered, not acked", "B")]), 8, 8),
         layout.place(timeseries("Stream subscribers", [
             target("sum(ibkr_edge_subscribers)", "subscribers")]), 8, 8),
         layout.place(timeseries("IB pacing queue", [
