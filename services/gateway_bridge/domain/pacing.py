@@ -106,7 +106,7 @@ class Pacer:
             while not self._bucket.try_take():
                 await asyncio.sleep(self._bucket.wait_time())
             if waiter.done():
-                self._bucket._tokens += 1  # noqa: SLF001 - give back the token of a waiter that left meanwhile
+                self._bucket._tokens += 1
             else:
                 waiter.set_result(None)
 

@@ -15,13 +15,12 @@ UNSET_INTEGER = 2**31 - 1
 _ABSURD = Decimal("1e30")
 
 
-def to_decimal(value: float | int | str | Decimal | None) -> Decimal | None:
+def to_decimal(value: float | str | Decimal | None) -> Decimal | None:
     """A finite Decimal, or None for None, "", NaN, ±inf, UNSET_DOUBLE and UNSET_INTEGER."""
     if value is None or value == "":
         return None
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value) or value == UNSET_DOUBLE:
-            return None
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value) or value == UNSET_DOUBLE):
+        return None
     if isinstance(value, int) and value == UNSET_INTEGER:
         return None
     try:
@@ -33,7 +32,7 @@ def to_decimal(value: float | int | str | Decimal | None) -> Decimal | None:
     return normalize(result)
 
 
-def to_price(value: float | int | str | Decimal | None) -> Decimal | None:
+def to_price(value: float | str | Decimal | None) -> Decimal | None:
     """A price: like `to_decimal`, and -1 (IB's "no quote") and 0 are absent too."""
     result = to_decimal(value)
     if result is None or result <= 0:
@@ -41,7 +40,7 @@ def to_price(value: float | int | str | Decimal | None) -> Decimal | None:
     return result
 
 
-def to_commission(value: float | int | str | Decimal | None) -> Decimal | None:
+def to_commission(value: float | str | Decimal | None) -> Decimal | None:
     """A commission: -1 is a sentinel, not a rebate (nautilus PR #4230)."""
     result = to_decimal(value)
     if result is None or result == -1:
@@ -49,7 +48,7 @@ def to_commission(value: float | int | str | Decimal | None) -> Decimal | None:
     return result
 
 
-def to_quantity(value: float | int | str | Decimal | None) -> Decimal:
+def to_quantity(value: float | str | Decimal | None) -> Decimal:
     """A quantity (100 and 100.0 alike); absent counts as zero."""
     result = to_decimal(value)
     return Decimal(0) if result is None else result

@@ -5,7 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from services.gateway_bridge.ib.numbers import UNSET_DOUBLE, UNSET_INTEGER, to_commission, to_decimal, to_price, to_quantity
+from services.gateway_bridge.ib.numbers import (
+    UNSET_DOUBLE,
+    UNSET_INTEGER,
+    to_commission,
+    to_decimal,
+    to_price,
+    to_quantity,
+)
 
 
 @pytest.mark.parametrize("sentinel", [None, "", UNSET_DOUBLE, UNSET_INTEGER, math.nan, math.inf, -math.inf, 1e300])

@@ -25,7 +25,7 @@ def test_bucket_allows_at_most_burst_plus_rate_in_any_second():
         clock.now = step / 1000
         while bucket.try_take():
             taken.append(clock.now)
-    for start in range(0, 2000):
+    for start in range(2000):
         t0 = start / 1000
         assert sum(1 for t in taken if t0 <= t < t0 + 1) <= 45
 

@@ -1,0 +1,130 @@
+"""One bridge replica, assembled: store, bus, pacing, IB session, order service, supervisor, gRPC server.
+
+    app = await BridgeApp.create(settings, tracer_provider, registry)
+    server, port = await build_server(app, settings.bridge_grpc_port)
+    await app.start(server)
+    ...
+    await app.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+
+import grpc
+import redis.asyncio as aioredis
+from grpc_health.v1._async import HealthServicer
+from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from ibkr.trading.v1 import system_pb2
+from opentelemetry.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+
+from services.common.bus import EventBus
+from services.common.channels import InternalAuthServerInterceptor
+from services.common.metrics import GrpcServerMetrics
+from services.common.server import ServiceSpec, set_serving
+from services.common.server import build_server as common_build_server
+from services.gateway_bridge.config import BridgeSettings
+from services.gateway_bridge.convert import timestamp
+from services.gateway_bridge.domain.pacing import Pacer, TokenBucket
+from services.gateway_bridge.ib.session import IbSession
+from services.gateway_bridge.metrics import BridgeMetrics
+from services.gateway_bridge.orders import OrderService
+from services.gateway_bridge.publisher import Publisher
+from services.gateway_bridge.servicer import GatewayServicer
+from services.gateway_bridge.store import Store
+from services.gateway_bridge.supervisor import Supervisor
+
+log = logging.getLogger("services.gateway_bridge")
+SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
+
+
+class BridgeApp:
+    """Everything one replica owns; no module globals."""
+
+    def __init__(self, settings: BridgeSettings, tracer_provider: TracerProvider, registry: CollectorRegistry,
+                 store: Store, redis: aioredis.Redis) -> None:
+        self.settings, self.tracer_provider, self.registry = settings, tracer_provider, registry
+        self.store, self.redis = store, redis
+        self.metrics = BridgeMetrics(registry)
+        self.publisher = Publisher(EventBus(redis, settings.bus_stream, settings.bus_maxlen))
+        self.pacer = Pacer(TokenBucket(settings.bridge_pacing_rate, settings.bridge_pacing_burst),
+                           settings.bridge_pacing_queue)
+        self.session = IbSession(self.pacer, settings.bridge_ib_request_timeout_seconds, self._on_broker_event)
+        self.orders = OrderService(store, self.session, self.publisher,
+                                   ack_timeout=settings.bridge_ack_timeout_seconds,
+                                   commission_wait=settings.bridge_commission_wait_seconds, metrics=self.metrics)
+        self.metrics.pacing_queue.set_function(lambda: self.pacer.depth)
+        self.supervisor = Supervisor(settings, self.session, self.orders, self.publisher, self._set_ready,
+                                     on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc)
+        self.orders.bind_supervisor(on_notice=self.supervisor.notice, on_closed=self.supervisor.session_closed)
+        self.servicer = GatewayServicer(self.orders, settings.account_id, self.connection_status)
+        self.health: HealthServicer | None = None
+        self._supervisor_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def create(cls, settings: BridgeSettings, tracer_provider: TracerProvider,
+                     registry: CollectorRegistry) -> BridgeApp:
+        """Open the dependencies (migrating schema `bridge`)."""
+        store = await Store.open(settings.database_url.get_secret_value())
+        redis = aioredis.from_url(settings.redis_url, decode_responses=False)
+        return cls(settings, tracer_provider, registry, store, redis)
+
+    def _on_broker_event(self, event: object) -> None:
+        self.orders.submit_event(event)  # type: ignore[arg-type]
+
+    def _on_state(self, state: int) -> None:
+        self.metrics.connection_state.set(state)
+        self.metrics.connected.set(1 if state == system_pb2.BROKER_CONNECTION_STATE_CONNECTED else 0)
+
+    async def _set_ready(self, ready: bool) -> None:
+        if self.health is not None:
+            await set_serving(self.health, [SERVICE_NAME], ready)
+
+    def connection_status(self) -> system_pb2.ConnectionStatus:
+        s, sup = self.settings, self.supervisor
+        status = system_pb2.ConnectionStatus(
+            state=sup.state, host=s.ib_host, port=s.ib_port, client_id=s.ib_client_id,
+            server_version=self.session.server_version if self.session.connected else 0,
+            managed_accounts=sup.accounts, bridge_instance_id=s.bridge_instance_id, last_error=sup.last_error,
+            market_data_line_budget=s.bridge_market_data_lines, pacing_queue_depth=self.pacer.depth,
+            lease_held=sup.state not in (system_pb2.BROKER_CONNECTION_STATE_STANDBY,))
+        for field, value in (("connect_time", sup.connect_time), ("last_reconcile_time", sup.last_reconcile_wall)):
+            if value is not None and self.session.connected:
+                getattr(status, field).CopyFrom(timestamp(dt.datetime.fromtimestamp(value, dt.UTC)))
+        age = time.monotonic() - self.session.last_message_time
+        status.last_message_time.CopyFrom(timestamp(dt.datetime.fromtimestamp(time.time() - age, dt.UTC)))
+        return status
+
+    async def start(self, server: grpc.aio.Server) -> None:
+        """Start the order pump, the gRPC server (NOT_SERVING until connected and reconciled) and the supervisor."""
+        await self.orders.start()
+        await server.start()
+        self._supervisor_task = asyncio.create_task(self.supervisor.run(), name="bridge-supervisor")
+
+    async def stop(self) -> None:
+        await self.supervisor.stop()
+        if self._supervisor_task is not None:
+            self._supervisor_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._supervisor_task
+        await self.orders.stop()
+        self.pacer.close()
+        await self.redis.aclose()
+        await self.store.close()
+
+
+async def build_server(app: BridgeApp, port: int) -> tuple[grpc.aio.Server, int]:
+    """The bridge's gRPC server bound to `port` (0: ephemeral), health NOT_SERVING; returns (server, port).
+    The health servicer is handed to `app` so readiness follows the IB session."""
+    server, bound, health = await common_build_server(
+        services=[ServiceSpec(gateway_pb2_grpc.add_GatewayServiceServicer_to_server, app.servicer, SERVICE_NAME)],
+        settings=app.settings, port=port, tracer_provider=app.tracer_provider,
+        metrics=GrpcServerMetrics(app.registry),
+        extra_interceptors=[InternalAuthServerInterceptor(app.settings.internal_token)])
+    app.health = health
+    return server, bound

@@ -1,0 +1,120 @@
+"""Domain records → `ibkr.trading.v1` messages (Decimals go through `services.common.money` only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from google.protobuf import timestamp_pb2
+from ibkr.trading.v1 import execution_pb2, order_pb2, portfolio_pb2
+
+from services.common.money import decimal_to_proto, money_to_proto
+from services.gateway_bridge.domain.events import ExecutionSeen, PositionSeen
+from services.gateway_bridge.domain.fills import CommissionInfo
+from services.gateway_bridge.store import OrderRecord
+
+ORIGIN = {"SUITE": order_pb2.OrderOrigin.ORDER_ORIGIN_SUITE, "EXTERNAL": order_pb2.OrderOrigin.ORDER_ORIGIN_EXTERNAL}
+
+
+def timestamp(when: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if when is None:
+        return None
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC))
+    return ts
+
+
+def now_timestamp() -> timestamp_pb2.Timestamp:
+    return timestamp(dt.datetime.now(dt.UTC))  # type: ignore[return-value]
+
+
+def _money(amount: Decimal | None, currency: str | None):
+    if amount is None:
+        return None
+    return money_to_proto(amount.quantize(Decimal("0.000000001")).normalize() if amount.as_tuple().exponent
+                          < -9 else amount, currency or "USD")
+
+
+def order_to_proto(rec: OrderRecord) -> order_pb2.Order:
+    """The Order message of a record."""
+    s = rec.state
+    out = order_pb2.Order(
+        order_id=rec.order_id, client_order_id=rec.client_order_id or "", account_id=rec.account_id, spec=rec.spec,
+        status=int(s.status), origin=ORIGIN[rec.origin], parent_order_id=rec.parent_order_id or "",
+        reject_code=s.reject_code, reject_reason=s.reject_reason, risk_decision_id=rec.risk_decision_id,
+        revision=rec.revision)
+    out.filled_quantity.CopyFrom(decimal_to_proto(s.filled))
+    out.remaining_quantity.CopyFrom(decimal_to_proto(s.remaining))
+    if s.avg_fill_price is not None:
+        out.average_fill_price.CopyFrom(decimal_to_proto(s.avg_fill_price))
+    if s.last_fill_price is not None:
+        out.last_fill_price.CopyFrom(decimal_to_proto(s.last_fill_price))
+    if rec.broker_order_id is not None:
+        out.broker_order_id = rec.broker_order_id
+    if rec.perm_id:
+        out.perm_id = rec.perm_id
+    if rec.broker_client_id is not None:
+        out.broker_client_id = rec.broker_client_id
+    if s.broker_error_code is not None:
+        out.broker_error_code = s.broker_error_code
+    commission = _money(rec.commission, rec.commission_currency)
+    if commission is not None:
+        out.commission.CopyFrom(commission)
+    for field in ("create_time", "update_time", "submit_time", "done_time"):
+        ts = timestamp(getattr(rec, field))
+        if ts is not None:
+            getattr(out, field).CopyFrom(ts)
+    return out
+
+
+def fill_to_proto(ex: ExecutionSeen, rec: OrderRecord | None, commission: CommissionInfo | None,
+                  superseded: str) -> execution_pb2.Fill:
+    """The Fill message of an execution, with its commission joined when known."""
+    fill = execution_pb2.Fill(
+        execution_id=ex.execution_id, order_id=rec.order_id if rec else "",
+        client_order_id=(rec.client_order_id or "") if rec else "", account_id=ex.account_id,
+        instrument=ex.instrument, side=ex.side, exchange=ex.exchange, correction=bool(superseded),
+        superseded_execution_id=superseded,
+        origin=ORIGIN[rec.origin] if rec else order_pb2.OrderOrigin.ORDER_ORIGIN_EXTERNAL)
+    fill.quantity.CopyFrom(decimal_to_proto(ex.quantity))
+    fill.price.CopyFrom(decimal_to_proto(ex.price))
+    fill.cumulative_quantity.CopyFrom(decimal_to_proto(ex.cumulative_quantity))
+    if ex.avg_price is not None:
+        fill.average_price.CopyFrom(decimal_to_proto(ex.avg_price))
+    fill.fill_time.CopyFrom(timestamp(ex.time))
+    if ex.broker_order_id:
+        fill.broker_order_id = ex.broker_order_id
+    if ex.perm_id:
+        fill.perm_id = ex.perm_id
+    if commission is not None:
+        _attach_commission(fill, commission)
+    return fill
+
+
+def _attach_commission(fill: execution_pb2.Fill, commission: CommissionInfo) -> None:
+    amount = _money(commission.amount, commission.currency)
+    if amount is not None:
+        fill.commission.CopyFrom(amount)
+    pnl = _money(commission.realized_pnl, commission.currency)
+    if pnl is not None:
+        fill.realized_pnl.CopyFrom(pnl)
+
+
+def commission_to_proto(info: CommissionInfo, account_id: str, order_id: str) -> execution_pb2.Commission:
+    out = execution_pb2.Commission(execution_id=info.execution_id, account_id=account_id, order_id=order_id,
+                                   report_time=now_timestamp())
+    amount = _money(info.amount, info.currency)
+    if amount is not None:
+        out.commission.CopyFrom(amount)
+    pnl = _money(info.realized_pnl, info.currency)
+    if pnl is not None:
+        out.realized_pnl.CopyFrom(pnl)
+    return out
+
+
+def position_to_proto(pos: PositionSeen) -> portfolio_pb2.Position:
+    out = portfolio_pb2.Position(account_id=pos.account_id, instrument=pos.instrument, update_time=now_timestamp())
+    out.quantity.CopyFrom(decimal_to_proto(pos.quantity))
+    if pos.average_cost is not None:
+        out.average_cost.CopyFrom(decimal_to_proto(pos.average_cost))
+    return out

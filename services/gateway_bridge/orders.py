@@ -1,0 +1,464 @@
+"""The order service: idempotent placement, cancels, and folding broker events into order state.
+
+Broker events arrive on one queue (from the IB taps) and are applied by one task, in order, so each order's
+state changes are serialized; every change is persisted, then published as an `OrderUpdate`. Executions are
+joined with their commissions (`domain.fills`), recorded once in Postgres and published once as `Fill`s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+from ib_async import Contract
+from ibkr.trading.v1 import event_pb2, execution_pb2, portfolio_pb2
+
+from services.common.errors import AlreadyExists, NotFound, ResourceExhausted, Unavailable
+from services.gateway_bridge import convert
+from services.gateway_bridge.domain import state_machine as sm
+from services.gateway_bridge.domain.events import (
+    BrokerEvent,
+    CommissionSeen,
+    ErrorSeen,
+    ExecutionSeen,
+    OrderSeen,
+    PositionSeen,
+    SessionClosed,
+    StatusSeen,
+)
+from services.gateway_bridge.domain.fills import CommissionInfo, FillJoiner, JoinedFill
+from services.gateway_bridge.domain.intent import ValidatedOrder
+from services.gateway_bridge.domain.pacing import PacingRejected
+from services.gateway_bridge.domain.status import ACKNOWLEDGED, TERMINAL, Status
+from services.gateway_bridge.ib.errors import ErrorClass, classify, order_effect
+from services.gateway_bridge.ib.orders import build_contract, build_order
+from services.gateway_bridge.ib.session import IbSession
+from services.gateway_bridge.metrics import BridgeMetrics
+from services.gateway_bridge.publisher import Publisher
+from services.gateway_bridge.store import OrderRecord, Store
+
+log = logging.getLogger("services.gateway_bridge.orders")
+# Codes that are about the session, never about the order whose id happens to be in reqId.
+NOTICE_CLASSES = frozenset({ErrorClass.CONNECTIVITY_LOST, ErrorClass.RESTORED_DATA_LOST, ErrorClass.RESTORED_DATA_KEPT,
+                            ErrorClass.SOCKET_RESET, ErrorClass.FARM_OK, ErrorClass.FARM_BROKEN,
+                            ErrorClass.FARM_INACTIVE, ErrorClass.CLIENT_ID_IN_USE})
+
+
+def new_order_id() -> str:
+    return f"ord_{uuid.uuid4().hex}"
+
+
+class OrderService:
+    """Owns the bridge's order book. `ready` says whether new orders may go to IB right now."""
+
+    def __init__(self, store: Store, session: IbSession, publisher: Publisher, *, ack_timeout: float,
+                 commission_wait: float, metrics: BridgeMetrics | None = None, on_notice: Callable[[ErrorSeen], None] | None = None,
+                 on_closed: Callable[[], None] | None = None) -> None:
+        self._store, self._session, self._publisher = store, session, publisher
+        self._ack_timeout, self._commission_wait = ack_timeout, commission_wait
+        self._on_notice = on_notice or (lambda e: None)
+        self._on_closed = on_closed or (lambda: None)
+        self._metrics = metrics
+        self.ready = False
+        self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
+        self._lock = asyncio.Lock()
+        self._by_id: dict[str, OrderRecord] = {}
+        self._by_ref: dict[str, str] = {}
+        self._by_perm: dict[int, str] = {}
+        self._by_session_id: dict[tuple[int, int], str] = {}  # (clientId, orderId) of THIS session only
+        self._acks: dict[str, asyncio.Event] = {}
+        self._seen_this_session: set[str] = set()
+        self._joiner: FillJoiner[ExecutionSeen] = FillJoiner()
+        self._contracts: dict[tuple[str, int, str, str, int], Contract] = {}
+        self.positions: dict[tuple[str, int], portfolio_pb2.Position] = {}
+        self._pump: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        self._fills_without_commission: dict[str, tuple[str, str]] = {}
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Load what is known (open orders, executions already recorded) and start applying broker events."""
+        for rec in await self._store.list_not_terminal():
+            self._remember(rec)
+        for execution_id, commission_known in await self._store.execution_ids():
+            self._joiner.mark_seen(execution_id, commission_known=commission_known)
+        self._pump = asyncio.create_task(self._run(), name="bridge-order-pump")
+
+    async def stop(self) -> None:
+        for task in [self._pump, *self._flushers]:
+            if task is not None:
+                task.cancel()
+        for task in [self._pump, *self._flushers]:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    def bind_supervisor(self, *, on_notice: Callable[[ErrorSeen], None], on_closed: Callable[[], None]) -> None:
+        """Route session notices and socket closes (seen in event order) to the supervisor."""
+        self._on_notice, self._on_closed = on_notice, on_closed
+
+    def submit_event(self, event: BrokerEvent) -> None:
+        """Called from the IB taps (synchronously): queue one broker event."""
+        self._queue.put_nowait(event)
+
+    async def drain(self) -> None:
+        """Wait until every broker event queued so far has been applied."""
+        await self._queue.join()
+
+    # ---------------------------------------------------------------- indexes
+
+    def _remember(self, rec: OrderRecord) -> None:
+        self._by_id[rec.order_id] = rec
+        if rec.client_order_id:
+            self._by_ref[rec.client_order_id] = rec.order_id
+        if rec.perm_id:
+            self._by_perm[rec.perm_id] = rec.order_id
+
+    def begin_session(self) -> None:
+        """A new IB session starts: order ids of the previous one mean nothing any more."""
+        self._by_session_id.clear()
+        self._seen_this_session.clear()
+
+    def _find(self, *, order_ref: str = "", perm_id: int = 0, client_id: int = -1,
+              broker_order_id: int = 0) -> OrderRecord | None:
+        order_id = (self._by_ref.get(order_ref) if order_ref else None) or \
+            (self._by_perm.get(perm_id) if perm_id else None) or \
+            self._by_session_id.get((client_id, broker_order_id))
+        return self._by_id.get(order_id) if order_id else None
+
+    # ---------------------------------------------------------------- API
+
+    async def get(self, *, order_id: str = "", client_order_id: str = "", perm_id: int = 0) -> OrderRecord:
+        """One order by any key; NotFound naming the key."""
+        rec = None
+        if order_id:
+            rec = self._by_id.get(order_id) or await self._store.get_by_id(order_id)
+        elif client_order_id:
+            rec = self._find(order_ref=client_order_id) or await self._store.get_by_client_order_id(client_order_id)
+        elif perm_id:
+            rec = self._find(perm_id=perm_id) or await self._store.get_by_perm_id(perm_id)
+        if rec is None:
+            key = order_id or client_order_id or str(perm_id)
+            raise NotFound("ORDER_NOT_FOUND", f"no order {key}", metadata={"order": key})
+        return rec
+
+    def open_orders(self) -> list[OrderRecord]:
+        return [r for r in self._by_id.values() if r.state.status not in TERMINAL]
+
+    async def _existing(self, order: ValidatedOrder) -> OrderRecord | None:
+        rec = self._find(order_ref=order.client_order_id) or \
+            await self._store.get_by_client_order_id(order.client_order_id)
+        if rec is None:
+            return None
+        if rec.fingerprint != order.fingerprint or rec.account_id != order.account_id:
+            raise AlreadyExists("CLIENT_ORDER_ID_REUSED",
+                                f"client_order_id {order.client_order_id} was used for an order with other parameters",
+                                metadata={"client_order_id": order.client_order_id, "order_id": rec.order_id})
+        return rec
+
+    def _require_ready(self) -> None:
+        if not self.ready or not self._session.connected:
+            raise Unavailable("BROKER_UNAVAILABLE", "the bridge is not connected to IB (or not yet reconciled)")
+
+    async def qualify(self, order: ValidatedOrder, timeout: float | None) -> Contract:
+        inst = order.spec.instrument
+        key = (inst.symbol, inst.security_type, inst.exchange, inst.currency, inst.con_id)
+        if key not in self._contracts:
+            try:
+                contract = await self._session.qualify(build_contract(inst), timeout)
+            except PacingRejected as err:
+                self._count_pacing_reject()
+                raise ResourceExhausted("PACING_LIMIT", str(err)) from None
+            if contract is None:
+                symbol = inst.symbol or str(inst.con_id)
+                raise NotFound("UNKNOWN_SYMBOL", f"unknown instrument: {symbol}",
+                               metadata={"symbol": symbol, "field": "order.instrument.symbol"})
+            self._contracts[key] = contract
+        return self._contracts[key]
+
+    async def place(self, order: ValidatedOrder, timeout: float | None = None) -> OrderRecord:
+        """Place an order once per client_order_id: persisted before it is sent, then sent with the id as
+        orderRef; returns when the broker acknowledged it (or after the ack timeout, still PENDING_SUBMIT)."""
+        existing = await self._existing(order)
+        if existing is not None:
+            return existing
+        self._require_ready()
+        contract = await self.qualify(order, timeout)
+        broker_order_id = self._session.next_order_id()
+        rec = OrderRecord(
+            order_id=new_order_id(), client_order_id=order.client_order_id, account_id=order.account_id,
+            origin="SUITE", fingerprint=order.fingerprint, spec=order.spec, state=sm.new_order(order.quantity),
+            broker_order_id=broker_order_id, broker_client_id=self._client_id(),
+            risk_decision_id=order.risk_decision_id)
+        inserted = await self._store.insert_order(rec)
+        if inserted is None:  # a concurrent request with the same key won the insert
+            again = await self._existing(order)
+            assert again is not None
+            return again
+        ack = self._acks[inserted.order_id] = asyncio.Event()
+        self._remember(inserted)
+        self._by_session_id[(self._client_id(), broker_order_id)] = inserted.order_id
+        await self._publish_update(inserted, sm.Transition(inserted.state, Status.UNSPECIFIED, "order accepted"))
+        ib_order = build_order(order, order.client_order_id, order.account_id)
+        ib_order.orderId = broker_order_id
+        try:
+            await self._session.place(contract, ib_order)
+        except PacingRejected as err:
+            await self._apply(inserted.order_id, sm.BrokerErrorObserved(sm.ErrorEffect.REJECT, 0, str(err)))
+            self._count_pacing_reject()
+            raise ResourceExhausted("PACING_LIMIT", str(err)) from None
+        except (ConnectionError, Unavailable):
+            await self._apply(inserted.order_id, sm.NotAtBroker())
+            raise Unavailable("BROKER_UNAVAILABLE", "the connection to IB dropped before the order was sent") from None
+        wait = self._ack_timeout if timeout is None else max(0.0, min(self._ack_timeout, timeout - 0.1))
+        try:
+            await asyncio.wait_for(ack.wait(), wait)
+        except TimeoutError:
+            pass  # still in flight: the caller gets PENDING_SUBMIT and follows the order's events
+        finally:
+            self._acks.pop(inserted.order_id, None)
+        return self._by_id.get(inserted.order_id) or inserted
+
+    async def cancel(self, rec: OrderRecord) -> OrderRecord:
+        """Ask IB to cancel; returns the order PENDING_CANCEL (or unchanged when already terminal)."""
+        if rec.state.status in TERMINAL:
+            return rec
+        self._require_ready()
+        if rec.broker_order_id is None:
+            raise Unavailable("BROKER_UNAVAILABLE", "the order has no broker id yet; retry")
+        try:
+            await self._session.cancel(rec.broker_order_id)
+        except PacingRejected as err:
+            self._count_pacing_reject()
+            raise ResourceExhausted("PACING_LIMIT", str(err)) from None
+        await self._apply(rec.order_id, sm.CancelRequested())
+        return self._by_id.get(rec.order_id, rec)
+
+    def _count_pacing_reject(self) -> None:
+        if self._metrics is not None:
+            self._metrics.pacing_rejected.inc()
+
+    def _client_id(self) -> int:
+        return int(self._session.ib.client.clientId) if self._session.connected else -1
+
+    # ---------------------------------------------------------------- state changes
+
+    async def _apply(self, order_id: str, obs: sm.Observation, **changes: object) -> OrderRecord | None:
+        async with self._lock:
+            rec = self._by_id.get(order_id)
+            if rec is None:
+                return None
+            transition = sm.advance(rec.state, obs)
+            if transition is None and not changes:
+                return rec
+            new = dataclasses.replace(rec, state=transition.state if transition else rec.state, **changes)
+            new = await self._store.update(new)
+            self._remember(new)
+            if new.state.status in ACKNOWLEDGED and order_id in self._acks:
+                self._acks[order_id].set()
+        if transition is not None:
+            await self._publish_update(new, transition)
+        return new
+
+    async def _publish_update(self, rec: OrderRecord, transition: sm.Transition) -> None:
+        update = event_pb2.OrderUpdate(order=convert.order_to_proto(rec), previous_status=int(transition.previous_status),
+                                       message=transition.message)
+        if transition.broker_error_code is not None:
+            update.broker_error_code = transition.broker_error_code
+        await self._publisher.publish("order_update", update, account_id=rec.account_id,
+                                      symbol=rec.spec.instrument.symbol)
+        if self._metrics is not None:
+            self._metrics.order_updates.labels(rec.state.status.name).inc()
+
+    # ---------------------------------------------------------------- broker events
+
+    async def _run(self) -> None:
+        handlers = {OrderSeen: self._on_order, StatusSeen: self._on_status, ExecutionSeen: self._on_execution,
+                    CommissionSeen: self._on_commission, ErrorSeen: self._on_error, PositionSeen: self._on_position,
+                    SessionClosed: self._on_closed_event}
+        while True:
+            event = await self._queue.get()
+            try:
+                await handlers[type(event)](event)  # type: ignore[operator]
+            except Exception:
+                log.exception("failed to apply broker event %r", event)
+            finally:
+                self._queue.task_done()
+
+    async def _adopt(self, ev: OrderSeen) -> OrderRecord | None:
+        """An order the suite did not place (TWS, another client): recorded as EXTERNAL."""
+        if ev.perm_id == 0 or ev.spec.quantity.value in ("", "0"):
+            return None
+        rec = OrderRecord(order_id=new_order_id(), client_order_id=None, account_id=ev.account_id, origin="EXTERNAL",
+                          fingerprint="", spec=ev.spec, state=sm.new_order(Decimal(ev.spec.quantity.value)),
+                          broker_order_id=ev.broker_order_id, broker_client_id=ev.client_id, perm_id=ev.perm_id)
+        inserted = await self._store.insert_order(rec)
+        if inserted is None:
+            return None
+        self._remember(inserted)
+        await self._publish_update(inserted, sm.Transition(inserted.state, Status.UNSPECIFIED, "adopted external order"))
+        return inserted
+
+    async def _on_order(self, ev: OrderSeen) -> None:
+        rec = self._find(order_ref=ev.order_ref, perm_id=ev.perm_id, client_id=ev.client_id,
+                         broker_order_id=ev.broker_order_id)
+        if rec is None and ev.order_ref:
+            rec = await self._store.get_by_client_order_id(ev.order_ref)
+            if rec is not None:
+                self._remember(rec)
+        if rec is None:
+            rec = await self._store.get_by_perm_id(ev.perm_id) if ev.perm_id else None
+            if rec is not None:
+                self._remember(rec)
+        if rec is None:
+            rec = await self._adopt(ev)
+            if rec is None:
+                return
+        self._seen_this_session.add(rec.order_id)
+        if not ev.completed:
+            self._by_session_id[(ev.client_id, ev.broker_order_id)] = rec.order_id
+        changes: dict[str, object] = {}
+        if ev.perm_id and rec.perm_id != ev.perm_id:
+            changes["perm_id"] = ev.perm_id
+        if ev.broker_order_id and rec.broker_order_id != ev.broker_order_id and not ev.completed:
+            changes["broker_order_id"] = ev.broker_order_id
+        if ev.status is None:
+            if changes:
+                await self._apply_changes(rec.order_id, changes)
+            return
+        filled = ev.filled if ev.filled is not None else rec.state.filled
+        await self._apply(rec.order_id, sm.BrokerStatusObserved(ev.status, filled), **changes)
+
+    async def _apply_changes(self, order_id: str, changes: dict[str, object]) -> None:
+        async with self._lock:
+            rec = self._by_id.get(order_id)
+            if rec is None:
+                return
+            self._remember(await self._store.update(dataclasses.replace(rec, **changes)))  # type: ignore[arg-type]
+
+    async def _on_status(self, ev: StatusSeen) -> None:
+        rec = self._find(perm_id=ev.perm_id, client_id=ev.client_id, broker_order_id=ev.broker_order_id)
+        if rec is None or ev.status is None:
+            return
+        self._seen_this_session.add(rec.order_id)
+        changes: dict[str, object] = {"perm_id": ev.perm_id} if ev.perm_id and rec.perm_id != ev.perm_id else {}
+        await self._apply(rec.order_id, sm.BrokerStatusObserved(ev.status, ev.filled, ev.avg_fill_price,
+                                                                ev.last_fill_price), **changes)
+
+    async def _on_execution(self, ev: ExecutionSeen) -> None:
+        rec = self._find(order_ref=ev.order_ref, perm_id=ev.perm_id, client_id=ev.client_id,
+                         broker_order_id=ev.broker_order_id)
+        if rec is None and ev.order_ref:
+            rec = await self._store.get_by_client_order_id(ev.order_ref)
+        if rec is not None:
+            if rec.order_id not in self._by_id:
+                self._remember(rec)
+            self._seen_this_session.add(rec.order_id)
+            await self._apply(rec.order_id, sm.ExecutionObserved(ev.cumulative_quantity, ev.avg_price, ev.price))
+        joined = self._joiner.on_execution(ev.execution_id, ev)
+        if joined is not None:
+            await self._emit_fill(joined)
+        elif ev.execution_id in self._joiner.waiting():
+            task = asyncio.create_task(self._flush_later(ev.execution_id))
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
+
+    async def _flush_later(self, execution_id: str) -> None:
+        await asyncio.sleep(self._commission_wait)
+        self._queue.put_nowait(CommissionSeen(CommissionInfo(execution_id, None, "", None)))
+
+    async def _on_commission(self, ev: CommissionSeen) -> None:
+        if ev.info.amount is None and ev.info.currency == "":  # our own give-up marker from _flush_later
+            joined = self._joiner.flush_without_commission(ev.info.execution_id)
+            if joined is not None:
+                await self._emit_fill(joined)
+            return
+        result = self._joiner.on_commission(ev.info)
+        if isinstance(result, JoinedFill):
+            await self._emit_fill(result)
+        elif isinstance(result, CommissionInfo):
+            account_id, order_id = self._fills_without_commission.pop(result.execution_id, ("", ""))
+            await self._publisher.publish("commission", convert.commission_to_proto(result, account_id, order_id),
+                                          account_id=account_id)
+
+    async def _emit_fill(self, joined: JoinedFill[ExecutionSeen]) -> None:
+        ev = joined.execution
+        rec = self._find(order_ref=ev.order_ref, perm_id=ev.perm_id, client_id=ev.client_id,
+                         broker_order_id=ev.broker_order_id)
+        fill = convert.fill_to_proto(ev, rec, joined.commission, joined.superseded_execution_id)
+        if rec is not None and joined.commission is not None and joined.commission.amount is not None:
+            total = (rec.commission or Decimal(0)) + joined.commission.amount
+            await self._apply_changes(rec.order_id, {"commission": total,
+                                                     "commission_currency": joined.commission.currency})
+        inserted = await self._store.insert_execution(ev.execution_id, rec.order_id if rec else None,
+                                                      fill.SerializeToString(), joined.commission is not None)
+        if joined.commission is None:
+            self._fills_without_commission[ev.execution_id] = (ev.account_id, fill.order_id)
+        if inserted:
+            await self._publish_fill(ev.execution_id, fill)
+
+    async def _publish_fill(self, execution_id: str, fill: execution_pb2.Fill) -> None:
+        if await self._publisher.publish("fill", fill, account_id=fill.account_id, symbol=fill.instrument.symbol):
+            await self._store.mark_execution_published(execution_id)
+            if self._metrics is not None:
+                self._metrics.fills.inc()
+
+    async def republish_unpublished_fills(self) -> None:
+        """Fills recorded but never published (Redis was down, or we crashed between the two)."""
+        for execution_id, blob in await self._store.unpublished_executions():
+            await self._publish_fill(execution_id, execution_pb2.Fill.FromString(blob))
+
+    async def _on_error(self, ev: ErrorSeen) -> None:
+        order_id = self._by_session_id.get((self._client_id(), ev.req_id)) if ev.req_id > 0 else None
+        current = self._by_id.get(order_id) if order_id else None
+        if current is not None and classify(ev.code) not in NOTICE_CLASSES:
+            acknowledged = current.state.status not in (Status.PENDING_SUBMIT, Status.UNKNOWN)
+            effect = order_effect(ev.code, acknowledged=acknowledged)
+            await self._apply(current.order_id, sm.BrokerErrorObserved(effect, ev.code, ev.message))
+            return
+        self._on_notice(ev)
+
+    async def _on_position(self, ev: PositionSeen) -> None:
+        position = convert.position_to_proto(ev)
+        self.positions[(ev.account_id, ev.instrument.con_id)] = position
+        await self._publisher.publish("position_update", event_pb2.PositionUpdate(position=position),
+                                      account_id=ev.account_id, symbol=ev.instrument.symbol)
+
+    async def _on_closed_event(self, _: SessionClosed) -> None:
+        self.ready = False
+        self._on_closed()
+
+    # ---------------------------------------------------------------- reconciliation
+
+    async def on_disconnected(self) -> None:
+        """Orders sent but never acknowledged now have an unknown outcome until reconciliation."""
+        for rec in list(self._by_id.values()):
+            if rec.state.status == Status.PENDING_SUBMIT:
+                await self._apply(rec.order_id, sm.OutcomeLost("connection to IB lost before acknowledgement"))
+
+    async def reconcile(self, account_id: str, timeout: float) -> dict[str, int]:
+        """After a (re)connect: ask IB for open and completed orders, executions and positions (through the
+        taps), apply everything, then resolve the orders IB has never heard of. Returns counts for the log."""
+        await self._session.request_open_orders(timeout)
+        await self._session.request_completed_orders(timeout)
+        await self._session.request_executions(account_id, timeout)
+        await self._session.request_positions(timeout)
+        await self.drain()
+        resolved = 0
+        for rec in list(self._by_id.values()):
+            if rec.order_id in self._seen_this_session or rec.origin != "SUITE":
+                continue
+            if rec.state.status in (Status.PENDING_SUBMIT, Status.UNKNOWN):
+                await self._apply(rec.order_id, sm.NotAtBroker())
+                resolved += 1
+        for execution_id in self._joiner.waiting():
+            self._queue.put_nowait(CommissionSeen(CommissionInfo(execution_id, None, "", None)))
+        await self.drain()
+        await self.republish_unpublished_fills()
+        return {"open": len(self.open_orders()), "resolved_not_at_broker": resolved}

@@ -1,0 +1,144 @@
+"""The bridge's Postgres store (schema `bridge`): order intents, their state, and executions seen.
+
+SQL lives in `sql/queries.sql`; this module only binds parameters and maps rows to `OrderRecord`s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+from ibkr.trading.v1 import order_pb2
+
+from services.common.migrations import apply_migrations
+from services.gateway_bridge.domain.state_machine import OrderState
+from services.gateway_bridge.domain.status import TERMINAL, WORKING, Status
+from services.gateway_bridge.sqlfile import load_queries
+
+SCHEMA = "bridge"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderRecord:
+    """One order as the bridge knows it."""
+
+    order_id: str
+    client_order_id: str | None
+    account_id: str
+    origin: str  # SUITE | EXTERNAL
+    fingerprint: str
+    spec: order_pb2.OrderSpec
+    state: OrderState
+    broker_order_id: int | None = None
+    broker_client_id: int | None = None
+    perm_id: int | None = None
+    parent_order_id: str | None = None
+    risk_decision_id: str = ""
+    commission: Decimal | None = None
+    commission_currency: str | None = None
+    revision: int = 0
+    create_time: dt.datetime | None = None
+    update_time: dt.datetime | None = None
+    submit_time: dt.datetime | None = None
+    done_time: dt.datetime | None = None
+
+
+def _record(row: asyncpg.Record) -> OrderRecord:
+    spec = order_pb2.OrderSpec.FromString(bytes(row["spec"]))
+    state = OrderState(
+        status=Status[row["status"]], total_quantity=row["total_quantity"], filled=row["filled_quantity"],
+        avg_fill_price=row["avg_fill_price"], last_fill_price=row["last_fill_price"],
+        resting_status=Status[row["resting_status"]], reject_code=row["reject_code"],
+        reject_reason=row["reject_reason"], broker_error_code=row["broker_error_code"], sequence=row["sequence"])
+    return OrderRecord(
+        order_id=row["order_id"], client_order_id=row["client_order_id"], account_id=row["account_id"],
+        origin=row["origin"], fingerprint=row["fingerprint"], spec=spec, state=state,
+        broker_order_id=row["broker_order_id"], broker_client_id=row["broker_client_id"], perm_id=row["perm_id"],
+        parent_order_id=row["parent_order_id"], risk_decision_id=row["risk_decision_id"],
+        commission=row["commission"], commission_currency=row["commission_currency"], revision=row["revision"],
+        create_time=row["create_time"], update_time=row["update_time"], submit_time=row["submit_time"],
+        done_time=row["done_time"])
+
+
+class Store:
+    """Async access to schema `bridge`. Create with `await Store.open(dsn)`; `close()` on shutdown."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._q = load_queries()
+
+    @classmethod
+    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 5) -> Store:
+        """Apply pending migrations, then open the pool."""
+        conn = await asyncpg.connect(dsn)
+        try:
+            await apply_migrations(conn, SCHEMA, MIGRATIONS_DIR)
+        finally:
+            await conn.close()
+        # A server setting, not a SET in `init`: the pool's RESET ALL on release would undo a SET.
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                         server_settings={"search_path": f"{SCHEMA},public"})
+        assert pool is not None
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def insert_order(self, rec: OrderRecord) -> OrderRecord | None:
+        """Persist a new order; None when its client_order_id (or id) already exists."""
+        row = await self._pool.fetchrow(
+            self._q["insert_order"], rec.order_id, rec.client_order_id, rec.account_id, rec.origin,
+            rec.fingerprint, rec.spec.SerializeToString(deterministic=True), rec.state.status.name,
+            rec.state.resting_status.name, rec.state.total_quantity, rec.broker_order_id, rec.broker_client_id,
+            rec.perm_id, rec.parent_order_id, rec.risk_decision_id)
+        return None if row is None else _record(row)
+
+    async def get_by_id(self, order_id: str) -> OrderRecord | None:
+        row = await self._pool.fetchrow(self._q["get_order_by_id"], order_id)
+        return None if row is None else _record(row)
+
+    async def get_by_client_order_id(self, client_order_id: str) -> OrderRecord | None:
+        row = await self._pool.fetchrow(self._q["get_order_by_client_order_id"], client_order_id)
+        return None if row is None else _record(row)
+
+    async def get_by_perm_id(self, perm_id: int) -> OrderRecord | None:
+        row = await self._pool.fetchrow(self._q["get_order_by_perm_id"], perm_id)
+        return None if row is None else _record(row)
+
+    async def list_not_terminal(self) -> list[OrderRecord]:
+        return [_record(r) for r in await self._pool.fetch(self._q["list_not_terminal_orders"])]
+
+    async def update(self, rec: OrderRecord) -> OrderRecord:
+        """Write the record's mutable fields; submit/done times are stamped once, when first reached."""
+        s = rec.state
+        row = await self._pool.fetchrow(
+            self._q["update_order_state"], rec.order_id, s.status.name, s.resting_status.name, s.total_quantity,
+            s.filled, s.avg_fill_price, s.last_fill_price, s.reject_code, s.reject_reason, s.broker_error_code,
+            s.sequence, rec.broker_order_id, rec.broker_client_id, rec.perm_id, rec.commission,
+            rec.commission_currency, rec.revision, rec.spec.SerializeToString(deterministic=True),
+            s.status in WORKING or s.status in TERMINAL and s.status != Status.REJECTED, s.status in TERMINAL)
+        assert row is not None
+        return _record(row)
+
+    async def insert_execution(self, execution_id: str, order_id: str | None, fill: bytes,
+                               commission_known: bool) -> bool:
+        """Record an execution; False when it was already recorded (then it must not be published again)."""
+        return await self._pool.fetchval(self._q["insert_execution"], execution_id, order_id, fill,
+                                         commission_known) is not None
+
+    async def mark_execution_published(self, execution_id: str) -> None:
+        await self._pool.execute(self._q["mark_execution_published"], execution_id)
+
+    async def execution_ids(self) -> list[tuple[str, bool]]:
+        return [(r["execution_id"], r["commission_known"]) for r in await self._pool.fetch(self._q["list_execution_ids"])]
+
+    async def unpublished_executions(self) -> list[tuple[str, bytes]]:
+        return [(r["execution_id"], bytes(r["fill"]))
+                for r in await self._pool.fetch(self._q["list_unpublished_executions"])]
+
+    async def executions(self) -> list[bytes]:
+        return [bytes(r["fill"]) for r in await self._pool.fetch(self._q["list_executions"])]
