@@ -94,12 +94,12 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
 
     async def GetTradingState(self, request: risk_pb2.GetTradingStateRequest, context: grpc.aio.ServicerContext
                               ) -> risk_pb2.GetTradingStateResponse:
-        scope = GLOBAL if getattr(request, "global") else require_text(request.account_id, "account_id")
+        scope = GLOBAL if request.global_scope else require_text(request.account_id, "account_id")
         return risk_pb2.GetTradingStateResponse(trading_state=self.gate.states.to_proto(scope))
 
     async def SetTradingState(self, request: risk_pb2.SetTradingStateRequest, context: grpc.aio.ServicerContext
                               ) -> risk_pb2.SetTradingStateResponse:
-        is_global = getattr(request, "global")
+        is_global = request.global_scope
         scope = GLOBAL if is_global else require_text(request.account_id, "account_id")
         state = _STATES.get(request.state)
         if state is None:

@@ -5,6 +5,7 @@ and real Redis (a unique stream per test)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -12,10 +13,18 @@ import grpc
 import pytest
 import redis.asyncio as aioredis
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from ibkr.risk.v1 import risk_pb2_grpc
-from ibkr.trading.v1 import instrument_pb2, market_data_pb2, order_pb2
+from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
+from ibkr.trading.v1 import (
+    event_pb2,
+    execution_pb2,
+    instrument_pb2,
+    market_data_pb2,
+    order_pb2,
+    risk_policy_pb2,
+)
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.common.bus import EventBus
 from services.common.errors import DomainError, ErrorMappingServerInterceptor
 from services.common.money import decimal_to_proto
 from services.common.server import SERVER_KEEPALIVE_OPTIONS
@@ -96,9 +105,15 @@ class RiskUnderTest:
     async def stop(self) -> None:
         if self.app.server is None:
             return
-        await self.channel.close()
-        await self.redis.aclose()
-        await self.app.stop(0)
+        # Bounded, so a stuck shutdown step fails the test naming the step instead of hanging the run.
+        for name, step in (("channel", self.channel.close()), ("redis", self.redis.aclose()),
+                           ("app", self.app.stop(0))):
+            try:
+                await asyncio.wait_for(step, 10)
+            except TimeoutError:
+                for task in asyncio.all_tasks():
+                    task.print_stack(file=sys.stderr)
+                raise AssertionError(f"risk shutdown stuck in {name}") from None
         self.app.server = None
 
 
@@ -145,3 +160,81 @@ def spec(symbol: str = "AAPL", side: int = order_pb2.ORDER_SIDE_BUY, quantity: s
     if stop is not None:
         s.stop_price.CopyFrom(decimal_to_proto(Decimal(stop)))
     return s
+
+
+async def publish(risk: RiskUnderTest, event) -> None:
+    """Put a broker event on the test's bus stream, as the bridge would."""
+    bus = EventBus(risk.redis, risk.app.settings.bus_stream, None)
+    await bus.publish(event.SerializeToString(), event_type=event.WhichOneof("payload"), account=event.account_id)
+
+
+async def eventually(check, timeout: float = 10.0):
+    """Poll an async check until it returns a truthy value (the bus is asynchronous); fail after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.02)
+
+
+def fill_event(coid: str, qty: str, price: str = "100", side: int = order_pb2.ORDER_SIDE_BUY, symbol: str = "AAPL",
+               execution_id: str | None = None):
+    fill = execution_pb2.Fill(execution_id=execution_id or f"ex-{coid}-{qty}", order_id=f"ord_{coid}",
+                              client_order_id=coid, account_id=ACCOUNT, side=side,
+                              instrument=instrument_pb2.Instrument(symbol=symbol),
+                              quantity=decimal_to_proto(Decimal(qty)), price=decimal_to_proto(Decimal(price)))
+    return event_pb2.Event(event_id=fill.execution_id, account_id=ACCOUNT, source="gateway_bridge", symbol=symbol,
+                           fill=fill)
+
+
+def order_event(coid: str, status: int, quantity: str, filled: str = "0", symbol: str = "AAPL",
+                side: int = order_pb2.ORDER_SIDE_BUY, limit: str = "100"):
+    order = order_pb2.Order(order_id=f"ord_{coid}", client_order_id=coid, account_id=ACCOUNT, status=status,
+                            spec=spec(symbol=symbol, side=side, quantity=quantity, limit=limit),
+                            filled_quantity=decimal_to_proto(Decimal(filled)))
+    return event_pb2.Event(event_id=f"{coid}-{status}-{filled}", account_id=ACCOUNT, source="gateway_bridge",
+                           symbol=symbol, order_update=event_pb2.OrderUpdate(order=order))
+
+
+def quote_event(symbol: str, bid: str, ask: str, last: str):
+    quote = market_data_pb2.Quote(instrument=instrument_pb2.Instrument(symbol=symbol),
+                                  bid_price=decimal_to_proto(Decimal(bid)), ask_price=decimal_to_proto(Decimal(ask)),
+                                  last_price=decimal_to_proto(Decimal(last)))
+    quote.quote_time.GetCurrentTime()
+    return event_pb2.Event(event_id=f"q-{symbol}-{last}", source="gateway_bridge", symbol=symbol,
+                           quote_update=event_pb2.QuoteUpdate(quote=quote))
+
+
+def policy_pb(*rules: risk_policy_pb2.RiskRule, quote_max_age_seconds: int = 10) -> risk_policy_pb2.RiskPolicy:
+    pb = risk_policy_pb2.RiskPolicy(currency="USD", rules=rules)
+    pb.quote_max_age.seconds = quote_max_age_seconds
+    return pb
+
+
+def rule(rule_id: str, kind: str, **params) -> risk_policy_pb2.RiskRule:
+    """A RiskRule of `kind` (the oneof field) with decimal parameters given as strings."""
+    r = risk_policy_pb2.RiskRule(rule_id=rule_id)
+    target = getattr(r, kind)
+    target.SetInParent()
+    for name, value in params.items():
+        if name in ("account_id", "symbol"):
+            setattr(r, name, value)
+        elif isinstance(value, str):
+            getattr(target, name).CopyFrom(decimal_to_proto(Decimal(value)))
+        elif isinstance(value, list):
+            getattr(target, name).extend(value)
+        elif name == "window":
+            target.window.seconds = value
+        else:
+            setattr(target, name, value)
+    return r
+
+
+async def install(risk: RiskUnderTest, *rules: risk_policy_pb2.RiskRule, slot: int = 1, **kw):
+    """Install a policy through the API (live slot by default); returns the installed policy."""
+    reply = await risk.stub.UpdateRiskPolicy(risk_pb2.UpdateRiskPolicyRequest(
+        policy=policy_pb(*rules, **kw), slot=slot, change_reason="test", principal="tester"))
+    return reply.policy
