@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Places a market order and reads the event stream until its fill arrives; prints JSON lines.
+ * Places an order (market, or limit when LIMIT is given) and reads the event stream until its fill
+ * arrives; prints JSON lines.
  *
- *   IBKR_API_URL=127.0.0.1:50051 IBKR_API_KEY=... node examples/place_and_watch.js [SYMBOL] [QTY] [SIDE]
+ *   IBKR_API_URL=127.0.0.1:50051 IBKR_API_KEY=... node examples/place_and_watch.js [SYMBOL] [QTY] [SIDE] [LIMIT]
  *
  * Exit 0 once the fill is seen; 1 on an error (printed as {"error": ...}) or after IBKR_TIMEOUT_SECONDS
  * (default 60) without a fill.
@@ -17,7 +18,7 @@ function print(object) {
 }
 
 async function main() {
-  const [symbol = 'AAPL', quantity = '1', side = 'BUY'] = process.argv.slice(2);
+  const [symbol = 'AAPL', quantity = '1', side = 'BUY', limit] = process.argv.slice(2);
   const timeoutSeconds = Number(process.env.IBKR_TIMEOUT_SECONDS || 60);
   const client = createClient({ apiKey: apiKeyFromEnv() });
   const clientOrderId = `node-${crypto.randomUUID().replace(/-/g, '')}`;
@@ -39,7 +40,8 @@ async function main() {
         instrument: { symbol, security_type: 'SECURITY_TYPE_STOCK', exchange: 'SMART', currency: 'USD' },
         side: `ORDER_SIDE_${side.toUpperCase()}`,
         quantity: decimal(quantity),
-        order_type: 'ORDER_TYPE_MARKET',
+        order_type: limit ? 'ORDER_TYPE_LIMIT' : 'ORDER_TYPE_MARKET',
+        limit_price: limit ? decimal(limit) : undefined,
         time_in_force: 'TIME_IN_FORCE_DAY',
       },
     });

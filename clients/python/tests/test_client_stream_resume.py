@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from edge_doubles import ServerThread, rich_status
+from edge_doubles import ServerThread, authorization, rich_status
 from ibkr.client import (
     AsyncClient,
     Backoff,
@@ -40,10 +40,12 @@ class ScriptedEvents(event_service_pb2_grpc.EventServiceServicer):
         self.cuts = cuts
         self.expired = expired
         self.tokens: list[str] = []
+        self.keys: list[str] = []
 
     async def StreamEvents(self, request, context):
         connection = len(self.tokens)
         self.tokens.append(request.resume_token)
+        self.keys.append(authorization(context))
         if request.resume_token and self.expired:
             await context.abort_with_status(
                 rich_status(grpc.StatusCode.FAILED_PRECONDITION, "token too old", "RESUME_TOKEN_EXPIRED")
@@ -83,6 +85,7 @@ async def test_a_stream_cut_twice_resumes_with_the_last_token_and_delivers_every
         ids = [f.event.event_id async for f in client.stream_events(account_id="DU1") if f.HasField("event")]
     assert ids == [f"e{i}" for i in range(20)]
     assert servicer.tokens == ["", "2", "7"]
+    assert servicer.keys == ["Bearer key"] * 3
 
 
 async def test_a_stream_started_from_a_token_resumes_after_it(server_thread: ServerThread) -> None:

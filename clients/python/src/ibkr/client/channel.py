@@ -108,8 +108,8 @@ def _with_key(metadata: Sequence[tuple[str, str | bytes]] | None, api_key: str) 
     return merged
 
 
-class _AuthInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
-    """Adds `authorization: Bearer <key>` to every call (works over plaintext, unlike call credentials)."""
+class _BearerKey:
+    """Adds `authorization: Bearer <key>` to a call (works over plaintext, unlike call credentials)."""
 
     def __init__(self, api_key: str) -> None:
         self._api_key = api_key
@@ -123,9 +123,15 @@ class _AuthInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInt
             wait_for_ready=details.wait_for_ready,
         )
 
+
+# One class per call shape: grpc.aio files an interceptor under the first interface it implements only,
+# so a single class implementing both would never see streaming calls.
+class _UnaryUnaryBearerKey(_BearerKey, aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[override]
         return await continuation(self._details(client_call_details), request)
 
+
+class _UnaryStreamBearerKey(_BearerKey, aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[override]
         return await continuation(self._details(client_call_details), request)
 
@@ -138,7 +144,9 @@ def open_channel(
     retry: RetryPolicy = RetryPolicy(),
 ) -> aio.Channel:
     """An asyncio channel to the edge; plaintext unless `tls` is given. Must be created inside a loop."""
-    interceptors = [_AuthInterceptor(api_key)] if api_key else []
+    interceptors: list[aio.ClientInterceptor] = (
+        [_UnaryUnaryBearerKey(api_key), _UnaryStreamBearerKey(api_key)] if api_key else []
+    )
     options = channel_options(retry, tls)
     if tls is None:
         return aio.insecure_channel(target, options=options, interceptors=interceptors)
