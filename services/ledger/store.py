@@ -128,12 +128,10 @@ class LedgerStore:
         for e in events:
             unique.setdefault(e.event_id, e)
         stored = [e for e in unique.values() if e.store]
-        seqs = iter(await self._seqs(conn, len(stored)))
         new_ids: set[str] = set()
         if stored:
             rows = await conn.fetch(
-                q["insert_bus_events"], [e.event_id for e in stored], [next(seqs) for _ in stored],
-                [e.stream for e in stored], [e.stream_id for e in stored], [e.event_type for e in stored],
+                q["insert_bus_events"], [e.event_id for e in stored], [e.stream for e in stored], [e.stream_id for e in stored], [e.event_type for e in stored],
                 [e.account_id for e in stored], [e.event_time for e in stored], [e.payload for e in stored],
                 [e.traceparent for e in stored], [e.tracestate for e in stored])
             new_ids = {r["event_id"] for r in rows}
@@ -159,55 +157,41 @@ class LedgerStore:
                                [m[1] for m in marks.values()])
         return BatchResult(len(todo), len(events) - len(todo), booked, dup, entries)
 
-    async def _seqs(self, conn: asyncpg.Connection, n: int) -> list[int]:
-        if n == 0:
-            return []
-        return [r["seq"] for r in await conn.fetch(self.q["next_seqs"], n)]
-
     async def _order(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
         o: OrderRecord = e.record  # type: ignore[assignment]
-        seq_order, seq_event = await self._seqs(conn, 2)
         await conn.execute(
-            self.q["upsert_order"], o.order_id, seq_order, o.client_order_id, o.account_id, o.instrument_key,
+            self.q["upsert_order"], o.order_id, o.client_order_id, o.account_id, o.instrument_key,
             o.symbol, o.side, o.quantity, o.order_type, o.limit_price, o.stop_price, o.time_in_force,
             o.outside_rth, o.spec, o.status, o.filled_quantity, o.average_fill_price, o.broker_order_id,
             o.perm_id, o.origin, o.risk_decision_id, o.reject_code, o.reject_reason, o.order_message,
             e.event_time)
         await conn.execute(
-            self.q["insert_order_event"], e.event_id, seq_event, o.order_id, o.account_id, e.event_time,
+            self.q["insert_order_event"], e.event_id, o.order_id, o.account_id, e.event_time,
             o.status, o.previous_status, o.filled_quantity, o.description, o.broker_error_code,
             o.risk_decision_id, e.trace_id, o.spec)
 
     async def _fills(self, conn: asyncpg.Connection, events: list[IngestEvent],
                      commissions: list[CommissionRecord]) -> tuple[int, int, int]:
         q = self.q
-        if commissions:
-            await conn.execute(
-                q["upsert_commissions"], [c.execution_id for c in commissions], [c.account_id for c in commissions],
-                [c.amount for c in commissions], [c.currency for c in commissions],
-                [c.realized_pnl for c in commissions], [c.report_time for c in commissions],
-                ["" for _ in commissions])
         by_exec: dict[str, FillRecord] = {}
         for e in events:
             by_exec.setdefault(e.record.execution_id, e.record)  # type: ignore[union-attr]
         fills = list(by_exec.values())
         event_ids = {e.record.execution_id: e.event_id for e in reversed(events)}  # type: ignore[union-attr]
+        commissions = commissions + [
+            CommissionRecord(f.execution_id, f.account_id, f.commission, f.commission_currency, f.realized_pnl, None)
+            for f in fills if f.commission is not None]
+        if commissions:
+            latest = {c.execution_id: c for c in commissions}  # one row per execution; the last report wins
+            cs = [latest[k] for k in sorted(latest)]
+            await conn.execute(
+                q["upsert_commissions"], [c.execution_id for c in cs], [c.account_id for c in cs],
+                [c.amount for c in cs], [c.currency for c in cs], [c.realized_pnl for c in cs],
+                [c.report_time for c in cs], [event_ids.get(c.execution_id, "") for c in cs])
         new: set[str] = set()
         if fills:
-            for f in fills:
-                if f.commission is not None:
-                    commissions.append(CommissionRecord(f.execution_id, f.account_id, f.commission,
-                                                        f.commission_currency, f.realized_pnl, None))
-            inline = [f for f in fills if f.commission is not None]
-            if inline:
-                await conn.execute(
-                    q["upsert_commissions"], [f.execution_id for f in inline], [f.account_id for f in inline],
-                    [f.commission for f in inline], [f.commission_currency for f in inline],
-                    [f.realized_pnl for f in inline], [None for _ in inline],
-                    [event_ids[f.execution_id] for f in inline])
-            seqs = await self._seqs(conn, len(fills))
             rows = await conn.fetch(
-                q["insert_fills"], [f.execution_id for f in fills], seqs, [f.account_id for f in fills],
+                q["insert_fills"], [f.execution_id for f in fills], [f.account_id for f in fills],
                 [f.order_id for f in fills], [f.client_order_id for f in fills], [f.instrument_key for f in fills],
                 [f.symbol for f in fills], [f.currency for f in fills], [f.multiplier for f in fills],
                 [f.instrument for f in fills], [f.side for f in fills], [f.quantity for f in fills],
@@ -223,13 +207,13 @@ class LedgerStore:
         # Everything the batch touches beyond its new fills: originals being superseded, fills getting a
         # late commission, and new fills a correction already superseded.
         superseded_targets = [f.supersedes for f in to_book if f.correction and f.supersedes]
-        related = await conn.fetch(q["lock_fills_for_update"],
-                                   sorted({*superseded_targets, *(c.execution_id for c in late)}))
+        related_ids = sorted({*superseded_targets, *(c.execution_id for c in late)})
+        related = await conn.fetch(q["lock_fills_for_update"], related_ids) if related_ids else []
         related_by_id = {r["execution_id"]: r for r in related}
-        already_corrected = {r["supersedes"]: r["execution_id"]
-                             for r in await conn.fetch(q["corrections_of"], [f.execution_id for f in to_book])}
+        context = await conn.fetch(q["fill_context"], [f.execution_id for f in to_book]) if to_book else []
+        already_corrected = {r["execution_id"]: r["other"] for r in context if r["what"] == "corrected"}
         stored_commissions = {r["execution_id"]: (r["amount"], r["currency"])
-                              for r in await conn.fetch(q["commissions_for"], [f.execution_id for f in to_book])}
+                              for r in context if r["what"] == "commission"}
 
         extra_keys = {(r["account_id"], r["instrument_key"]): None for r in related}
         keys = position_keys(to_book, extra_keys)
@@ -313,11 +297,13 @@ class LedgerStore:
         balances = {r["account_key"]: (r["balance"], r["version"])
                     for r in await conn.fetch(q["lock_journal_accounts"], [a.key for a in accounts])}
         rows, final = journal.run_balances(entries, balances)
-        ids = await self._seqs(conn, len(entries))
-        await conn.execute(
-            q["insert_journal_entries"], ids, [e.entry_key for e in entries], [e.account_id for e in entries],
+        inserted = await conn.fetch(
+            q["insert_journal_entries"], [e.entry_key for e in entries], [e.account_id for e in entries],
             [e.kind for e in entries], [e.execution_id for e in entries], [e.instrument_key for e in entries],
             [e.description for e in entries], [b.event_time for b in booking.booked])
+        id_of = {r["entry_key"]: r["entry_id"] for r in inserted}
+        ids = [id_of[e.entry_key] for e in entries]
+        # All postings in one statement: the statement-level balance check sees whole entries.
         await conn.execute(
             q["insert_journal_postings"], [ids[r.entry_index] for r in rows], [r.line for r in rows],
             [r.account.key for r in rows], [r.account.currency for r in rows], [r.amount for r in rows],
@@ -368,7 +354,6 @@ class LedgerStore:
 
     async def _snapshot(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
         s: SnapshotRecord = e.record  # type: ignore[assignment]
-        (seq,) = await self._seqs(conn, 1)
-        await conn.execute(self.q["insert_account_snapshot"], seq, s.account_id, "broker", e.event_time,
+        await conn.execute(self.q["insert_account_snapshot"], s.account_id, "broker", e.event_time,
                            s.base_currency, s.net_liquidation, s.total_cash, s.realized_pnl, s.unrealized_pnl,
                            s.summary, e.event_id)

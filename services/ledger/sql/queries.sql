@@ -6,15 +6,17 @@
 -- Serializes ledger writers until commit, so `commit_seq` values are issued in commit order.
 SELECT pg_advisory_xact_lock($1::bigint);
 
--- name: next_seqs
-SELECT nextval('commit_seq') AS seq FROM generate_series(1, $1::int);
-
 -- name: insert_bus_events
 -- The events of a batch; returns those that were new (a re-delivered or replayed event is skipped whole).
+-- `seq` is drawn here, under the writer lock taken first in the transaction (commit order).
 INSERT INTO bus_events (event_id, seq, stream, stream_id, event_type, account_id, event_time, payload,
                         traceparent, tracestate)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::timestamptz[], $8::bytea[], $9::text[], $10::text[])
+SELECT u.event_id, nextval('commit_seq'), u.stream, u.stream_id, u.event_type, u.account_id, u.event_time,
+       u.payload, u.traceparent, u.tracestate
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[],
+              $8::text[], $9::text[]) WITH ORDINALITY
+       AS u(event_id, stream, stream_id, event_type, account_id, event_time, payload, traceparent, tracestate, n)
+ ORDER BY u.n
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id;
 
@@ -25,8 +27,8 @@ INSERT INTO orders AS o (order_id, seq, client_order_id, account_id, instrument_
                          order_type, limit_price, stop_price, time_in_force, outside_rth, spec, status,
                          filled_quantity, average_fill_price, broker_order_id, perm_id, origin,
                          risk_decision_id, reject_code, reject_reason, order_message, event_time)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-        $23, $24, $25)
+VALUES ($1, nextval('commit_seq'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+        $19, $20, $21, $22, $23, $24)
 ON CONFLICT (order_id) DO UPDATE SET
     status = CASE WHEN o.status IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED') THEN o.status
                   ELSE EXCLUDED.status END,
@@ -53,7 +55,7 @@ ON CONFLICT (order_id) DO UPDATE SET
 -- name: insert_order_event
 INSERT INTO order_events (event_id, seq, order_id, account_id, event_time, status, previous_status,
                           filled_quantity, description, broker_error_code, risk_decision_id, trace_id, spec)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+VALUES ($1, nextval('commit_seq'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (event_id) DO NOTHING;
 
 -- name: upsert_commissions
@@ -64,18 +66,30 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::nume
 ON CONFLICT (execution_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency,
     realized_pnl = EXCLUDED.realized_pnl, report_time = EXCLUDED.report_time, event_id = EXCLUDED.event_id;
 
--- name: commissions_for
-SELECT execution_id, amount, currency FROM commissions WHERE execution_id = any($1::text[]);
+-- name: fill_context
+-- For new fills: commissions already known, and corrections that arrived before their original.
+SELECT 'commission' AS what, execution_id, '' AS other, amount, currency
+  FROM commissions WHERE execution_id = any($1::text[])
+UNION ALL
+SELECT 'corrected', supersedes, execution_id, NULL, NULL
+  FROM fills WHERE supersedes = any($1::text[]);
 
 -- name: insert_fills
 -- Idempotent by execution id: returns only the executions that are new to the ledger.
 INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, instrument_key, symbol, currency,
                    multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
                    broker_order_id, perm_id, origin, event_id)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::text[], $9::numeric[], $10::bytea[], $11::text[], $12::numeric[], $13::numeric[],
-                     $14::timestamptz[], $15::text[], $16::boolean[], $17::text[], $18::bigint[],
-                     $19::bigint[], $20::text[], $21::text[])
+SELECT u.execution_id, nextval('commit_seq'), u.account_id, u.order_id, u.client_order_id, u.instrument_key,
+       u.symbol, u.currency, u.multiplier, u.instrument, u.side, u.quantity, u.price, u.fill_time, u.venue,
+       u.correction, u.supersedes, u.broker_order_id, u.perm_id, u.origin, u.event_id
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              $8::numeric[], $9::bytea[], $10::text[], $11::numeric[], $12::numeric[], $13::timestamptz[],
+              $14::text[], $15::boolean[], $16::text[], $17::bigint[], $18::bigint[], $19::text[], $20::text[])
+       WITH ORDINALITY
+       AS u(execution_id, account_id, order_id, client_order_id, instrument_key, symbol, currency, multiplier,
+            instrument, side, quantity, price, fill_time, venue, correction, supersedes, broker_order_id, perm_id,
+            origin, event_id, n)
+ ORDER BY u.n
 ON CONFLICT (execution_id) DO NOTHING
 RETURNING execution_id;
 
@@ -83,10 +97,6 @@ RETURNING execution_id;
 -- Fills a batch touches (superseded originals, late commissions), locked in key order.
 SELECT execution_id, account_id, instrument_key, currency, superseded_by, commission_booked, fill_time
   FROM fills WHERE execution_id = any($1::text[]) ORDER BY execution_id FOR UPDATE;
-
--- name: corrections_of
--- Corrections that arrived before the execution they supersede.
-SELECT supersedes, execution_id FROM fills WHERE supersedes = any($1::text[]) ORDER BY seq;
 
 -- name: mark_superseded
 UPDATE fills f SET superseded_by = u.superseded_by
@@ -137,10 +147,15 @@ SELECT account_key, balance, version FROM journal_accounts
  WHERE account_key = any($1::text[]) ORDER BY account_key FOR UPDATE;
 
 -- name: insert_journal_entries
+-- Entry ids come from `commit_seq` (commit order, under the writer lock); returned to link the postings.
 INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key, description,
                              event_time)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::timestamptz[]);
+SELECT nextval('commit_seq'), u.entry_key, u.account_id, u.kind, u.execution_id, u.instrument_key, u.description,
+       u.event_time
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+       WITH ORDINALITY AS u(entry_key, account_id, kind, execution_id, instrument_key, description, event_time, n)
+ ORDER BY u.n
+RETURNING entry_id, entry_key;
 
 -- name: insert_journal_postings
 INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
@@ -178,7 +193,7 @@ UPDATE positions p SET mark_price = u.price, mark_time = u.mark_time
 -- name: insert_account_snapshot
 INSERT INTO account_snapshots (snapshot_id, account_id, source, snapshot_time, base_currency, net_liquidation,
                                total_cash, realized_pnl, unrealized_pnl, summary, event_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+VALUES (nextval('commit_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (event_id) DO NOTHING;
 
 -- ---------------------------------------------------------------------------------------------------

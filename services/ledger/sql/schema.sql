@@ -305,9 +305,28 @@ BEGIN
 END;
 $$;
 
--- On entries (an entry without postings fails) and on postings (a posting added to an entry committed
--- earlier is checked too).
+-- Once per entry, at commit: an entry without postings, or not balancing, fails the transaction.
 CREATE CONSTRAINT TRIGGER journal_entry_balances AFTER INSERT ON journal_entries
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION check_entry_balanced();
-CREATE CONSTRAINT TRIGGER journal_posting_balances AFTER INSERT ON journal_postings
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION check_entry_balanced();
+
+-- Once per INSERT statement on postings: the statement's postings balance per entry and currency, so a
+-- later insert can never unbalance an entry committed earlier. An entry's postings go in one statement.
+CREATE FUNCTION check_statement_postings_balanced() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    unbalanced record;
+BEGIN
+    -- Only the statement's own rows: if every statement adds a zero-sum set to each entry, every entry
+    -- stays balanced, so nothing already in the table needs reading.
+    SELECT entry_id, currency, sum(amount) AS total INTO unbalanced
+      FROM new_postings GROUP BY entry_id, currency HAVING sum(amount) <> 0 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % does not balance in %: %', unbalanced.entry_id, unbalanced.currency,
+            unbalanced.total USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER journal_postings_balance AFTER INSERT ON journal_postings
+    REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION check_statement_postings_balanced();

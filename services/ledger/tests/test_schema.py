@@ -81,3 +81,14 @@ async def test_posting_added_later_to_a_committed_entry_is_refused(pool):
                                " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
         with pytest.raises(asyncpg.exceptions.CheckViolationError):
             await conn.execute("INSERT INTO journal_postings VALUES (1, 3, 'a', 'USD', 5, 10, 15, 2)")
+
+
+async def test_entry_without_postings_is_refused_by_the_deferred_constraint_trigger_at_commit(pool):
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                           " VALUES (1, 'x', 'DU1', 'fill', now())")  # accepted for now: the check is deferred
+        with pytest.raises(asyncpg.exceptions.CheckViolationError, match="no postings"):
+            await tx.commit()
+        assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
