@@ -71,14 +71,19 @@ class ServerThread:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout=30)
 
-    def serve(self, *registrations: Registration) -> str:
-        """Start a server with the given (add_XServicer_to_server, servicer) pairs; its address."""
+    def serve(self, *registrations: Registration, credentials: grpc.ServerCredentials | None = None) -> str:
+        """Start a server with the given (add_XServicer_to_server, servicer) pairs; its address.
+
+        Plaintext unless `credentials` (e.g. `grpc.ssl_server_credentials`) are given."""
 
         async def start() -> str:
             server = aio.server()
             for add, servicer in registrations:
                 add(servicer, server)
-            port = server.add_insecure_port("127.0.0.1:0")
+            if credentials is None:
+                port = server.add_insecure_port("127.0.0.1:0")
+            else:
+                port = server.add_secure_port("127.0.0.1:0", credentials)
             await server.start()
             self._servers.append(server)
             return f"127.0.0.1:{port}"
