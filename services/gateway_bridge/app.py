@@ -32,6 +32,7 @@ from services.gateway_bridge.config import BridgeSettings
 from services.gateway_bridge.convert import timestamp
 from services.gateway_bridge.domain.pacing import Pacer, TokenBucket
 from services.gateway_bridge.ib.session import IbSession
+from services.gateway_bridge.market_data import MarketData
 from services.gateway_bridge.metrics import BridgeMetrics
 from services.gateway_bridge.orders import OrderService
 from services.gateway_bridge.publisher import Publisher
@@ -59,10 +60,13 @@ class BridgeApp:
                                    ack_timeout=settings.bridge_ack_timeout_seconds,
                                    commission_wait=settings.bridge_commission_wait_seconds, metrics=self.metrics)
         self.metrics.pacing_queue.set_function(lambda: self.pacer.depth)
+        self.market_data = MarketData(self.session, self.orders.contracts, self.publisher,
+                                      settings.bridge_market_data_lines)
         self.supervisor = Supervisor(settings, self.session, self.orders, self.publisher, self._set_ready,
-                                     on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc)
+                                     on_market_data_lost=self.market_data.restore, on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc)
         self.orders.bind_supervisor(on_notice=self.supervisor.notice, on_closed=self.supervisor.session_closed)
-        self.servicer = GatewayServicer(self.orders, settings.account_id, self.connection_status)
+        self.servicer = GatewayServicer(self.orders, self.market_data, settings.account_id, self.connection_status,
+                                        settings.bridge_ib_request_timeout_seconds)
         self.health: HealthServicer | None = None
         self._supervisor_task: asyncio.Task[None] | None = None
 
@@ -91,7 +95,8 @@ class BridgeApp:
             state=sup.state, host=s.ib_host, port=s.ib_port, client_id=s.ib_client_id,
             server_version=self.session.server_version if self.session.connected else 0,
             managed_accounts=sup.accounts, bridge_instance_id=s.bridge_instance_id, last_error=sup.last_error,
-            market_data_line_budget=s.bridge_market_data_lines, pacing_queue_depth=self.pacer.depth,
+            market_data_line_budget=s.bridge_market_data_lines, market_data_lines_in_use=self.market_data.book.in_use,
+            pacing_queue_depth=self.pacer.depth,
             lease_held=sup.state not in (system_pb2.BROKER_CONNECTION_STATE_STANDBY,))
         for field, value in (("connect_time", sup.connect_time), ("last_reconcile_time", sup.last_reconcile_wall)):
             if value is not None and self.session.connected:
@@ -103,6 +108,7 @@ class BridgeApp:
     async def start(self, server: grpc.aio.Server) -> None:
         """Start the order pump, the gRPC server (NOT_SERVING until connected and reconciled) and the supervisor."""
         await self.orders.start()
+        self.market_data.start()
         await server.start()
         self._supervisor_task = asyncio.create_task(self.supervisor.run(), name="bridge-supervisor")
 
@@ -113,6 +119,7 @@ class BridgeApp:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._supervisor_task
         await self.orders.stop()
+        await self.market_data.stop()
         self.pacer.close()
         await self.redis.aclose()
         await self.store.close()

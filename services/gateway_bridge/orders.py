@@ -20,6 +20,7 @@ from ibkr.trading.v1 import event_pb2, execution_pb2, portfolio_pb2
 
 from services.common.errors import AlreadyExists, NotFound, ResourceExhausted, Unavailable
 from services.gateway_bridge import convert
+from services.gateway_bridge.contracts import ContractResolver
 from services.gateway_bridge.domain import state_machine as sm
 from services.gateway_bridge.domain.events import (
     BrokerEvent,
@@ -36,7 +37,7 @@ from services.gateway_bridge.domain.intent import ValidatedOrder
 from services.gateway_bridge.domain.pacing import PacingRejected
 from services.gateway_bridge.domain.status import ACKNOWLEDGED, TERMINAL, Status
 from services.gateway_bridge.ib.errors import ErrorClass, classify, order_effect
-from services.gateway_bridge.ib.orders import build_contract, build_order
+from services.gateway_bridge.ib.orders import build_order
 from services.gateway_bridge.ib.session import IbSession
 from services.gateway_bridge.metrics import BridgeMetrics
 from services.gateway_bridge.publisher import Publisher
@@ -74,7 +75,7 @@ class OrderService:
         self._acks: dict[str, asyncio.Event] = {}
         self._seen_this_session: set[str] = set()
         self._joiner: FillJoiner[ExecutionSeen] = FillJoiner()
-        self._contracts: dict[tuple[str, int, str, str, int], Contract] = {}
+        self.contracts = ContractResolver(session)
         self.positions: dict[tuple[str, int], portfolio_pb2.Position] = {}
         self._pump: asyncio.Task[None] | None = None
         self._flushers: set[asyncio.Task[None]] = set()
@@ -167,20 +168,7 @@ class OrderService:
             raise Unavailable("BROKER_UNAVAILABLE", "the bridge is not connected to IB (or not yet reconciled)")
 
     async def qualify(self, order: ValidatedOrder, timeout: float | None) -> Contract:
-        inst = order.spec.instrument
-        key = (inst.symbol, inst.security_type, inst.exchange, inst.currency, inst.con_id)
-        if key not in self._contracts:
-            try:
-                contract = await self._session.qualify(build_contract(inst), timeout)
-            except PacingRejected as err:
-                self._count_pacing_reject()
-                raise ResourceExhausted("PACING_LIMIT", str(err)) from None
-            if contract is None:
-                symbol = inst.symbol or str(inst.con_id)
-                raise NotFound("UNKNOWN_SYMBOL", f"unknown instrument: {symbol}",
-                               metadata={"symbol": symbol, "field": "order.instrument.symbol"})
-            self._contracts[key] = contract
-        return self._contracts[key]
+        return await self.contracts.resolve(order.spec.instrument, timeout, field="order.instrument.symbol")
 
     async def place(self, order: ValidatedOrder, timeout: float | None = None) -> OrderRecord:
         """Place an order once per client_order_id: persisted before it is sent, then sent with the id as

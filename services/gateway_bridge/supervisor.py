@@ -120,7 +120,7 @@ class Supervisor:
                                                     self._s.bridge_connect_timeout_seconds)
         check_accounts(self.accounts, allow_live=self._s.allow_live_trading)
         self.connect_time = time.time()
-        await self._reconcile()
+        await self._reconcile(market_data_lost=True)  # a new session holds no market-data lines yet
         self._backoff.reset()
         await self._watch()
 

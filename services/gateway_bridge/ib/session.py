@@ -48,6 +48,7 @@ class IbSession:
         self._ib: IB | None = None
         self.last_message_time = time.monotonic()
         self.server_version = 0
+        self.on_tickers: Callable[[set[Ticker]], None] = lambda tickers: None
 
     @property
     def ib(self) -> IB:
@@ -84,6 +85,7 @@ class IbSession:
 
         wrapper.tcpDataArrived = data_arrived
         ib.disconnectedEvent += lambda: self._sink(SessionClosed())
+        ib.pendingTickersEvent += lambda tickers: self.on_tickers(tickers)
 
     async def connect(self, host: str, port: int, client_id: int, timeout: float) -> list[str]:
         """Connect and run ib_async's start-up sync (positions, open and completed orders, executions),
