@@ -112,8 +112,11 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
     down = Downstream.from_channels(channels["risk"], channels["ledger"], channels["bridge"],
                                     settings.edge_downstream_timeout_seconds)
     redis = aioredis.Redis.from_url(settings.redis_url)
-    hub = StreamHub(redis, settings.bus_stream, metrics=HubMetrics(registry),
-                    read_count=settings.edge_bus_read_count, block_ms=settings.edge_bus_block_ms)
+    # One XREAD batch is dispatched before any stream gets to send, so a batch must fit in half a queue:
+    # otherwise a burst alone would cut healthy subscribers.
+    read_count = max(1, min(settings.edge_bus_read_count, settings.edge_subscriber_queue_size // 2))
+    hub = StreamHub(redis, settings.bus_stream, metrics=HubMetrics(registry), read_count=read_count,
+                    block_ms=settings.edge_bus_block_ms)
     keys = ApiKeyStore(settings.edge_api_keys_file)
     lines = QuoteLines(down, subscriber_id=f"edge-{uuid.uuid4().hex[:12]}")
     health_stubs = {name: (address, health_pb2_grpc.HealthStub(channels[name]))

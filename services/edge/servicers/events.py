@@ -110,6 +110,8 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
         sub, joined = hub.subscribe(flt, self._queue_size, lambda: self._schedule_cut(context, state))
         encode = lambda position: resume.encode(hub.stream, position)
         try:
+            # Headers now: the caller learns the stream is live (joined the hub) before any frame exists.
+            await context.send_initial_metadata((("x-ibkr-stream", "joined"),))
             if after is not None:
                 if not await hub.is_retained(after):
                     raise FailedPrecondition("RESUME_TOKEN_EXPIRED",
