@@ -39,6 +39,10 @@ def test_dashboard_queries_walk_rows_and_skip_hidden_targets(tmp_path):
     assert pc.dashboard_variables(tmp_path) == {"job": ".+"}
 
 
+def test_planned_metrics_come_from_the_registry():
+    assert {"ibkr_bridge_pnl", "ibkr_ledger_position_quantity"} <= pc.planned_metrics()
+
+
 def test_scrape_config_groups_urls_by_job_and_path():
     config = pc.scrape_config({"edge": "http://127.0.0.1:9101/metrics", "sim": ["127.0.0.1:9105"]})
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
@@ -66,6 +70,8 @@ def test_check_dashboards_reports_queries_without_data_errors_and_broken_rules(t
         "ibkr_sample_connected",
         "ibkr_sample_absent",
         "sum(rate(ibkr_sample_orders_total[",
+        "histogram_quantile(0.9, sum by (le) (rate(ibkr_sample_planned_bucket[5m])))",
+        'ibkr_sample_orders_total{job="edge",service="edge",status="FILLED"} == 3',
     ])
     rules = tmp_path / "rules.yml"
     rules.write_text(
@@ -73,23 +79,16 @@ def test_check_dashboards_reports_queries_without_data_errors_and_broken_rules(t
         "  - alert: Disconnected\n    expr: ibkr_sample_connected == 0\n"
         "  - alert: Broken\n    expr: sum({__name__=~'ibkr_sample_.*'}) + on() {__name__=~'ibkr_sample_.*'}\n")
     report = pc.check_dashboards({"edge": metrics_url}, tmp_path / "prom", dashboards_dir=dashboards,
-                                 rule_files=[rules], scrapes=2, timeout=60)
+                                 rule_files=[rules], scrapes=2, timeout=60, allow_empty={"ibkr_sample_planned"})
     assert not report.ok
     assert [k for k, n in report.counts.items() if n] == [
         'Sample / p0 [A]: sum by (status) (rate(ibkr_sample_orders_total{job=~".+"}[15s]))',
         "Sample / p1 [A]: ibkr_sample_connected",
+        'Sample / p5 [A]: ibkr_sample_orders_total{job="edge",service="edge",status="FILLED"} == 3',
     ]
     assert report.empty == ["Sample / p2 [A]: ibkr_sample_absent"]
+    assert report.tolerated == [
+        "Sample / p4 [A]: histogram_quantile(0.9, sum by (le) (rate(ibkr_sample_planned_bucket[5m])))"]
     assert list(report.errors) == ["Sample / p3 [A]: sum(rate(ibkr_sample_orders_total["]
     assert list(report.rule_errors) == ["g/Broken"] and "many-to-many" in report.rule_errors["g/Broken"]
     assert "NO DATA" in report.describe()
-
-
-@needs_prometheus
-def test_prometheus_server_scrapes_and_labels_targets_with_the_job(tmp_path, metrics_url):
-    with pc.PrometheusServer({"ledger": metrics_url}, tmp_path) as prom:
-        prom.wait_for_scrapes(1, timeout=30)
-        [series] = prom.query('ibkr_sample_orders_total{status="FILLED"}')
-    assert series["metric"]["job"] == "ledger" and series["metric"]["service"] == "ledger"
-    assert float(series["value"][1]) == 3.0
-    assert prom.proc.poll() is not None  # stopped on exit
