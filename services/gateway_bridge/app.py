@@ -32,6 +32,7 @@ from services.gateway_bridge.config import BridgeSettings
 from services.gateway_bridge.convert import timestamp
 from services.gateway_bridge.domain.pacing import Pacer, TokenBucket
 from services.gateway_bridge.ib.session import IbSession
+from services.gateway_bridge.lease import Lease
 from services.gateway_bridge.market_data import MarketData
 from services.gateway_bridge.metrics import BridgeMetrics
 from services.gateway_bridge.orders import OrderService
@@ -62,7 +63,10 @@ class BridgeApp:
         self.metrics.pacing_queue.set_function(lambda: self.pacer.depth)
         self.market_data = MarketData(self.session, self.orders.contracts, self.publisher,
                                       settings.bridge_market_data_lines)
+        self.lease = Lease(redis, settings.bridge_lease_key, settings.bridge_instance_id,
+                           settings.bridge_lease_ttl_seconds)
         self.supervisor = Supervisor(settings, self.session, self.orders, self.publisher, self._set_ready,
+                                     lease=self.lease,
                                      on_market_data_lost=self.market_data.restore, on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc)
         self.orders.bind_supervisor(on_notice=self.supervisor.notice, on_closed=self.supervisor.session_closed)
         self.servicer = GatewayServicer(self.orders, self.market_data, settings.account_id, self.connection_status,
@@ -97,7 +101,7 @@ class BridgeApp:
             managed_accounts=sup.accounts, bridge_instance_id=s.bridge_instance_id, last_error=sup.last_error,
             market_data_line_budget=s.bridge_market_data_lines, market_data_lines_in_use=self.market_data.book.in_use,
             pacing_queue_depth=self.pacer.depth,
-            lease_held=sup.state not in (system_pb2.BROKER_CONNECTION_STATE_STANDBY,))
+            lease_held=self.lease.held)
         for field, value in (("connect_time", sup.connect_time), ("last_reconcile_time", sup.last_reconcile_wall)):
             if value is not None and self.session.connected:
                 getattr(status, field).CopyFrom(timestamp(dt.datetime.fromtimestamp(value, dt.UTC)))

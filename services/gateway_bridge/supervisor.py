@@ -23,6 +23,7 @@ from services.gateway_bridge.domain.events import ErrorSeen
 from services.gateway_bridge.domain.guard import LiveTradingRefused, check_accounts, check_port
 from services.gateway_bridge.ib.errors import ErrorClass, classify
 from services.gateway_bridge.ib.session import IbSession
+from services.gateway_bridge.lease import Lease
 from services.gateway_bridge.orders import OrderService
 from services.gateway_bridge.publisher import Publisher
 
@@ -44,13 +45,13 @@ class Supervisor:
                  on_ready: Callable[[bool], Awaitable[None]],
                  on_market_data_lost: Callable[[], Awaitable[None]] | None = None,
                  on_state: Callable[[int], None] | None = None,
-                 hold_lease: Callable[[], Awaitable[None]] | None = None,
+                 lease: Lease | None = None,
                  on_reconciled: Callable[[], None] | None = None) -> None:
         self._s, self._session, self._orders, self._publisher = settings, session, orders, publisher
         self._on_ready = on_ready
         self._on_market_data_lost = on_market_data_lost
         self._on_state = on_state or (lambda s: None)
-        self._hold_lease = hold_lease
+        self._lease = lease
         self._on_reconciled = on_reconciled or (lambda: None)
         self.state = State.BROKER_CONNECTION_STATE_DISCONNECTED
         self.last_error = ""
@@ -93,9 +94,9 @@ class Supervisor:
         """Connect, reconcile, serve, and start over after any loss, until stopped."""
         check_port(self._s.ib_port, allow_live=self._s.allow_live_trading)
         while not self._stopping:
-            if self._hold_lease is not None:
+            if self._lease is not None and not self._lease.held:
                 await self._set_state(State.BROKER_CONNECTION_STATE_STANDBY, "waiting for the active lease")
-                await self._hold_lease()
+                await self._lease.acquire()
             try:
                 await self._connect_once()
             except LiveTradingRefused:
@@ -139,7 +140,7 @@ class Supervisor:
 
     async def _watch(self) -> None:
         """Until the socket dies: handle notices and probe a silent socket."""
-        period = max(0.05, self._s.bridge_staleness_seconds / 2)
+        period = max(0.05, min(self._s.bridge_staleness_seconds / 2, self._s.bridge_lease_ttl_seconds / 6))
         while not self._stopping:
             closed = asyncio.ensure_future(self._closed.wait())
             notice = asyncio.ensure_future(self._notices.get())
@@ -149,6 +150,8 @@ class Supervisor:
                     task.cancel()
             if not self._session.connected:
                 raise ConnectionError("the IB socket closed")
+            if self._lease is not None and not self._lease.held:
+                raise ConnectionError("the active lease was lost: stepping down to standby")
             if closed in done:
                 self._closed.clear()  # a late close of an earlier, failed attempt: this session is alive
             if notice in done:
@@ -172,3 +175,5 @@ class Supervisor:
         self._closed.set()
         with contextlib.suppress(Exception):
             self._session.disconnect()
+        if self._lease is not None:
+            await self._lease.release()
