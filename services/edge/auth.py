@@ -22,7 +22,7 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter
 
 from services.common._grpc_util import is_infrastructure, metadata_get
-from services.common.errors import ResourceExhausted, Unauthenticated
+from services.common.errors import InvalidArgument, ResourceExhausted, Unauthenticated
 from services.edge import authz
 from services.edge.keys import ApiKeyStore, Principal
 from services.edge.ratelimit import RateLimiter, StreamSlots
@@ -52,6 +52,20 @@ class AuthMetrics:
                                     ["limit"], registry=registry)
 
 
+class MalformedRequest:
+    """Stands in for a request whose bytes did not parse, so the caller gets INVALID_ARGUMENT, not INTERNAL."""
+
+
+def _tolerant(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def parse(raw: bytes) -> Any:
+        try:
+            return deserialize(raw)
+        except Exception:  # noqa: BLE001 - any parse failure is the caller's malformed input
+            return MalformedRequest()
+
+    return parse
+
+
 def bearer_token(metadata: Any) -> str | None:
     """The key from `authorization: Bearer <key>`, or None when absent or not a bearer credential."""
     value = metadata_get(metadata, AUTHORIZATION)
@@ -76,6 +90,8 @@ class AuthServerInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or is_infrastructure(method):
             return handler
         admit = self._admission(method, handler_call_details.invocation_metadata)
+        if handler.request_deserializer is not None:
+            handler = handler._replace(request_deserializer=_tolerant(handler.request_deserializer))
         if handler.unary_unary is not None:
             return handler._replace(unary_unary=_guard_unary(handler.unary_unary, admit))
         if handler.unary_stream is not None:
@@ -89,6 +105,9 @@ class AuthServerInterceptor(grpc.aio.ServerInterceptor):
             principal = self._authenticate(metadata)
             rule = authz.rule_for(method)
             try:
+                if isinstance(request, MalformedRequest):
+                    raise InvalidArgument("MALFORMED_REQUEST", "the request is not a valid protobuf message "
+                                          "of the method's request type")
                 authz.check_role(principal, rule, method)
                 assert rule is not None
                 wait = self._limiter.try_acquire(principal.key_id)
