@@ -80,7 +80,8 @@ class LedgerApp:
         group = ConsumerGroup(self.redis, s.bus_stream, s.ledger_consumer_group, s.ledger_consumer_name)
         store = LedgerStore(self.pool, s.ledger_db_schema)
         options = IngestOptions(s.ledger_batch_size, s.ledger_batch_wait_ms, s.ledger_claim_idle_ms,
-                                s.ledger_claim_interval_seconds, s.ledger_max_deliveries)
+                                s.ledger_claim_interval_seconds, s.ledger_max_deliveries,
+                                s.ledger_failpoint_kill_after_commits)
         self.ingestor = Ingestor(group, store, self.metrics, self.tracer_provider.get_tracer("services.ledger"),
                                  options, on_consuming=self._consuming, logger=self.log)
         reader = LedgerReader(self.pool)

@@ -23,6 +23,7 @@
 | `IBKR_ACCOUNT_ID` | str | unset | the account reconciled periodically (none: only on request) |
 | `IBKR_LEDGER_RECONCILE_INTERVAL_SECONDS` | float | 60 | periodic reconciliation (0: only on request) |
 | `IBKR_LEDGER_BRIDGE_DEADLINE_SECONDS` | float | 5 | deadline of each call to the bridge |
+| `IBKR_LEDGER_FAILPOINT_KILL_AFTER_COMMITS` | int | 0 (off) | fault drills only: SIGKILL the ledger after N batch commits, before their ack |
 """
 
 from __future__ import annotations
@@ -62,3 +63,4 @@ class LedgerSettings(CommonSettings):
     account_id: str | None = None
     ledger_reconcile_interval_seconds: float = Field(default=60.0, ge=0)
     ledger_bridge_deadline_seconds: float = Field(default=5.0, gt=0)
+    ledger_failpoint_kill_after_commits: int = Field(default=0, ge=0)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -45,6 +47,8 @@ class IngestOptions:
     claim_idle_ms: int = 30_000
     claim_interval_seconds: float = 5.0
     max_deliveries: int = 5
+    kill_after_commits: int = 0
+    """Failpoint for the fault drills: SIGKILL this process after that many commits, before their ack."""
 
 
 @dataclasses.dataclass
@@ -70,6 +74,7 @@ class Ingestor:
         self.tracer = tracer
         self.options = options
         self.state = IngestState()
+        self._commits = 0
         self._on_consuming = on_consuming
         self._log = logger or logging.getLogger("services.ledger.ingest")
 
@@ -142,6 +147,10 @@ class Ingestor:
             good.append(event)
             entry_of[event.stream_id] = entry
         booked = await self._book(good, failed, entry_of)
+        if booked and self.options.kill_after_commits:
+            self._commits += 1
+            if self._commits >= self.options.kill_after_commits:
+                os.kill(os.getpid(), signal.SIGKILL)  # committed, never acked: the crash the drill wants
         # Ack strictly after the commit above: a crash before this line means a harmless re-delivery.
         await self.group.ack([e.stream_id for e in booked])
         self._observe(booked, started_ns)
