@@ -177,6 +177,9 @@ class OrderService:
         if existing is not None:
             return existing
         self._require_ready()
+        if self._session.pacing_full():  # refuse before persisting anything: nothing to undo
+            self._count_pacing_reject()
+            raise ResourceExhausted("PACING_LIMIT", "too many IB requests waiting; retry later")
         contract = await self.qualify(order, timeout)
         broker_order_id = self._session.next_order_id()
         rec = OrderRecord(

@@ -77,6 +77,10 @@ class Pacer:
         """Requests waiting for a token."""
         return sum(1 for q in self._queues.values() for f in q if not f.done())
 
+    def full(self, priority: Priority = Priority.ORDER) -> bool:
+        """Whether `acquire(priority)` would be refused right now (checked before doing any other work)."""
+        return priority != Priority.CANCEL and self.depth >= self._max_queue and self._bucket.wait_time() > 0
+
     async def acquire(self, priority: Priority = Priority.ORDER) -> None:
         """Wait for a token; raises PacingRejected at once when the queue is full."""
         if self.depth == 0 and self._bucket.try_take():

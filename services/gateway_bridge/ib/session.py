@@ -117,6 +117,10 @@ class IbSession:
         except TimeoutError:
             raise DeadlineExceeded("BROKER_TIMEOUT", f"IB did not answer {what} in time") from None
 
+    def pacing_full(self) -> bool:
+        """True when a new order request would be refused by the pacing gate right now."""
+        return self._pacer.full(Priority.ORDER)
+
     def next_order_id(self) -> int:
         """A fresh order id of this session (never reused within it; IB reuses them across sessions)."""
         return int(self.ib.client.getReqId())
