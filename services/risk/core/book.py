@@ -55,6 +55,7 @@ class AccountBook:
     # Aggregates of open_orders, kept in step by add/shrink/remove.
     open_qty: dict[tuple[str, Side], Decimal] = field(default_factory=dict)
     open_count: dict[tuple[str, Side], int] = field(default_factory=dict)
+    open_notional: dict[tuple[str, Side], Decimal] = field(default_factory=dict)
     reserved_notional: Decimal = ZERO
     net_liquidation: Decimal | None = None
     buying_power: Decimal | None = None
@@ -91,18 +92,43 @@ class AccountBook:
             return 0, ZERO
         return count, sum(self.recent_notionals[start:], ZERO)
 
-    def gross_exposure(self, marks: dict[str, Decimal]) -> Decimal:
-        """Σ |position| × mark over positions, plus every reservation (open orders as if filled).
+    def worst_position(self, symbol: str, extra: Decimal = ZERO, extra_side: Side = Side.BUY) -> Decimal:
+        """|position| if every working order on the worse side filled (plus a hypothetical `extra`)."""
+        pos = self.position(symbol)
+        buys = self.open_qty.get((symbol, Side.BUY), ZERO) + (extra if extra_side is Side.BUY else ZERO)
+        sells = self.open_qty.get((symbol, Side.SELL), ZERO) + (extra if extra_side is Side.SELL else ZERO)
+        return max(abs(pos + buys), abs(pos - sells))
 
-        `marks` holds fresh market prices; a position without one is marked at its broker mark, else its
-        average cost, so exposure is never understated to zero for lack of a quote.
+    def gross_exposure(self, marks: dict[str, Decimal], extra: tuple[str, Side, Decimal, Decimal] | None = None
+                       ) -> Decimal:
+        """Σ over symbols of the worst-case position (open orders as if filled, on the worse side) × mark,
+        optionally with one more order `(symbol, side, quantity, price)`.
+
+        The mark is a fresh market price, else the position's broker mark, else its average cost, else the
+        average price of its working orders, so exposure is never understated to zero for lack of a quote.
         """
-        total = self.reserved_notional
-        for symbol, pos in self.positions.items():
-            if pos.quantity:
-                mark = marks.get(symbol) or pos.mark or pos.average_cost or ZERO
-                total += abs(pos.quantity) * mark * pos.multiplier
+        symbols = {s for s, pos in self.positions.items() if pos.quantity} | {s for s, _ in self.open_qty}
+        if extra is not None:
+            symbols.add(extra[0])
+        total = ZERO
+        for symbol in symbols:
+            add = extra[2] if extra is not None and extra[0] == symbol else ZERO
+            worst = self.worst_position(symbol, add, extra[1] if add else Side.BUY)
+            if not worst:
+                continue
+            pos = self.positions.get(symbol)
+            mark = marks.get(symbol) or (pos and (pos.mark or pos.average_cost)) or self._order_price(symbol)
+            if not mark and add:
+                mark = extra[3]
+            total += worst * (mark or ZERO) * (pos.multiplier if pos else Decimal(1))
         return total
+
+    def _order_price(self, symbol: str) -> Decimal | None:
+        qty = notional = ZERO
+        for side in (Side.BUY, Side.SELL):
+            qty += self.open_qty.get((symbol, side), ZERO)
+            notional += self.open_notional.get((symbol, side), ZERO)
+        return notional / qty if qty else None
 
     # -- reservations ----------------------------------------------------------------------------------
 
@@ -113,6 +139,7 @@ class AccountBook:
         k = (order.symbol, order.side)
         self.open_qty[k] = self.open_qty.get(k, ZERO) + order.remaining
         self.open_count[k] = self.open_count.get(k, 0) + 1
+        self.open_notional[k] = self.open_notional.get(k, ZERO) + order.notional
         self.reserved_notional += order.notional
 
     def release(self, key: str) -> OpenOrder | None:
@@ -123,8 +150,9 @@ class AccountBook:
         k = (order.symbol, order.side)
         self.open_qty[k] = self.open_qty.get(k, ZERO) - order.remaining
         self.open_count[k] = self.open_count.get(k, 0) - 1
+        self.open_notional[k] = self.open_notional.get(k, ZERO) - order.notional
         if self.open_count[k] <= 0:
-            del self.open_qty[k], self.open_count[k]
+            del self.open_qty[k], self.open_count[k], self.open_notional[k]
         self.reserved_notional -= order.notional
         if not self.open_orders:
             self.reserved_notional = ZERO  # no drift accumulates across reservations
@@ -141,6 +169,7 @@ class AccountBook:
         delta = order.remaining - remaining
         k = (order.symbol, order.side)
         self.open_qty[k] -= delta
+        self.open_notional[k] -= delta * order.price * order.multiplier
         self.reserved_notional -= delta * order.price * order.multiplier
         order.remaining = remaining
 

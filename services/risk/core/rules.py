@@ -187,8 +187,9 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx) -> RuleResult:
         return _result(rule, Outcome.SKIPPED, message="reducing order")
     if ctx.notional is None:
         return _no_price(rule, ctx)
-    p = rule.params
-    gross = ctx.book.gross_exposure(ctx.marks) + ctx.notional
+    p, order = rule.params, ctx.order
+    gross = ctx.book.gross_exposure(ctx.marks, (order.symbol, order.side, order.quantity,
+                                                ctx.price))
     res = None
     if p.max_gross_exposure is not None:
         res = _limit(rule, gross, p.max_gross_exposure, "USD", "gross exposure")
