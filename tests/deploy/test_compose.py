@@ -104,6 +104,11 @@ def test_ib_gateway_and_simulator_are_alternative_profiles_in_paper_mode(compose
     assert gw["environment"]["TRADING_MODE"] == "paper"
     assert "127.0.0.1:4002:4004" in gw["ports"]
     assert env["COMPOSE_PROFILES"] == "gateway"
+    # The IB login reaches the gateway container only, never the suite's containers (which load .env).
+    assert gw["env_file"] == [{"path": "ib-gateway.env", "required": False}]
+    assert not {"TWS_USERID", "TWS_PASSWORD"} & set(env)
+    assert (COMPOSE_DIR / "ib-gateway.env.example").is_file()
+    assert "ib-gateway.env" in (COMPOSE_DIR / ".gitignore").read_text().split()
     assert compose["services"]["gateway-bridge"]["environment"] == {"IBKR_IB_HOST": "ib-gateway",
                                                                     "IBKR_IB_PORT": "4004"}
 
