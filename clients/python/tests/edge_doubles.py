@@ -150,3 +150,51 @@ class Events(event_service_pb2_grpc.EventServiceServicer):
         for number, event in enumerate((other, fill, update), start=1):
             yield event_service_pb2.StreamEventsResponse(event=event, resume_token=str(number))
         await asyncio.Event().wait()  # stay open like a live stream
+
+
+class ScriptedEvents(event_service_pb2_grpc.EventServiceServicer):
+    """Serves `count` events; the n-th connection is cut after `cuts[n]` frames with `cut_statuses[n]`.
+
+    The resume token of event i is `str(i)`; resuming with it starts at event i + 1. A heartbeat frame
+    (carrying the token of the last event) is sent first on every connection, as the real edge may.
+    """
+
+    def __init__(
+        self, count: int, cuts: list[tuple[int, grpc.Status]], expired: bool = False, heartbeat: bool = True
+    ) -> None:
+        self.count = count
+        self.heartbeat = heartbeat
+        self.cuts = cuts
+        self.expired = expired
+        self.tokens: list[str] = []
+        self.keys: list[str] = []
+
+    async def StreamEvents(self, request, context):
+        connection = len(self.tokens)
+        self.tokens.append(request.resume_token)
+        self.keys.append(authorization(context))
+        if request.resume_token and self.expired:
+            await context.abort_with_status(
+                rich_status(grpc.StatusCode.FAILED_PRECONDITION, "token too old", "RESUME_TOKEN_EXPIRED")
+            )
+        start = int(request.resume_token) + 1 if request.resume_token else 0
+        if self.heartbeat:
+            yield event_service_pb2.StreamEventsResponse(
+                heartbeat=event_pb2.Heartbeat(), resume_token=request.resume_token
+            )
+        limit, status = self.cuts[connection] if connection < len(self.cuts) else (None, None)
+        for sent, index in enumerate(range(start, self.count)):
+            if limit is not None and sent == limit:
+                await context.abort_with_status(status)
+            yield event_service_pb2.StreamEventsResponse(
+                event=event_pb2.Event(event_id=f"e{index}", account_id=request.account_id),
+                resume_token=str(index),
+            )
+
+
+def unavailable() -> grpc.Status:
+    return rich_status(grpc.StatusCode.UNAVAILABLE, "edge restarting", "EDGE_SHUTTING_DOWN")
+
+
+def too_slow() -> grpc.Status:
+    return rich_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "queue full", "SUBSCRIBER_TOO_SLOW")

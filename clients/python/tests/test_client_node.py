@@ -16,7 +16,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from edge_doubles import Events, ServerThread, Trading, rich_status
+from edge_doubles import Events, ScriptedEvents, ServerThread, Trading, rich_status, too_slow, unavailable
 from ibkr.edge.v1 import event_service_pb2_grpc, trading_service_pb2_grpc
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -80,3 +80,26 @@ def test_the_node_client_refuses_a_number_as_a_decimal() -> None:
     result = subprocess.run(["node", "-e", script], cwd=NODE_DIR, capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_node_stream_resumes_after_cuts_with_the_last_token_and_loses_nothing(
+    server_thread: ServerThread,
+) -> None:
+    servicer = ScriptedEvents(12, cuts=[(3, unavailable()), (4, too_slow())])
+    address = server_thread.serve((event_service_pb2_grpc.add_EventServiceServicer_to_server, servicer))
+    script = (
+        "const { createClient } = require('.');"
+        "(async () => {"
+        "  const client = createClient({ apiKey: 'node-key' });"
+        "  const ids = [];"
+        "  for await (const frame of client.streamEvents({}, { backoffMs: 10 })) {"
+        "    if (frame.event) ids.push(frame.event.event_id);"
+        "  }"
+        "  console.log(JSON.stringify(ids)); client.close();"
+        "})().catch((e) => { console.error(e); process.exit(1); });"
+    )
+    result = node(["-e", script], address)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [f"e{i}" for i in range(12)]
+    assert servicer.tokens == ["", "2", "6"]
+    assert servicer.keys == ["Bearer node-key"] * 3
