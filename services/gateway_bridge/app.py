@@ -14,22 +14,24 @@ import contextlib
 import datetime as dt
 import logging
 import time
+import uuid
 
 import grpc
 import redis.asyncio as aioredis
 from grpc_health.v1._async import HealthServicer
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from ibkr.trading.v1 import system_pb2
+from ibkr.trading.v1 import event_pb2, reconciliation_pb2, system_pb2
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from services.common.bus import EventBus
 from services.common.channels import InternalAuthServerInterceptor
+from services.common.errors import Unavailable
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, set_serving
 from services.common.server import build_server as common_build_server
 from services.gateway_bridge.config import BridgeSettings
-from services.gateway_bridge.convert import timestamp
+from services.gateway_bridge.convert import now_timestamp, timestamp
 from services.gateway_bridge.domain.pacing import Pacer, TokenBucket
 from services.gateway_bridge.ib.session import IbSession
 from services.gateway_bridge.lease import Lease
@@ -70,7 +72,7 @@ class BridgeApp:
                                      on_market_data_lost=self.market_data.restore, on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc)
         self.orders.bind_supervisor(on_notice=self.supervisor.notice, on_closed=self.supervisor.session_closed)
         self.servicer = GatewayServicer(self.orders, self.market_data, settings.account_id, self.connection_status,
-                                        settings.bridge_ib_request_timeout_seconds)
+                                        settings.bridge_ib_request_timeout_seconds, self.reconcile_now)
         self.health: HealthServicer | None = None
         self._supervisor_task: asyncio.Task[None] | None = None
 
@@ -108,6 +110,20 @@ class BridgeApp:
         age = time.monotonic() - self.session.last_message_time
         status.last_message_time.CopyFrom(timestamp(dt.datetime.fromtimestamp(time.time() - age, dt.UTC)))
         return status
+
+    async def reconcile_now(self, account_id: str) -> reconciliation_pb2.ReconciliationRun:
+        """Reconcile with IB on request (the Reconcile RPC); UNAVAILABLE while not connected."""
+        if not self.orders.ready:
+            raise Unavailable("BROKER_UNAVAILABLE", "not connected to IB (or a reconciliation is running)")
+        run = reconciliation_pb2.ReconciliationRun(run_id=str(uuid.uuid4()), trigger="request",
+                                                   start_time=now_timestamp())
+        counts = await self.orders.reconcile(account_id, self.settings.bridge_ib_request_timeout_seconds * 2)
+        run.orders_resolved = counts["resolved_not_at_broker"]
+        run.complete_time.CopyFrom(now_timestamp())
+        run.succeeded = True
+        await self.publisher.publish("reconciliation_completed", event_pb2.ReconciliationCompleted(run=run),
+                                     account_id=account_id)
+        return run
 
     async def start(self, server: grpc.aio.Server) -> None:
         """Start the order pump, the gRPC server (NOT_SERVING until connected and reconciled) and the supervisor."""

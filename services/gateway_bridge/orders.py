@@ -18,7 +18,16 @@ from decimal import Decimal
 from ib_async import Contract
 from ibkr.trading.v1 import event_pb2, execution_pb2, portfolio_pb2
 
-from services.common.errors import AlreadyExists, NotFound, ResourceExhausted, Unavailable
+from services.common.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+)
 from services.gateway_bridge import convert
 from services.gateway_bridge.contracts import ContractResolver
 from services.gateway_bridge.domain import state_machine as sm
@@ -48,6 +57,9 @@ log = logging.getLogger("services.gateway_bridge.orders")
 NOTICE_CLASSES = frozenset({ErrorClass.CONNECTIVITY_LOST, ErrorClass.RESTORED_DATA_LOST, ErrorClass.RESTORED_DATA_KEPT,
                             ErrorClass.SOCKET_RESET, ErrorClass.FARM_OK, ErrorClass.FARM_BROKEN,
                             ErrorClass.FARM_INACTIVE, ErrorClass.CLIENT_ID_IN_USE})
+
+
+IMMUTABLE_ON_REPLACE = ("instrument", "side", "order_type")
 
 
 def new_order_id() -> str:
@@ -231,6 +243,51 @@ class OrderService:
         await self._apply(rec.order_id, sm.CancelRequested())
         return self._by_id.get(rec.order_id, rec)
 
+    async def replace(self, rec: OrderRecord, new: ValidatedOrder) -> OrderRecord:
+        """Modify a working order in place (IB placeOrder with its live orderId); PENDING_REPLACE until IB
+        confirms. Instrument, side and order type cannot change."""
+        if rec.state.status in TERMINAL:
+            raise FailedPrecondition("ORDER_NOT_WORKING", f"order {rec.order_id} is {rec.state.status.name}",
+                                     metadata={"order_id": rec.order_id})
+        for field in IMMUTABLE_ON_REPLACE:
+            if getattr(new.spec, field) != getattr(rec.spec, field):
+                raise InvalidArgument("INVALID_FIELD", f"order.{field} cannot change in a replace",
+                                      metadata={"field": f"order.{field}"},
+                                      field_violations=[FieldViolation(f"order.{field}", "cannot change", "IMMUTABLE")])
+        if new.quantity < rec.state.filled:
+            raise InvalidArgument("INVALID_FIELD", "order.quantity is below the quantity already filled",
+                                  metadata={"field": "order.quantity"},
+                                  field_violations=[FieldViolation("order.quantity", "below filled", "TOO_SMALL")])
+        self._require_ready()
+        if rec.broker_order_id is None or rec.origin != "SUITE":
+            raise FailedPrecondition("ORDER_NOT_MODIFIABLE", f"order {rec.order_id} cannot be modified from the suite")
+        contract = await self.qualify(new, None)
+        ib_order = build_order(new, rec.client_order_id or "", rec.account_id)
+        ib_order.orderId = rec.broker_order_id
+        try:
+            await self._session.place(contract, ib_order)
+        except PacingRejected as err:
+            self._count_pacing_reject()
+            raise ResourceExhausted("PACING_LIMIT", str(err)) from None
+        updated = await self._apply(rec.order_id, sm.ReplaceRequested(new.quantity), spec=new.spec,
+                                    revision=rec.revision + 1)
+        return updated or rec
+
+    async def cancel_all(self, account_id: str, symbol: str, side: int) -> tuple[list[OrderRecord],
+                                                                                list[tuple[str, DomainError]]]:
+        """Cancel every working order in scope; returns (cancelled, failures)."""
+        done: list[OrderRecord] = []
+        failed: list[tuple[str, DomainError]] = []
+        for rec in self.open_orders():
+            if (account_id and rec.account_id != account_id) or (symbol and rec.spec.instrument.symbol != symbol) \
+                    or (side and rec.spec.side != side):
+                continue
+            try:
+                done.append(await self.cancel(rec))
+            except DomainError as err:
+                failed.append((rec.order_id, err))
+        return done, failed
+
     def _count_pacing_reject(self) -> None:
         if self._metrics is not None:
             self._metrics.pacing_rejected.inc()
@@ -399,6 +456,10 @@ class OrderService:
             await self._store.mark_execution_published(execution_id)
             if self._metrics is not None:
                 self._metrics.fills.inc()
+
+    async def recorded_fills(self) -> list[execution_pb2.Fill]:
+        """Every execution the bridge has recorded, oldest first."""
+        return [execution_pb2.Fill.FromString(blob) for blob in await self._store.executions()]
 
     async def republish_unpublished_fills(self) -> None:
         """Fills recorded but never published (Redis was down, or we crashed between the two)."""

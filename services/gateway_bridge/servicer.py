@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 import grpc
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from ibkr.trading.v1 import system_pb2
+from ibkr.trading.v1 import instrument_pb2, order_pb2, reconciliation_pb2, system_pb2
 
-from services.common.errors import DomainError, FieldViolation, InvalidArgument
+from services.common.errors import (
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    to_status_proto,
+)
 from services.gateway_bridge import convert
-from services.gateway_bridge.domain.intent import validate_place_order
+from services.gateway_bridge.domain.intent import closing_spec, merge_spec, validate_place_order
 from services.gateway_bridge.market_data import MarketData
 from services.gateway_bridge.orders import OrderService
 from services.gateway_bridge.store import OrderRecord
@@ -48,6 +55,14 @@ def _require_instrument(request: object, field: str) -> None:
         raise _invalid(f"{field}.security_type", "must be set (SECURITY_TYPE_UNSPECIFIED is not accepted)")
 
 
+def _page_start(token: str) -> int:
+    if not token:
+        return 0
+    if not token.isdigit():
+        raise _invalid("page_token", "is not a token this server issued")
+    return int(token)
+
+
 def _require_subscriber(subscriber_id: str) -> None:
     if not subscriber_id:
         raise _invalid("subscriber_id", "is required")
@@ -57,7 +72,9 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     """The bridge's gRPC face. `status` supplies GetConnectionStatus (the supervisor's view)."""
 
     def __init__(self, orders: OrderService, market_data: MarketData, default_account: str,
-                 status: Callable[[], system_pb2.ConnectionStatus], request_timeout: float) -> None:
+                 status: Callable[[], system_pb2.ConnectionStatus], request_timeout: float,
+                 reconcile: Callable[[str], Awaitable[reconciliation_pb2.ReconciliationRun]]) -> None:
+        self._reconcile = reconcile
         self._orders = orders
         self._market_data = market_data
         self._account = default_account
@@ -139,23 +156,8 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             subscriptions=[gateway_pb2.QuoteSubscription(instrument=i, reference_count=n) for i, n in held],
             lines_in_use=self._market_data.book.in_use)
 
-    async def ReplaceOrder(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("ReplaceOrder")
-
-    async def CancelAllOrders(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("CancelAllOrders")
-
-    async def ClosePosition(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("ClosePosition")
-
-    async def ListExecutions(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("ListExecutions")
-
     async def PreviewOrder(self, request, context):  # type: ignore[no-untyped-def]
         raise _unimplemented("PreviewOrder")
-
-    async def ResolveInstrument(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("ResolveInstrument")
 
     async def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
         raise _unimplemented("GetAccount")
@@ -163,5 +165,64 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def GetPnl(self, request, context):  # type: ignore[no-untyped-def]
         raise _unimplemented("GetPnl")
 
-    async def Reconcile(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("Reconcile")
+    async def ReplaceOrder(self, request: gateway_pb2.ReplaceOrderRequest, context: grpc.aio.ServicerContext
+                           ) -> gateway_pb2.ReplaceOrderResponse:
+        rec = await self._lookup(request)
+        if not request.HasField("order"):
+            raise _invalid("order", "is required")
+        merged = merge_spec(rec.spec, request.order, list(request.update_mask.paths))
+        new = validate_place_order(rec.account_id, rec.client_order_id or "external", merged, True,
+                                   default_account=self._account, risk_decision_id=request.risk_decision_id)
+        rec = await self._orders.replace(rec, new)
+        return gateway_pb2.ReplaceOrderResponse(order=convert.order_to_proto(rec))
+
+    async def CancelAllOrders(self, request: gateway_pb2.CancelAllOrdersRequest, context: grpc.aio.ServicerContext
+                              ) -> gateway_pb2.CancelAllOrdersResponse:
+        done, failed = await self._orders.cancel_all(request.account_id, request.symbol.upper(), request.side)
+        return gateway_pb2.CancelAllOrdersResponse(
+            orders=[convert.order_to_proto(r) for r in done],
+            failures=[order_pb2.OrderCancelFailure(order_id=oid, status=to_status_proto(err)) for oid, err in failed])
+
+    async def ClosePosition(self, request: gateway_pb2.ClosePositionRequest, context: grpc.aio.ServicerContext
+                            ) -> gateway_pb2.ClosePositionResponse:
+        _require_instrument(request, "instrument")
+        account = request.account_id or self._account
+        contract = await self._orders.contracts.resolve(request.instrument, self._deadline(context))
+        position = self._orders.positions.get((account, contract.conId))
+        held = Decimal(position.quantity.value) if position is not None else Decimal(0)
+        if held == 0:
+            raise FailedPrecondition("NO_POSITION", f"no position in {request.instrument.symbol} to close",
+                                     metadata={"symbol": request.instrument.symbol})
+        spec = closing_spec(request, held)
+        if request.cancel_open_orders:
+            await self._orders.cancel_all(account, request.instrument.symbol.upper(), 0)
+        order = validate_place_order(account, request.client_order_id, spec, True, default_account=self._account,
+                                     risk_decision_id=request.risk_decision_id)
+        if order.quantity > abs(held):
+            raise _invalid("quantity", f"larger than the position ({abs(held)})")
+        rec = await self._orders.place(order, context.time_remaining())
+        return gateway_pb2.ClosePositionResponse(order=convert.order_to_proto(rec))
+
+    async def ListExecutions(self, request: gateway_pb2.ListExecutionsRequest, context: grpc.aio.ServicerContext
+                             ) -> gateway_pb2.ListExecutionsResponse:
+        fills = [f for f in await self._orders.recorded_fills()
+                 if (not request.account_id or f.account_id == request.account_id)
+                 and (not request.symbol or f.instrument.symbol == request.symbol.upper())
+                 and (not request.HasField("start_time") or f.fill_time.ToDatetime() >= request.start_time.ToDatetime())]
+        start = _page_start(request.page_token)
+        size = min(request.page_size or 100, MAX_PAGE)
+        page = fills[start:start + size]
+        token = str(start + size) if start + size < len(fills) else ""
+        return gateway_pb2.ListExecutionsResponse(fills=page, next_page_token=token)
+
+    async def ResolveInstrument(self, request: gateway_pb2.ResolveInstrumentRequest,
+                                context: grpc.aio.ServicerContext) -> gateway_pb2.ResolveInstrumentResponse:
+        _require_instrument(request, "instrument")
+        contract = await self._orders.contracts.resolve(request.instrument, self._deadline(context))
+        details = instrument_pb2.InstrumentDetails(instrument=self._orders.contracts.instrument(contract))
+        return gateway_pb2.ResolveInstrumentResponse(details=details)
+
+    async def Reconcile(self, request: gateway_pb2.ReconcileRequest, context: grpc.aio.ServicerContext
+                        ) -> gateway_pb2.ReconcileResponse:
+        run = await self._reconcile(request.account_id or self._account)
+        return gateway_pb2.ReconcileResponse(run=run)

@@ -177,3 +177,43 @@ def validate_place_order(account_id: str, client_order_id: str, spec: order_pb2.
         trailing_amount=values["trailing_amount"], trailing_percent=values["trailing_percent"],
         trailing_limit_offset=values["trailing_limit_offset"], display_quantity=values["display_quantity"],
         risk_decision_id=risk_decision_id)
+
+
+MUTABLE_ON_REPLACE = ("quantity", "limit_price", "stop_price", "time_in_force", "outside_rth", "trailing_amount",
+                      "trailing_percent", "trailing_limit_offset", "good_till_time", "display_quantity")
+
+
+def merge_spec(current: order_pb2.OrderSpec, requested: order_pb2.OrderSpec, paths: list[str]) -> order_pb2.OrderSpec:
+    """The spec after a replace: `paths` (an update mask) taken from `requested`; an empty mask takes every
+    mutable field. Immutable fields given in the mask stay in so validation can refuse them."""
+    merged = order_pb2.OrderSpec()
+    merged.CopyFrom(current)
+    for path in paths or MUTABLE_ON_REPLACE:
+        name = path.removeprefix("order.")
+        if name not in order_pb2.OrderSpec.DESCRIPTOR.fields_by_name:
+            raise InvalidArgument("INVALID_FIELD", f"update_mask: unknown field {path}",
+                                  metadata={"field": "update_mask"},
+                                  field_violations=[FieldViolation("update_mask", f"unknown field {path}", "UNKNOWN")])
+        field = order_pb2.OrderSpec.DESCRIPTOR.fields_by_name[name]
+        if field.message_type is not None:
+            if requested.HasField(name):
+                getattr(merged, name).CopyFrom(getattr(requested, name))
+            else:
+                merged.ClearField(name)
+        else:
+            setattr(merged, name, getattr(requested, name))
+    return merged
+
+
+def closing_spec(request, held: Decimal) -> order_pb2.OrderSpec:  # type: ignore[no-untyped-def]
+    """The order that flattens (part of) a position of `held` (signed) for a ClosePosition request."""
+    spec = order_pb2.OrderSpec(
+        instrument=request.instrument,
+        side=order_pb2.ORDER_SIDE_SELL if held > 0 else order_pb2.ORDER_SIDE_BUY,
+        order_type=request.order_type or order_pb2.ORDER_TYPE_MARKET,
+        time_in_force=request.time_in_force or order_pb2.TIME_IN_FORCE_DAY)
+    spec.quantity.CopyFrom(request.quantity if request.HasField("quantity") and request.quantity.value
+                           else decimal_to_proto(abs(held)))
+    if request.HasField("limit_price"):
+        spec.limit_price.CopyFrom(request.limit_price)
+    return spec
