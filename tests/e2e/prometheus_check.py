@@ -400,3 +400,24 @@ def check_dashboards(metrics_urls: Mapping[str, str | Iterable[str]], workdir: P
         report = evaluate_queries(prometheus, queries, all_vars, allow)
         report.rule_errors = rule_health(prometheus)
     return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.e2e.prometheus_check edge=http://127.0.0.1:9101/metrics risk=... [--workdir DIR]`:
+    the dashboard-query check against a running suite (e.g. `make run`), printed."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("targets", nargs="+", help="job=url")
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args(argv)
+    targets = dict(t.split("=", 1) for t in args.targets)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = check_dashboards(targets, args.workdir or tmp)
+    print(report.describe())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -335,3 +335,20 @@ def check_expositions(texts: Mapping[str, str], registry: Mapping[str, MetricSpe
     seen = set().union(*(r.exposed for r in endpoints.values())) if endpoints else set()
     never = sorted(n for n, s in registry.items() if not s.planned and n not in seen and n not in skip)
     return SuiteResult(endpoints, never)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.e2e.telemetry_check edge=http://127.0.0.1:9101/metrics risk=...`: the registry check
+    against a running suite (e.g. `make run`), printed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("targets", nargs="+", help="service=url")
+    args = parser.parse_args(argv)
+    result = check_suite(dict(t.split("=", 1) for t in args.targets))
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -162,3 +162,16 @@ def test_check_suite_scrapes_real_endpoints():
         server.shutdown()
         server.server_close()
     assert result.ok, result.describe()
+
+
+def test_command_line_reports_an_unregistered_metric(capsys):
+    r = CollectorRegistry()
+    Gauge("ibkr_not_in_the_registry", "x", registry=r).set(1)
+    server, _ = start_http_server(0, addr="127.0.0.1", registry=r)
+    try:
+        code = tc.main([f"edge=http://127.0.0.1:{server.server_port}/metrics"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1
+    assert "edge: exposes ibkr_not_in_the_registry" in capsys.readouterr().out
