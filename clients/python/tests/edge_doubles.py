@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from typing import Any
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 from google.type import decimal_pb2
 from grpc import aio
@@ -101,6 +102,15 @@ class ServerThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+
+@pytest.fixture(name="server_thread")
+def server_thread_fixture() -> Iterator[ServerThread]:
+    """Starts edge-double servers on demand; stops them after the test. Import it into a test module to use
+    it (the client tests have no conftest: a rootless `conftest` module would shadow the repository's)."""
+    servers = ServerThread()
+    yield servers
+    servers.close()
 
 
 class Trading(trading_service_pb2_grpc.TradingServiceServicer):

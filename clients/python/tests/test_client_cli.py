@@ -11,7 +11,13 @@ import json
 
 import grpc
 import pytest
-from edge_doubles import Events, ServerThread, Trading, rich_status
+from edge_doubles import (
+    Events,
+    ServerThread,
+    Trading,
+    rich_status,
+    server_thread_fixture,  # noqa: F401 (the server_thread fixture)
+)
 from ibkr.client import cli
 from ibkr.client.errors import (
     AlreadyExists,

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from edge_doubles import ServerThread, authorization, rich_status
+from edge_doubles import (
+    ServerThread,
+    authorization,
+    rich_status,
+    server_thread_fixture,  # noqa: F401 (the server_thread fixture)
+)
 from ibkr.client import (
     AlreadyExists,
     AsyncClient,

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import grpc
 import pytest
-from edge_doubles import Events, ScriptedEvents, ServerThread, Trading, rich_status, too_slow, unavailable
+from edge_doubles import (
+    Events,
+    ScriptedEvents,
+    ServerThread,
+    Trading,
+    rich_status,
+    server_thread_fixture,  # noqa: F401 (the server_thread fixture)
+    too_slow,
+    unavailable,
+)
 from ibkr.edge.v1 import event_service_pb2_grpc, trading_service_pb2_grpc
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

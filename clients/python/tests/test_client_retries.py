@@ -10,7 +10,11 @@ import json
 
 import grpc
 import pytest
-from edge_doubles import ServerThread, rich_status
+from edge_doubles import (
+    ServerThread,
+    rich_status,
+    server_thread_fixture,  # noqa: F401 (the server_thread fixture)
+)
 from ibkr.client import AsyncClient, InvalidArgument, RetryPolicy, Unavailable
 from ibkr.client.channel import PUBLIC_SERVICES, service_config
 from ibkr.edge.v1 import portfolio_service_pb2, portfolio_service_pb2_grpc

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from edge_doubles import ScriptedEvents, ServerThread, rich_status, too_slow, unavailable
+from edge_doubles import (
+    ScriptedEvents,
+    ServerThread,
+    rich_status,
+    server_thread_fixture,  # noqa: F401 (the server_thread fixture)
+    too_slow,
+    unavailable,
+)
 from ibkr.client import (
     AsyncClient,
     Backoff,

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from edge_doubles import ServerThread, Trading
+from edge_doubles import (
+    ServerThread,
+    Trading,
+    server_thread_fixture,  # noqa: F401 (the server_thread fixture)
+)
 from ibkr.client import AsyncClient, RetryPolicy, TlsConfig, Unavailable
 from ibkr.client.config import resolve_settings
 from ibkr.edge.v1 import trading_service_pb2_grpc
