@@ -386,11 +386,14 @@ def check_dashboards(metrics_urls: Mapping[str, str | Iterable[str]], workdir: P
                      scrapes: int = 3, timeout: float = 60.0) -> QueryReport:
     """Start Prometheus scraping `metrics_urls` ({job: url}), evaluate every dashboard query, stop.
 
-    Job names should be the service names the dashboards use (`edge`, `risk`, `gateway_bridge`, `ledger`,
-    `ib_gateway_sim`). `report.ok` is True when every query returned at least one series, none failed, and
+    Job names are the service names the dashboards use (`edge`, `risk`, `gateway_bridge`, `ledger`,
+    `ib_gateway_sim`; `bridge` and `sim`, the keys of `tools.suite`, are mapped to them). `report.ok` is True when every query returned at least one series, none failed, and
     every alert rule evaluated without error. Queries on the metrics in `allow_empty` (default: those
     registered as planned in docs/telemetry.md) may be empty; pass `allow_empty=()` to require them too.
     """
+    from tests.e2e.telemetry_check import service_key
+
+    metrics_urls = {service_key(job): url for job, url in metrics_urls.items()}  # bridge → gateway_bridge, ...
     allow = planned_metrics() if allow_empty is None else set(allow_empty)
     queries = dashboard_queries(dashboards_dir)
     all_vars = {**dashboard_variables(dashboards_dir), **(variables or {})}

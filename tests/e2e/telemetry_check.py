@@ -54,6 +54,12 @@ def service_key(name: str) -> str:
     return SERVICE_ALIASES.get(name, name)
 
 
+def metrics_urls(ports: Mapping[str, int], host: str = "127.0.0.1") -> dict[str, str]:
+    """{canonical service: metrics URL} from {name: metrics port}, e.g. `suite.settings.ports.metrics`
+    (whose keys `bridge` and `sim` become `gateway_bridge` and `ib_gateway_sim`, the Prometheus job names)."""
+    return {service_key(name): f"http://{host}:{port}/metrics" for name, port in ports.items()}
+
+
 @dataclasses.dataclass(frozen=True)
 class MetricSpec:
     """One registered metric."""

@@ -175,3 +175,9 @@ def test_command_line_reports_an_unregistered_metric(capsys):
         server.server_close()
     assert code == 1
     assert "edge: exposes ibkr_not_in_the_registry" in capsys.readouterr().out
+
+
+def test_metrics_urls_use_the_canonical_service_names():
+    assert tc.metrics_urls({"bridge": 9103, "sim": 9105, "edge": 9101}) == {
+        "gateway_bridge": "http://127.0.0.1:9103/metrics", "ib_gateway_sim": "http://127.0.0.1:9105/metrics",
+        "edge": "http://127.0.0.1:9101/metrics"}
