@@ -208,3 +208,57 @@ def unavailable() -> grpc.Status:
 
 def too_slow() -> grpc.Status:
     return rich_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "queue full", "SUBSCRIBER_TOO_SLOW")
+
+
+class Recorder:
+    """Implements every method of the public services: records (method, request, key) and answers with
+    the empty response (streams end at once). For checking the requests the client builds."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any, str]] = []
+
+    def registrations(self) -> list[Registration]:
+        """(add_to_server, servicer) for the five public services, all recording into `calls`."""
+        from google.protobuf import symbol_database
+        from ibkr.edge.v1 import (
+            admin_service_pb2,
+            admin_service_pb2_grpc,
+            market_data_service_pb2,
+            market_data_service_pb2_grpc,
+            portfolio_service_pb2,
+            portfolio_service_pb2_grpc,
+        )
+
+        database = symbol_database.Default()
+        services = (
+            (admin_service_pb2, admin_service_pb2_grpc, "AdminService"),
+            (event_service_pb2, event_service_pb2_grpc, "EventService"),
+            (market_data_service_pb2, market_data_service_pb2_grpc, "MarketDataService"),
+            (portfolio_service_pb2, portfolio_service_pb2_grpc, "PortfolioService"),
+            (trading_service_pb2, trading_service_pb2_grpc, "TradingService"),
+        )
+        result: list[Registration] = []
+        for module, grpc_module, name in services:
+            methods: dict[str, Any] = {}
+            for method in module.DESCRIPTOR.services_by_name[name].methods:
+                response_class = database.GetSymbol(method.output_type.full_name)
+                methods[method.name] = self._handler(method.name, response_class, method.server_streaming)
+            servicer = type(f"Recording{name}", (getattr(grpc_module, f"{name}Servicer"),), methods)()
+            result.append((getattr(grpc_module, f"add_{name}Servicer_to_server"), servicer))
+        return result
+
+    def _handler(self, name: str, response_class: Any, streaming: bool) -> Any:
+        calls = self.calls
+        if streaming:
+            async def stream(_self: Any, request: Any, context: aio.ServicerContext) -> Any:
+                calls.append((name, request, authorization(context)))
+                return
+                yield  # an async generator that ends at once
+
+            return stream
+
+        async def unary(_self: Any, request: Any, context: aio.ServicerContext) -> Any:
+            calls.append((name, request, authorization(context)))
+            return response_class()
+
+        return unary

@@ -27,7 +27,8 @@ def enum_value(enum: EnumTypeWrapper, value: EnumInput, prefix: str) -> int:
     try:
         return enum.Value(name)
     except ValueError:
-        choices = ", ".join(n.removeprefix(prefix).lower() for n in enum if not n.endswith("UNSPECIFIED"))
+        names = enum.keys()  # an EnumTypeWrapper is not iterable itself
+        choices = ", ".join(n.removeprefix(prefix).lower() for n in names if not n.endswith("UNSPECIFIED"))
         raise ValueError(f"unknown {prefix.rstrip('_').lower()} {value!r}; one of: {choices}") from None
 
 
