@@ -91,7 +91,8 @@ class LedgerApp:
                                      deadline=s.ledger_bridge_deadline_seconds, logger=self.log)
         servicer = LedgerServicer(reader, PageTokens(page_token_secret(s)), self.ingestor.state,
                                   stream=s.bus_stream, group=s.ledger_consumer_group, reconciler=self.reconciler,
-                                  replayer=Replayer(store, self.redis, s.bus_stream), store=store)
+                                  replayer=Replayer(store, self.redis, s.bus_stream), store=store,
+                                  default_account=s.account_id or "")
         self.servicer = servicer
         server, port, self.health = await build_grpc_server(
             services=[ServiceSpec(ledger_pb2_grpc.add_LedgerServiceServicer_to_server, servicer, SERVICE_NAME)],

@@ -7,13 +7,20 @@ from pathlib import Path
 import asyncpg
 
 from services.common.migrations import apply_migrations
+from services.ledger.sqlfile import Queries
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+async def _prepare_connection(conn: asyncpg.Connection) -> None:
+    # Session staging tables for COPY (see `create_staging_tables` in queries.sql).
+    await conn.execute(Queries.load()["create_staging_tables"])
+
+
 async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
-    """A pool whose connections resolve unqualified names in `schema` (the queries never name it)."""
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+    """A pool whose connections resolve unqualified names in `schema` (the queries never name it) and have
+    the ledger's session staging tables."""
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_prepare_connection,
                                      server_settings={"search_path": f'"{schema}"'})
 
 

@@ -17,6 +17,7 @@ IB's realized P&L of an instrument is therefore −(realized_pnl + commission), 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -47,7 +48,7 @@ class AccountRef:
     currency: str
     instrument_key: str = ""
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """The primary key in `journal_accounts`."""
         scope = self.instrument_key or self.currency

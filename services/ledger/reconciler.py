@@ -147,15 +147,20 @@ class Reconciler:
 
     async def run_periodically(self, account_id: str, interval: float, stop: asyncio.Event) -> None:
         """Reconcile every `interval` seconds until stopped; failures are logged and retried next time."""
+        # The first run waits one interval: at start the bridge may not be up, and ingest should catch up
+        # with the bus before the opening cash baseline is taken.
         while not stop.is_set():
             try:
-                await self.run(account_id)
-            except Exception:  # noqa: BLE001 - the next run retries; the metric counts the error
-                self._log.warning("periodic reconciliation failed", exc_info=True)
-            try:
                 await asyncio.wait_for(stop.wait(), interval)
+                return
             except TimeoutError:
                 pass
+            try:
+                await self.run(account_id)
+            except Unavailable as exc:  # the bridge is down or not connected: expected, retried next time
+                self._log.warning("periodic reconciliation skipped", extra={"reason": exc.message})
+            except Exception:  # noqa: BLE001 - the next run retries; the metric counts the error
+                self._log.warning("periodic reconciliation failed", exc_info=True)
 
 
 def _age(first_seen: datetime, as_of: datetime) -> Duration:

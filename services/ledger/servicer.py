@@ -51,7 +51,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
 
     def __init__(self, reader: LedgerReader, tokens: PageTokens, ingest_state: IngestState, *,
                  stream: str = "", group: str = "", reconciler: Any = None, replayer: Any = None,
-                 store: Any = None,
+                 store: Any = None, default_account: str = "",
                  today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> None:
         self._reader = reader
         self._tokens = tokens
@@ -60,6 +60,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         self._reconciler = reconciler
         self._replayer = replayer
         self._store = store
+        self._default_account = default_account
         self._today = today
 
     def _after(self, request: Any, list_name: str, filters: dict[str, Any]) -> list[Any] | None:
@@ -221,7 +222,8 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     async def GetReconciliationReport(self, request: ledger_pb2.GetReconciliationReportRequest,
                                       context: grpc.aio.ServicerContext,
                                       ) -> ledger_pb2.GetReconciliationReportResponse:
-        account = _require(request.account_id, "account_id")
+        # Empty means the suite's own account (IBKR_ACCOUNT_ID), which the edge's status page asks about.
+        account = _require(request.account_id or self._default_account, "account_id")
         if self._reconciler is None:
             raise NotFound("RECONCILIATION_UNAVAILABLE", "reconciliation is not configured")
         report = await self._reconciler.report(account, refresh=request.refresh)

@@ -33,6 +33,16 @@ from services.ledger.records import (
 )
 from services.ledger.sqlfile import Queries
 
+BUS_EVENT_COLUMNS = ["n", "event_id", "stream", "stream_id", "event_type", "account_id", "event_time", "payload",
+                     "traceparent", "tracestate"]
+FILL_COLUMNS = ["n", "execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol",
+                "currency", "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue",
+                "correction", "supersedes", "broker_order_id", "perm_id", "origin", "event_id"]
+ENTRY_COLUMNS = ["entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
+                 "event_time"]
+POSTING_COLUMNS = ["entry_id", "line", "account_key", "currency", "amount", "previous_balance", "current_balance",
+                   "account_version"]
+
 
 def writer_lock_key(schema: str) -> int:
     """The advisory lock that serializes writers of one ledger schema."""
@@ -130,11 +140,11 @@ class LedgerStore:
         stored = [e for e in unique.values() if e.store]
         new_ids: set[str] = set()
         if stored:
-            rows = await conn.fetch(
-                q["insert_bus_events"], [e.event_id for e in stored], [e.stream for e in stored], [e.stream_id for e in stored], [e.event_type for e in stored],
-                [e.account_id for e in stored], [e.event_time for e in stored], [e.payload for e in stored],
-                [e.traceparent for e in stored], [e.tracestate for e in stored])
-            new_ids = {r["event_id"] for r in rows}
+            await conn.copy_records_to_table(
+                "staging_bus_events", columns=BUS_EVENT_COLUMNS,
+                records=[(n, e.event_id, e.stream, e.stream_id, e.event_type, e.account_id, e.event_time, e.payload,
+                          e.traceparent, e.tracestate) for n, e in enumerate(stored)])
+            new_ids = {r["event_id"] for r in await conn.fetch(q["insert_bus_events"])}
         todo = [e for e in unique.values() if not e.store or e.event_id in new_ids]
 
         orders = [e for e in todo if isinstance(e.record, OrderRecord)]
@@ -190,15 +200,13 @@ class LedgerStore:
                 [c.report_time for c in cs], [event_ids.get(c.execution_id, "") for c in cs])
         new: set[str] = set()
         if fills:
-            rows = await conn.fetch(
-                q["insert_fills"], [f.execution_id for f in fills], [f.account_id for f in fills],
-                [f.order_id for f in fills], [f.client_order_id for f in fills], [f.instrument_key for f in fills],
-                [f.symbol for f in fills], [f.currency for f in fills], [f.multiplier for f in fills],
-                [f.instrument for f in fills], [f.side for f in fills], [f.quantity for f in fills],
-                [f.price for f in fills], [f.fill_time for f in fills], [f.venue for f in fills],
-                [f.correction for f in fills], [f.supersedes for f in fills], [f.broker_order_id for f in fills],
-                [f.perm_id for f in fills], [f.origin for f in fills], [event_ids[f.execution_id] for f in fills])
-            new = {r["execution_id"] for r in rows}
+            await conn.copy_records_to_table(
+                "staging_fills", columns=FILL_COLUMNS,
+                records=[(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
+                          f.currency, f.multiplier, f.instrument, f.side, f.quantity, f.price, f.fill_time, f.venue,
+                          f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
+                          event_ids[f.execution_id]) for n, f in enumerate(fills)])
+            new = {r["execution_id"] for r in await conn.fetch(q["insert_fills"])}
         to_book = [f for f in fills if f.execution_id in new]
         late = [c for c in commissions if c.execution_id not in new]
         if not to_book and not late:
@@ -297,18 +305,16 @@ class LedgerStore:
         balances = {r["account_key"]: (r["balance"], r["version"])
                     for r in await conn.fetch(q["lock_journal_accounts"], [a.key for a in accounts])}
         rows, final = journal.run_balances(entries, balances)
-        inserted = await conn.fetch(
-            q["insert_journal_entries"], [e.entry_key for e in entries], [e.account_id for e in entries],
-            [e.kind for e in entries], [e.execution_id for e in entries], [e.instrument_key for e in entries],
-            [e.description for e in entries], [b.event_time for b in booking.booked])
-        id_of = {r["entry_key"]: r["entry_id"] for r in inserted}
-        ids = [id_of[e.entry_key] for e in entries]
+        ids = [r["seq"] for r in await conn.fetch(q["next_seqs"], len(entries))]
+        await conn.copy_records_to_table(
+            "journal_entries", columns=ENTRY_COLUMNS,
+            records=[(ids[i], e.entry_key, e.account_id, e.kind, e.execution_id, e.instrument_key, e.description,
+                      b.event_time) for i, (e, b) in enumerate(zip(entries, booking.booked, strict=True))])
         # All postings in one statement: the statement-level balance check sees whole entries.
-        await conn.execute(
-            q["insert_journal_postings"], [ids[r.entry_index] for r in rows], [r.line for r in rows],
-            [r.account.key for r in rows], [r.account.currency for r in rows], [r.amount for r in rows],
-            [r.previous_balance for r in rows], [r.current_balance for r in rows],
-            [r.account_version for r in rows])
+        await conn.copy_records_to_table(
+            "journal_postings", columns=POSTING_COLUMNS,
+            records=[(ids[r.entry_index], r.line, r.account.key, r.account.currency, r.amount, r.previous_balance,
+                      r.current_balance, r.account_version) for r in rows])
         items = sorted(final.items())
         await conn.execute(q["update_journal_balances"], [k for k, _ in items], [v[0] for _, v in items],
                            [v[1] for _, v in items])

@@ -6,17 +6,26 @@
 -- Serializes ledger writers until commit, so `commit_seq` values are issued in commit order.
 SELECT pg_advisory_xact_lock($1::bigint);
 
+-- name: create_staging_tables
+-- Per-connection staging for binary COPY (asyncpg encodes COPY rows far faster than array parameters);
+-- emptied at every commit or rollback. Idempotent: runs whenever the pool opens a connection.
+CREATE TEMP TABLE IF NOT EXISTS staging_bus_events (
+    n bigint, event_id text, stream text, stream_id text, event_type text, account_id text,
+    event_time timestamptz, payload bytea, traceparent text, tracestate text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_fills (
+    n bigint, execution_id text, account_id text, order_id text, client_order_id text, instrument_key text,
+    symbol text, currency text, multiplier numeric, instrument bytea, side text, quantity numeric, price numeric,
+    fill_time timestamptz, venue text, correction boolean, supersedes text, broker_order_id bigint,
+    perm_id bigint, origin text, event_id text) ON COMMIT DELETE ROWS;
+
 -- name: insert_bus_events
--- The events of a batch; returns those that were new (a re-delivered or replayed event is skipped whole).
--- `seq` is drawn here, under the writer lock taken first in the transaction (commit order).
+-- The staged events of a batch; returns those that were new (a re-delivered or replayed event is skipped
+-- whole). `seq` is drawn here, under the writer lock taken first in the transaction (commit order).
 INSERT INTO bus_events (event_id, seq, stream, stream_id, event_type, account_id, event_time, payload,
                         traceparent, tracestate)
-SELECT u.event_id, nextval('commit_seq'), u.stream, u.stream_id, u.event_type, u.account_id, u.event_time,
-       u.payload, u.traceparent, u.tracestate
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[],
-              $8::text[], $9::text[]) WITH ORDINALITY
-       AS u(event_id, stream, stream_id, event_type, account_id, event_time, payload, traceparent, tracestate, n)
- ORDER BY u.n
+SELECT event_id, nextval('commit_seq'), stream, stream_id, event_type, account_id, event_time, payload,
+       traceparent, tracestate
+  FROM staging_bus_events ORDER BY n
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id;
 
@@ -75,21 +84,14 @@ SELECT 'corrected', supersedes, execution_id, NULL, NULL
   FROM fills WHERE supersedes = any($1::text[]);
 
 -- name: insert_fills
--- Idempotent by execution id: returns only the executions that are new to the ledger.
+-- The staged fills; idempotent by execution id: returns only the executions that are new to the ledger.
 INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, instrument_key, symbol, currency,
                    multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
                    broker_order_id, perm_id, origin, event_id)
-SELECT u.execution_id, nextval('commit_seq'), u.account_id, u.order_id, u.client_order_id, u.instrument_key,
-       u.symbol, u.currency, u.multiplier, u.instrument, u.side, u.quantity, u.price, u.fill_time, u.venue,
-       u.correction, u.supersedes, u.broker_order_id, u.perm_id, u.origin, u.event_id
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-              $8::numeric[], $9::bytea[], $10::text[], $11::numeric[], $12::numeric[], $13::timestamptz[],
-              $14::text[], $15::boolean[], $16::text[], $17::bigint[], $18::bigint[], $19::text[], $20::text[])
-       WITH ORDINALITY
-       AS u(execution_id, account_id, order_id, client_order_id, instrument_key, symbol, currency, multiplier,
-            instrument, side, quantity, price, fill_time, venue, correction, supersedes, broker_order_id, perm_id,
-            origin, event_id, n)
- ORDER BY u.n
+SELECT execution_id, nextval('commit_seq'), account_id, order_id, client_order_id, instrument_key, symbol,
+       currency, multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
+       broker_order_id, perm_id, origin, event_id
+  FROM staging_fills ORDER BY n
 ON CONFLICT (execution_id) DO NOTHING
 RETURNING execution_id;
 
@@ -146,22 +148,11 @@ ON CONFLICT (account_key) DO NOTHING;
 SELECT account_key, balance, version FROM journal_accounts
  WHERE account_key = any($1::text[]) ORDER BY account_key FOR UPDATE;
 
--- name: insert_journal_entries
--- Entry ids come from `commit_seq` (commit order, under the writer lock); returned to link the postings.
-INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key, description,
-                             event_time)
-SELECT nextval('commit_seq'), u.entry_key, u.account_id, u.kind, u.execution_id, u.instrument_key, u.description,
-       u.event_time
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-       WITH ORDINALITY AS u(entry_key, account_id, kind, execution_id, instrument_key, description, event_time, n)
- ORDER BY u.n
-RETURNING entry_id, entry_key;
-
--- name: insert_journal_postings
-INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
-                              account_version)
-SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[],
-                     $7::numeric[], $8::bigint[]);
+-- name: next_seqs
+-- Entry ids: `commit_seq` values drawn under the writer lock (commit order). The entries and their
+-- postings are then written with binary COPY (one statement each, so the per-statement balance check sees
+-- whole entries).
+SELECT nextval('commit_seq') AS seq FROM generate_series(1, $1::int);
 
 -- name: update_journal_balances
 UPDATE journal_accounts a SET balance = u.balance, version = u.version, updated_at = now()
