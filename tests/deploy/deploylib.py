@@ -81,6 +81,20 @@ def interpolate(value: Any, env: dict[str, str]) -> Any:
     return _INTERP.sub(sub, value)
 
 
+def settings_classes() -> dict[str, list[type]]:
+    """Each service's settings classes: {service package: [BaseSettings subclasses defined in its config]}."""
+    from pydantic_settings import BaseSettings
+
+    out: dict[str, list[type]] = {}
+    for pkg in (v[0] for v in SUITE.values()):
+        if not (REPO_ROOT / "services" / pkg / "config.py").exists():
+            continue
+        module = importlib.import_module(f"services.{pkg}.config")
+        out[pkg] = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+                    if issubclass(cls, BaseSettings) and cls.__module__ == module.__name__]
+    return out
+
+
 def settings_env_vars() -> dict[str, set[str]]:
     """Every environment variable each service's settings class reads: {service package: {IBKR_...}}."""
     from pydantic_settings import BaseSettings

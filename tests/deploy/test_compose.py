@@ -18,6 +18,7 @@ from tests.deploy.deploylib import (
     SUITE,
     interpolate,
     parse_env_file,
+    settings_classes,
     settings_env_vars,
 )
 
@@ -66,6 +67,20 @@ def test_every_variable_a_service_reads_is_listed_in_the_env_file(env):
     missing = {pkg: sorted(names - set(env)) for pkg, names in settings_env_vars().items()}
     missing = {pkg: names for pkg, names in missing.items() if names}
     assert not missing, f"add these to deploy/compose/.env (DESIGN §3): {missing}"
+
+
+def test_every_service_accepts_the_env_file_as_its_configuration(env, monkeypatch):
+    """The values in .env pass each service's own validation (types, ranges, patterns)."""
+    import os
+
+    for name in [k for k in os.environ if k.startswith(("IBKR_", "OTEL_"))]:
+        monkeypatch.delenv(name)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for pkg, classes in settings_classes().items():
+        for cls in classes:
+            settings = cls()
+            assert settings.bind_host == "0.0.0.0", (pkg, cls.__name__)
 
 
 def test_env_file_names_are_prefixed_and_suite_containers_load_it(env, compose):
