@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 
 from tests.deploy import kustomize
-from tests.deploy.deploylib import K8S_DIR, OBSERVABILITY_DIR, SUITE, load_yaml_docs
+from tests.deploy.deploylib import K8S_DIR, OBSERVABILITY_DIR, SUITE, load_yaml_docs, settings_classes
 
 K8S_VERSION = "1.32"
 OVERLAYS = ["base", "overlays/paper", "overlays/sim"]
@@ -214,6 +214,33 @@ def test_credentials_come_from_secrets_not_the_config_map():
     assert config["data"]["IBKR_IB_HOST"] == "ib-gateway"
     sim_config = named(built("overlays/sim"), "ConfigMap", "ibkr-config")
     assert (sim_config["data"]["IBKR_IB_HOST"], sim_config["data"]["IBKR_IB_PORT"]) == ("ib-gateway-sim", "4002")
+
+
+@pytest.mark.parametrize("overlay", ["overlays/paper", "overlays/sim"])
+def test_each_service_accepts_the_environment_its_pod_gets(overlay, monkeypatch):
+    """ConfigMap + Secret + the container's own env pass the service's settings validation."""
+    import os
+
+    docs = built(overlay)
+    data = {d["metadata"]["name"]: {**d.get("data", {}), **d.get("stringData", {})}
+            for d in docs if d["kind"] in ("ConfigMap", "Secret")}
+    classes = settings_classes()
+    for app, template in pod_templates(docs).items():
+        if app not in SUITE or SUITE[app][0] not in classes:
+            continue
+        for name in [k for k in os.environ if k.startswith(("IBKR_", "OTEL_"))]:
+            monkeypatch.delenv(name)
+        [container] = template["spec"]["containers"]
+        for source in container.get("envFrom", []):
+            ref = source.get("configMapRef") or source.get("secretRef")
+            for key, value in data[ref["name"]].items():
+                monkeypatch.setenv(key, value)
+        for var in container.get("env", []):
+            if "value" in var:
+                monkeypatch.setenv(var["name"], var["value"])
+        for cls in classes[SUITE[app][0]]:
+            settings = cls()
+            assert settings.bind_host == "0.0.0.0", app
 
 
 # -- the network-policy graph ----------------------------------------------------------------------------
