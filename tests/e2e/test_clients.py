@@ -27,7 +27,7 @@ from google.type import decimal_pb2
 from ibkr.client import AsyncClient, Client, RiskRejected, Unauthenticated, decimal_value
 from ibkr.edge.v1 import event_service_pb2
 from ibkr.sim.v1 import sim_pb2, sim_pb2_grpc
-from ibkr.trading.v1 import execution_pb2
+from ibkr.trading.v1 import event_pb2, execution_pb2
 
 from tests.e2e.helpers import internal
 
@@ -106,6 +106,27 @@ async def test_python_client_places_an_order_and_sees_its_fill_on_the_stream(sui
     assert decimal_value(fill.quantity) == Decimal(1)
     price = decimal_value(fill.price)
     assert isinstance(price, Decimal) and price > 0
+
+
+async def test_python_client_resumes_the_real_edge_stream_after_a_token_and_sees_a_later_fill(
+    suite, api_key, priced
+) -> None:
+    client_order_id = coid("resume")
+    kinds = ["order_update", "fill"]
+    async with AsyncClient(suite.address("edge"), api_key) as client:
+        first = client.stream_events(event_types=kinds).__aiter__()
+        token = (await anext(first)).resume_token
+        await first.aclose()  # type: ignore[attr-defined]
+        assert token
+        await client.place_order(SYMBOL, "buy", 1, limit_price=LIMIT, client_order_id=client_order_id)
+        resumed = client.stream_events(event_types=kinds, resume_token=token).__aiter__()
+        try:
+            opening = await anext(resumed)
+            assert opening.marker.type == event_pb2.STREAM_MARKER_TYPE_RESUMED, opening
+            fill = await _fill_on_stream(resumed, client_order_id)
+        finally:
+            await resumed.aclose()  # type: ignore[attr-defined]
+    assert decimal_value(fill.quantity) == Decimal(1)
 
 
 def test_blocking_client_finds_its_fill_and_gets_typed_errors_from_the_real_edge(suite, api_key, priced) -> None:
