@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import grpc
 import pytest
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -104,3 +105,27 @@ async def test_wait_for_times_out_with_a_listing_of_what_arrived():
 
 def test_first_trace_picks_the_trace_satisfying_the_predicate():
     assert first_trace([], lambda t: True) is None
+
+
+async def test_threaded_receiver_works_beside_grpc_aio_on_the_test_loop():
+    """The e2e tier's shape: a session-long receiver thread while each test runs grpc.aio on its own loop."""
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    with ThreadedOtlpTraceReceiver() as rx:
+        server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        provider = provider_for("edge", rx.endpoint, batch=True)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = health_pb2_grpc.HealthStub(channel)
+                for i in range(20):
+                    with provider.get_tracer("t").start_as_current_span(f"call-{i}"):
+                        await stub.Check(health_pb2.HealthCheckRequest())
+            await asyncio.to_thread(provider.force_flush)
+            spans = await rx.wait_for_async(lambda s: len(s) >= 20 and s, timeout=15)
+        finally:
+            await asyncio.to_thread(provider.shutdown)
+            await server.stop(None)
+    assert sorted(s.name for s in spans) == sorted(f"call-{i}" for i in range(20))
