@@ -41,8 +41,16 @@ const SERVICES = {
   admin: 'AdminService',
 };
 
-/** Codes after which a stream is resumed with its last token (the edge cut it, or it went away). */
-const RESUMABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
+/**
+ * Whether a stream that ended with `error` should resume with its last token: the edge went away
+ * (UNAVAILABLE), or it cut a reader that fell behind (RESOURCE_EXHAUSTED once frames had flowed, reason
+ * SUBSCRIBER_TOO_SLOW). A RESOURCE_EXHAUSTED refusal at the start (rate limit, stream cap) is raised.
+ */
+function isResumable(error, framesReceived) {
+  if (error.code === grpc.status.UNAVAILABLE) return true;
+  return error.code === grpc.status.RESOURCE_EXHAUSTED
+    && (error.reason === 'SUBSCRIBER_TOO_SLOW' || framesReceived > 0);
+}
 
 /** The service config: retry UNAVAILABLE (only) on every public service. */
 function serviceConfig({ maxAttempts = 5, initialBackoff = '0.1s', maxBackoff = '2s' } = {}) {
@@ -161,7 +169,7 @@ function createClient(options = {}) {
 
   /**
    * StreamEvents frames as an async iterator that resumes with the last resume token after an
-   * UNAVAILABLE or RESOURCE_EXHAUSTED cut (up to `maxReconnects` in a row, with backoff). Call
+   * UNAVAILABLE or slow-subscriber RESOURCE_EXHAUSTED cut (up to `maxReconnects` in a row, with backoff). Call
    * `return()` (or break out of `for await`) to cancel.
    */
   async function* streamEvents(request = {}, { maxReconnects = 10, backoffMs = 200 } = {}) {
@@ -169,9 +177,11 @@ function createClient(options = {}) {
     let failures = 0;
     for (;;) {
       const call = stubs.events.StreamEvents({ ...request, resume_token: token });
+      let received = 0;
       try {
         for await (const frame of call) {
           failures = 0;
+          received += 1;
           if (frame.resume_token) token = frame.resume_token;
           yield frame;
         }
@@ -179,7 +189,7 @@ function createClient(options = {}) {
       } catch (error) {
         const typed = toError(error);
         failures += 1;
-        if (!RESUMABLE.has(error.code) || failures > maxReconnects) throw typed;
+        if (!isResumable(typed, received) || failures > maxReconnects) throw typed;
         await new Promise((r) => setTimeout(r, Math.min(10000, backoffMs * 2 ** (failures - 1))));
       } finally {
         call.cancel();

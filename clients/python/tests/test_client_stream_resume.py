@@ -21,6 +21,7 @@ from ibkr.client import (
     Backoff,
     Client,
     PermissionDenied,
+    ResourceExhausted,
     ResumeTokenExpired,
     RetryPolicy,
     Unavailable,
@@ -95,3 +96,22 @@ def test_the_blocking_client_streams_across_a_cut_too(server_thread: ServerThrea
         ids = [f.event.event_id for f in client.stream_events() if f.HasField("event")]
     assert ids == [f"e{i}" for i in range(6)]
     assert servicer.tokens == ["", "3"]
+
+
+async def test_too_many_streams_at_the_start_is_raised_without_reconnecting(server_thread: ServerThread) -> None:
+    refused = rich_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "at most 1 stream", "TOO_MANY_STREAMS")
+    servicer = ScriptedEvents(10, cuts=[(0, refused)], heartbeat=False)
+    async with AsyncClient(serve(server_thread, servicer), "key", backoff=FAST, retry=NO_CHANNEL_RETRY) as client:
+        with pytest.raises(ResourceExhausted) as raised:
+            async for _ in client.stream_events():
+                pass
+    assert raised.value.reason == "TOO_MANY_STREAMS"
+    assert servicer.tokens == [""]
+
+
+async def test_a_slow_subscriber_cut_before_any_frame_still_resumes(server_thread: ServerThread) -> None:
+    servicer = ScriptedEvents(4, cuts=[(0, too_slow())], heartbeat=False)
+    async with AsyncClient(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        ids = [f.event.event_id async for f in client.stream_events() if f.HasField("event")]
+    assert ids == ["e0", "e1", "e2", "e3"]
+    assert servicer.tokens == ["", ""]

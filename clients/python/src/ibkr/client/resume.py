@@ -1,8 +1,10 @@
 """The self-resuming event stream: reconnect with the last resume token after a cut, with backoff.
 
 A stream is cut when the edge or the network goes away (UNAVAILABLE) or when the edge drops a reader that
-fell behind (RESOURCE_EXHAUSTED). Both are resumable: the edge replays every event after the token with
-no gap and no duplicate. Any other error, and `ResumeTokenExpired`, ends the iteration by raising.
+fell behind (RESOURCE_EXHAUSTED, reason SUBSCRIBER_TOO_SLOW, after frames had flowed). Both are resumable:
+the edge replays every event after the token with no gap and no duplicate. A RESOURCE_EXHAUSTED refusal at
+the start of a stream (rate limit, too many streams for the key) is not a cut and is raised, as is any
+other error and `ResumeTokenExpired`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ from grpc import aio
 from ibkr.client.errors import IbkrError, ResumeTokenExpired, error_from_rpc_error
 from ibkr.edge.v1 import event_service_pb2
 
-RESUMABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
+
+
+def is_resumable(error: IbkrError, frames_received: int) -> bool:
+    """Whether a stream ended by `error` should be resumed with its last token."""
+    if isinstance(error, ResumeTokenExpired):
+        return False
+    if error.code is grpc.StatusCode.UNAVAILABLE:
+        return True
+    return error.code is grpc.StatusCode.RESOURCE_EXHAUSTED and (
+        error.reason == SUBSCRIBER_TOO_SLOW or frames_received > 0
+    )
 
 
 @dataclass(frozen=True)
@@ -58,16 +71,18 @@ async def resuming_event_stream(
         attempt_request.CopyFrom(request)
         attempt_request.resume_token = token
         call = open_stream(attempt_request)
+        received = 0
         try:
             async for frame in call:
                 failures = 0
+                received += 1
                 if frame.resume_token:
                     token = frame.resume_token
                 yield frame
             return
         except grpc.RpcError as rpc_error:
             error: IbkrError = error_from_rpc_error(rpc_error)
-            if isinstance(error, ResumeTokenExpired) or error.code not in RESUMABLE_CODES:
+            if not is_resumable(error, received):
                 raise error from None
             failures += 1
             if backoff.max_attempts and failures > backoff.max_attempts:
