@@ -131,3 +131,15 @@ def test_the_blocking_client_offers_every_async_method(address: str, recorder: R
         client.get_system_status()
         assert list(client.iter_orders()) == []
     assert [name for name, _, _ in recorder.calls] == ["GetSystemStatus", "ListOrders"]
+
+
+def test_a_blocking_client_with_bad_arguments_leaves_no_thread_behind() -> None:
+    import threading
+
+    def loop_threads() -> int:
+        return sum(t.name == "ibkr-client" for t in threading.enumerate())
+
+    before = loop_threads()
+    with pytest.raises(TypeError):
+        Client("127.0.0.1:1", "k", no_such_option=1)
+    assert loop_threads() == before

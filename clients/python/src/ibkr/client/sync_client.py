@@ -55,7 +55,11 @@ class Client:
         async def make() -> AsyncClient:  # the aio channel must be created on the loop that uses it
             return AsyncClient(target, api_key, **kwargs)
 
-        self._async = self._run(make())
+        try:
+            self._async = self._run(make())
+        except BaseException:
+            self._stop_loop()  # a bad argument must not leave a loop thread behind
+            raise
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Client:
@@ -93,7 +97,12 @@ class Client:
         """Close the channel and stop the loop thread."""
         if self._loop.is_closed():
             return
-        self._run(self._async.close())
+        try:
+            self._run(self._async.close())
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
