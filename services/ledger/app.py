@@ -77,7 +77,7 @@ class LedgerApp:
         applied = await migrate(self.pool, s.ledger_db_schema)
         self.log.info("migrated", extra={"schema": s.ledger_db_schema, "applied": applied})
         self.redis = aioredis.from_url(s.redis_url, decode_responses=False)
-        group = ConsumerGroup(self.redis, s.bus_stream, s.ledger_consumer_group, s.ledger_consumer_name)
+        group = ConsumerGroup(self.redis, s.bus_stream, s.ledger_consumer_group, s.consumer_name())
         store = LedgerStore(self.pool, s.ledger_db_schema)
         options = IngestOptions(s.ledger_batch_size, s.ledger_batch_wait_ms, s.ledger_claim_idle_ms,
                                 s.ledger_claim_interval_seconds, s.ledger_max_deliveries,

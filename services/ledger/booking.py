@@ -113,6 +113,19 @@ class Booking:
             out[k] = (r0 + realized, c0 + commissions)
         return out
 
+    def daily_flows(self) -> dict[tuple[str, date, str], tuple[Decimal, Decimal]]:
+        """(account, UTC trade date, instrument) → (signed quantity traded, cash moved) of everything booked."""
+        out: dict[tuple[str, date, str], tuple[Decimal, Decimal]] = {}
+        for b in self.booked:
+            if not b.entry.instrument_key:
+                continue
+            qty = sum((p.amount for p in b.entry.postings if p.account.kind == journal.POSITION_QTY), Decimal(0))
+            cash = sum((p.amount for p in b.entry.postings if p.account.kind == journal.CASH), Decimal(0))
+            k = (b.entry.account_id, b.event_time.date(), b.entry.instrument_key)
+            q0, c0 = out.get(k, (Decimal(0), Decimal(0)))
+            out[k] = (q0 + qty, c0 + cash)
+        return out
+
 
 @dataclasses.dataclass(frozen=True)
 class _FillRef:

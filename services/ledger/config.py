@@ -35,12 +35,12 @@ from pydantic import Field, SecretStr
 from services.common.config import CommonSettings, Port
 
 
-def _default_consumer() -> str:
-    return f"ledger-{socket.gethostname()}"
-
-
 class LedgerSettings(CommonSettings):
     """Settings of `python -m services.ledger` (table in the module docstring)."""
+
+    def consumer_name(self) -> str:
+        """This process's consumer in the group: configured, else `ledger-<hostname>` (stable across restarts)."""
+        return self.ledger_consumer_name or f"ledger-{socket.gethostname()}"
 
     ledger_grpc_port: Port = 50054
     ledger_metrics_port: Port = 9104
@@ -51,7 +51,7 @@ class LedgerSettings(CommonSettings):
     ledger_db_schema: str = Field(default="ledger", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     ledger_db_pool_size: int = Field(default=4, ge=2, le=64)
     ledger_consumer_group: str = "ledger"
-    ledger_consumer_name: str = Field(default_factory=_default_consumer, min_length=1)
+    ledger_consumer_name: str | None = Field(default=None, min_length=1)
     ledger_batch_size: int = Field(default=500, ge=1, le=10_000)
     ledger_batch_wait_ms: int = Field(default=100, ge=1, le=60_000)
     ledger_claim_idle_ms: int = Field(default=30_000, ge=1)

@@ -160,7 +160,8 @@ def _mark(event: event_pb2.Event) -> MarkRecord | None:
         bid = _optional_decimal(q.bid_price, "quote.bid_price")
         ask = _optional_decimal(q.ask_price, "quote.ask_price")
         price = (bid + ask) / 2 if bid is not None and ask is not None else None
-    return None if price is None or price <= 0 else MarkRecord(key, price)
+    close = _optional_decimal(q.close_price, "quote.close_price")
+    return None if price is None or price <= 0 else MarkRecord(key, price, close if close and close > 0 else None)
 
 
 def _snapshot(event: event_pb2.Event) -> SnapshotRecord:

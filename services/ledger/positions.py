@@ -165,3 +165,17 @@ def apply_fill(
             realized_pnl=state.realized_pnl + realized,
         )
         return FillEffect(after=after, **effect_wo_after)
+
+
+def daily_pnl(quantity: Decimal, multiplier: Decimal, mark: Decimal | None, close: Decimal | None,
+              traded_today: Decimal, cash_today: Decimal) -> Decimal | None:
+    """IB-style daily P&L of one position: its value now less the value of the overnight quantity at the
+    previous close, plus the cash the day's fills moved (commissions included). None when a price it needs
+    is unknown."""
+    overnight = quantity - traded_today
+    if (quantity != 0 and mark is None) or (overnight != 0 and close is None):
+        return None
+    with decimal.localcontext(_CONTEXT):
+        now = quantity * mark * multiplier if quantity != 0 else ZERO  # type: ignore[operator]
+        before = overnight * close * multiplier if overnight != 0 else ZERO  # type: ignore[operator]
+        return money(now - before + cash_today)

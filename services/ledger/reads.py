@@ -98,12 +98,13 @@ class LedgerReader:
                 postings.setdefault(p["entry_id"], []).append(p)
         return Page(rows, [rows[-1]["entry_id"]] if more else None), postings
 
-    async def pnl(self, account_id: str, trade_date: date, symbol: str = "") -> tuple[list[Row], list[Row]]:
-        """The day's realized P&L per currency and the account's positions (for unrealized)."""
+    async def pnl(self, account_id: str, trade_date: date) -> tuple[list[Row], list[Row], dict[str, Row]]:
+        """The day's realized P&L per currency, the account's positions, and the day's flows by instrument."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             daily = await conn.fetch(self.q["daily_pnl_of"], account_id, trade_date)
-            positions = await conn.fetch(self.q["positions_of_account"], account_id, symbol)
-        return daily, positions
+            positions = await conn.fetch(self.q["positions_of_account"], account_id, "")
+            flows = {r["instrument_key"]: r for r in await conn.fetch(self.q["daily_flows_of"], account_id, trade_date)}
+        return daily, positions, flows
 
     async def positions_and_cash(self, account_id: str) -> tuple[list[Row], dict[str, Decimal]]:
         """All positions of an account and its cash per currency, read consistently (reconciliation)."""

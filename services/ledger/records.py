@@ -100,6 +100,7 @@ class MarkRecord:
 
     instrument_key: str
     price: Decimal
+    close: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True)

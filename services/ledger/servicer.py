@@ -15,7 +15,7 @@ from services.ledger import mapping
 from services.ledger.events import enum_name
 from services.ledger.ingest import IngestState
 from services.ledger.pagination import InvalidPageToken, PageTokens, page_size
-from services.ledger.pnl import account_pnl, position_pnl
+from services.ledger.pnl import account_pnl, position_daily, position_pnl
 from services.ledger.reads import LedgerReader, Window
 from services.ledger.replay import parse_stream_id
 
@@ -153,9 +153,14 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
                 raise _invalid("trade_date", "is not a valid date") from None
         else:
             day = self._today()
-        daily, positions = await self._reader.pnl(account, day, request.symbol)
-        return ledger_pb2.GetPnlResponse(pnl=account_pnl(account, daily, positions),
-                                         position_pnls=[position_pnl(p) for p in positions])
+        daily, positions, flows = await self._reader.pnl(account, day)
+        # Marks are only current: a past day's P&L is its realized part.
+        dailies = ([position_daily(p, flows.get(p["instrument_key"])) for p in positions]
+                   if day == self._today() else [None] * len(positions))
+        return ledger_pb2.GetPnlResponse(
+            pnl=account_pnl(account, daily, positions, dailies if day == self._today() else None),
+            position_pnls=[position_pnl(p, d) for p, d in zip(positions, dailies, strict=True)
+                           if not request.symbol or p["symbol"] == request.symbol])
 
     async def ListEvents(self, request: ledger_pb2.ListEventsRequest, context: grpc.aio.ServicerContext,
                          ) -> ledger_pb2.ListEventsResponse:

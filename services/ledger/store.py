@@ -158,13 +158,13 @@ class LedgerStore:
                 await self._broker_position(conn, e)
             elif isinstance(e.record, SnapshotRecord):
                 await self._snapshot(conn, e)
-        marks: dict[str, tuple[Decimal, object]] = {}
+        marks: dict[str, tuple[Decimal, object, Decimal | None]] = {}
         for e in todo:
-            if isinstance(e.record, MarkRecord):
-                marks[e.record.instrument_key] = (e.record.price, e.event_time)  # the latest wins
+            if isinstance(e.record, MarkRecord):  # the latest wins
+                marks[e.record.instrument_key] = (e.record.price, e.event_time, e.record.close)
         if marks:
             await conn.execute(q["update_marks"], list(marks), [m[0] for m in marks.values()],
-                               [m[1] for m in marks.values()])
+                               [m[1] for m in marks.values()], [m[2] for m in marks.values()])
         return BatchResult(len(todo), len(events) - len(todo), booked, dup, entries)
 
     async def _order(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
@@ -261,6 +261,11 @@ class LedgerStore:
         if daily:
             items = sorted(daily.items())
             await conn.execute(q["add_daily_pnl"], [k[0] for k, _ in items], [k[1] for k, _ in items],
+                               [k[2] for k, _ in items], [v[0] for _, v in items], [v[1] for _, v in items])
+        flows = booking.daily_flows()
+        if flows:
+            items = sorted(flows.items())
+            await conn.execute(q["add_daily_flows"], [k[0] for k, _ in items], [k[1] for k, _ in items],
                                [k[2] for k, _ in items], [v[0] for _, v in items], [v[1] for _, v in items])
         if superseded:
             await conn.execute(q["mark_superseded"], [s[0] for s in superseded], [s[1] for s in superseded])

@@ -102,9 +102,12 @@ def position_event(quantity: str, average_cost: str, *, market_price: str | None
     return ev
 
 
-def quote_event(last: str, *, symbol: str = "AAPL", con_id: int = 265598) -> event_pb2.Event:
-    """A QuoteUpdate with a last price."""
+def quote_event(last: str, *, close: str | None = None, symbol: str = "AAPL", con_id: int = 265598,
+                ) -> event_pb2.Event:
+    """A QuoteUpdate with a last price (and the previous session's close)."""
     ev = envelope("", symbol)
     ev.quote_update.quote.CopyFrom(market_data_pb2.Quote(instrument=instrument(symbol, con_id),
                                                          last_price=decimal_to_proto(Decimal(last))))
+    if close is not None:
+        ev.quote_update.quote.close_price.CopyFrom(decimal_to_proto(Decimal(close)))
     return ev

@@ -166,6 +166,15 @@ ON CONFLICT (account_id, trade_date, currency) DO UPDATE
    SET realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl,
        commissions = d.commissions + EXCLUDED.commissions, updated_at = now();
 
+-- name: add_daily_flows
+INSERT INTO daily_flows AS d (account_id, trade_date, instrument_key, quantity, cash_flow)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::numeric[], $5::numeric[]) ORDER BY 1, 2, 3
+ON CONFLICT (account_id, trade_date, instrument_key) DO UPDATE
+   SET quantity = d.quantity + EXCLUDED.quantity, cash_flow = d.cash_flow + EXCLUDED.cash_flow;
+
+-- name: daily_flows_of
+SELECT instrument_key, quantity, cash_flow FROM daily_flows WHERE account_id = $1 AND trade_date = $2;
+
 -- name: upsert_broker_position
 INSERT INTO positions AS p (account_id, instrument_key, symbol, currency, multiplier, instrument,
                             broker_quantity, broker_average_cost, broker_time, mark_price, mark_time)
@@ -177,8 +186,8 @@ ON CONFLICT (account_id, instrument_key) DO UPDATE SET
     mark_time = CASE WHEN EXCLUDED.mark_price IS NULL THEN p.mark_time ELSE EXCLUDED.mark_time END;
 
 -- name: update_marks
-UPDATE positions p SET mark_price = u.price, mark_time = u.mark_time
-  FROM unnest($1::text[], $2::numeric[], $3::timestamptz[]) AS u(instrument_key, price, mark_time)
+UPDATE positions p SET mark_price = u.price, mark_time = u.mark_time, close_price = COALESCE(u.close, p.close_price)
+  FROM unnest($1::text[], $2::numeric[], $3::timestamptz[], $4::numeric[]) AS u(instrument_key, price, mark_time, close)
  WHERE p.instrument_key = u.instrument_key;
 
 -- name: insert_account_snapshot

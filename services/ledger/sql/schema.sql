@@ -197,7 +197,20 @@ CREATE TABLE positions (
     broker_average_cost numeric,
     broker_time         timestamptz,
     updated_at          timestamptz NOT NULL DEFAULT now(),
+    -- The previous session's close (QuoteUpdate), for daily P&L of the overnight quantity.
+    close_price         numeric,
     PRIMARY KEY (account_id, instrument_key)
+);
+
+-- Per account, UTC day and instrument: the signed quantity traded and the cash it moved (fills and
+-- commissions). With the close and the latest mark they give IB-style daily P&L.
+CREATE TABLE daily_flows (
+    account_id      text NOT NULL,
+    trade_date      date NOT NULL,
+    instrument_key  text NOT NULL,
+    quantity        numeric NOT NULL DEFAULT 0,
+    cash_flow       numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, trade_date, instrument_key)
 );
 
 -- Realized P&L and commissions per account, currency and trading day (UTC date of the fill).

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ledger import journal
-from services.ledger.positions import PositionState, apply_fill
+from services.ledger.positions import PositionState, apply_fill, daily_pnl
 
 
 def test_buy_with_commission_gives_ib_average_cost_including_commission():
@@ -142,3 +142,14 @@ def test_random_fill_sequences_match_reference_and_every_entry_balances(fills, m
         state.cost_basis + state.cost_fees)
     assert -(bal.get("DU1:realized_pnl:con:1", 0) + bal.get("DU1:commission:con:1", 0)) == state.realized_pnl
     assert sum(v for k, v in bal.items() if not k.split(":")[1].endswith("qty")) == 0
+
+
+def test_daily_pnl_of_a_position_opened_and_partly_closed_today_is_realized_plus_unrealized():
+    # buy 100 @ 10 (1.00), sell 50 @ 12 (1.00), mark 11: realized 98.50 + unrealized 49.50
+    assert daily_pnl(D(50), D(1), D(11), None, D(50), D(-1001) + D(599)) == D(148)
+
+
+def test_daily_pnl_needs_the_close_for_an_overnight_quantity_and_a_mark_for_an_open_one():
+    assert daily_pnl(D(100), D(1), D(11), None, D(0), D(0)) is None
+    assert daily_pnl(D(100), D(1), None, D(10), D(0), D(0)) is None
+    assert daily_pnl(D(0), D(1), None, D(10), D(-100), D(1100)) == D(100)  # closed today at 11 from a 10 close

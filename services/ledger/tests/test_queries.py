@@ -95,3 +95,16 @@ async def test_list_journal_entries_shows_balanced_postings_filterable_by_ledger
             account_id=ACCOUNT, ledger_account="realized_pnl:con:265598"))
         assert [e.execution_id for e in realized.entries] == ["j2"]
         assert realized.entries[0].event_id  # the bus event the entry came from
+
+
+async def test_daily_pnl_is_value_change_since_the_close_plus_the_days_cash_flows(postgres_dsn, redis_url, unique_name):
+    from datetime import timedelta
+
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    async with running_ledger(settings_for(postgres_dsn, redis_url, unique_name)) as (app, stub, _ch):
+        await _book(app, syn.fill_event("y1", "BUY", "100", "10.00", when=yesterday),
+                    syn.fill_event("t1", "BUY", "50", "11.20"), syn.quote_event("11.00", close="10.50"))
+        reply = await stub.GetPnl(ledger_pb2.GetPnlRequest(account_id=ACCOUNT, symbol="AAPL"))
+        # overnight 100 × (11.00 − 10.50) = 50; today's 50 × (11.00 − 11.20) − 1 commission = −11
+        assert (reply.pnl.daily_pnl.units, reply.pnl.daily_pnl.nanos) == (39, 0)
+        assert reply.position_pnls[0].daily_pnl.units == 39
