@@ -116,11 +116,14 @@ def _order_args(args: argparse.Namespace) -> dict[str, Any]:
 
 async def cmd_place(client: AsyncClient, args: argparse.Namespace, out: Output) -> int:
     client_order_id = args.client_order_id or new_client_order_id()
-    place = client.place_order(
-        args.symbol, args.side, args.quantity, client_order_id=client_order_id, **_order_args(args)
-    )
+
+    def place() -> Awaitable[order_pb2.Order]:
+        return client.place_order(
+            args.symbol, args.side, args.quantity, client_order_id=client_order_id, **_order_args(args)
+        )
+
     if not args.wait:
-        out.message(await place, fmt.order_line)
+        out.message(await place(), fmt.order_line)
         return EXIT_OK
     try:
         async with asyncio.timeout(args.wait_timeout):
@@ -131,13 +134,13 @@ async def cmd_place(client: AsyncClient, args: argparse.Namespace, out: Output) 
 
 
 async def _place_and_wait(
-    client: AsyncClient, place: Awaitable[order_pb2.Order], client_order_id: str, out: Output
+    client: AsyncClient, place: Callable[[], Awaitable[order_pb2.Order]], client_order_id: str, out: Output
 ) -> int:
     """Place once the event stream is live (no event can be missed), then follow the order to its end."""
     stream = client.stream_events(event_types=["order_update", "fill"]).__aiter__()
     try:
         await anext(stream)  # the first frame proves the subscription is registered
-        order = await place
+        order = await place()
         out.message(order, fmt.order_line)
         quantity = from_proto_decimal(order.spec.quantity) or Decimal(0)
         filled = Decimal(0)
