@@ -8,7 +8,7 @@ keeps it, a reset builds a new one from the seed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,6 +31,24 @@ KNOWN_IB_TYPES = {
     "REL + LMT", "REL + MKT", "LMT + MKT", "TRAIL MIT", "TRAIL LIT", "QUOTE", "MOO", "LOO",
 }
 UNSUPPORTED_TIFS = {"OPG", "GTT", "AUC", "DTC", "GTX", "MINUTES"}
+
+
+class Marks(Mapping[int, Decimal]):
+    """Mark (last) prices, read lazily from the market: only the instruments actually used are touched."""
+
+    __slots__ = ("_quotes",)
+
+    def __init__(self, market: Market) -> None:
+        self._quotes = market.quotes
+
+    def __getitem__(self, con_id: int) -> Decimal:
+        return self._quotes[con_id].last
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._quotes)
+
+    def __len__(self) -> int:
+        return len(self._quotes)
 
 
 class Sink(Protocol):
@@ -100,8 +118,8 @@ class Broker:
         self._exec_seq += 1
         return f"{self._exec_prefix}.{self._exec_seq:08x}.01.01"
 
-    def marks(self) -> dict[int, Decimal]:
-        return {c: q.last for c, q in self.market.quotes.items()}
+    def marks(self) -> Marks:
+        return Marks(self.market)
 
     # ------------------------------------------------------------------------------- placement
 
@@ -423,7 +441,7 @@ class Broker:
     def _finish(self, order: SimOrder, status: str, *, notify_open: bool, log_kind: str = "STATUS") -> None:
         """Take an order off the book in a final state, with its children."""
         order.status = status
-        order.completed_time = self.clock().strftime("%Y%m%d %H:%M:%S UTC")
+        order.completed_at = self.clock()
         order.completed_status = status
         book = self.working.get(order.con_id)
         if book is not None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LogEntry:
     seq: int
     time: datetime
@@ -39,7 +39,7 @@ class BrokerLog:
         self._entries: list[LogEntry] = []
 
     def append(self, **fields: object) -> LogEntry:
-        entry = LogEntry(seq=len(self._entries) + 1, **fields)  # type: ignore[arg-type]
+        entry = LogEntry(len(self._entries) + 1, **fields)  # type: ignore[arg-type]
         self._entries.append(entry)
         return entry
 

@@ -64,6 +64,8 @@ class Gateway:
         self.requests: Counter[int] = Counter()
         self._dirty: set[int] = set()
         self._account_flush_scheduled = False
+        self._last_account_flush = 0.0
+        self.account_flush_interval = 0.02  # fills push at once, but at most this often (bursts coalesce)
         self.on_request: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------------------------ server
@@ -198,10 +200,16 @@ class Gateway:
         self._dirty |= con_ids
         if not self._account_flush_scheduled:
             self._account_flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_account)
+            loop = asyncio.get_running_loop()
+            wait = self._last_account_flush + self.account_flush_interval - loop.time()
+            if wait > 0:
+                loop.call_later(wait, self._flush_account)
+            else:
+                loop.call_soon(self._flush_account)
 
     def _flush_account(self) -> None:
         self._account_flush_scheduled = False
+        self._last_account_flush = asyncio.get_running_loop().time()
         con_ids, self._dirty = self._dirty, set()
         self.push_account(con_ids, positions=True)
 

@@ -124,7 +124,7 @@ class SimOrder:
     trail_extreme: Decimal | None = None
     gtd: datetime | None = None
     parent_perm_id: int = 0
-    completed_time: str = ""
+    completed_at: datetime | None = None
     completed_status: str = ""
     why_held: str = ""
     children: list[int] = field(default_factory=list)  # perm ids
@@ -132,6 +132,7 @@ class SimOrder:
     update_time: datetime | None = None
     modifications: int = 0
     reject_code: int = 0
+    wire_cache: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def order_id(self) -> int:
@@ -299,7 +300,7 @@ def _round(price: Decimal, tick: Decimal) -> Decimal:
     return (price / tick).to_integral_value() * tick
 
 
-@dataclass
+@dataclass(slots=True)
 class Execution:
     """One fill, as the broker records and reports it."""
 

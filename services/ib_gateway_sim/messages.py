@@ -12,7 +12,7 @@ numbers as "" (ib_async keeps its own default then). Never "nan"/"inf".
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from .instruments import Instrument
@@ -34,9 +34,18 @@ def opt_int(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+_time_cache: dict[int, str] = {}
+
+
 def ib_time(t: datetime) -> str:
-    """Execution / completion time as ib_async parses it: "YYYYMMDD HH:MM:SS UTC"."""
-    return t.strftime("%Y%m%d %H:%M:%S UTC")
+    """Execution / completion time as ib_async parses it: "YYYYMMDD HH:MM:SS UTC" (cached per second)."""
+    key = int(t.timestamp())
+    text = _time_cache.get(key)
+    if text is None:
+        if len(_time_cache) > 64:
+            _time_cache.clear()
+        text = _time_cache[key] = t.astimezone(UTC).strftime("%Y%m%d %H:%M:%S UTC")
+    return text
 
 
 # ----------------------------------------------------------------------------------------- handshake
@@ -82,8 +91,34 @@ def order_status(order: SimOrder, parent_id: int = 0) -> list[str]:
     ]
 
 
+# constant runs of openOrder fields for a plain order
+_OO_BLOCK_A = ("0", "", "-1", "0", "", "", "", "", "")
+_OO_BLOCK_B = ("", "", "", "0", "0", "0", "", "", "", "", "0", "", "")
+_OO_EMPTY_STATE = ("",) * 14
+
+
 def open_order(sv: int, order: SimOrder, inst: Instrument, *, what_if: dict[str, str] | None = None) -> list[str]:
-    """openOrder (5) for a plain order: 127 fields at sv >= 170 (see the protocol reference §4.1)."""
+    """openOrder (5) for a plain order: 127 fields at sv >= 170 (see the protocol reference §4.1).
+
+    Everything but the status is cached on the order until its parameters (or trailing stop) change, so
+    the second openOrder of a fill costs a list copy.
+    """
+    if what_if is None:
+        key = (sv, id(order.req), order.trail_stop, order.client_id, order.perm_id)
+        cached = order.wire_cache
+        if cached is None or cached[0] != key:
+            full = _open_order(sv, order, inst, None)
+            cached = order.wire_cache = (key, full, full.index(_STATUS_MARK))
+        fields = list(cached[1])
+        fields[cached[2]] = order.status
+        return fields
+    return _open_order(sv, order, inst, what_if)
+
+
+_STATUS_MARK = "\x00status\x00"
+
+
+def _open_order(sv: int, order: SimOrder, inst: Instrument, what_if: dict[str, str] | None) -> list[str]:
     r = order.req
     trail_stop = order.trail_stop if order.trail_stop is not None else r.trail_stop_price
     f = ["5", str(r.order_id)]
@@ -99,21 +134,17 @@ def open_order(sv: int, order: SimOrder, inst: Instrument, *, what_if: dict[str,
         f.append("")  # faProfile
     f += [
         r.model_code, r.good_till_date, r.rule80a, dec(r.percent_offset), "",  # settlingFirm
-        "0", "", "-1", "0",  # shortSaleSlot, designatedLocation, exemptCode, auctionStrategy
-        "", "", "", "", "",  # startingPrice, stockRefPrice, delta, stockRangeLower, stockRangeUpper
+        *_OO_BLOCK_A,  # shortSaleSlot .. stockRangeUpper
         str(r.display_size), b(r.block_order), b(r.sweep_to_fill), b(r.all_or_none), opt_int(r.min_qty),
         str(r.oca_type), "0", "0", "",  # eTradeOnly, firmQuoteOnly, nbboPriceCap
         str(r.parent_id), str(r.trigger_method), "", "",  # volatility, volatilityType
         "", "",  # deltaNeutralOrderType, deltaNeutralAuxPrice
-        "0", "", dec(trail_stop), dec(r.trailing_percent), "", "",  # continuousUpdate .. basisPointsType
-        "",  # comboLegsDescrip
-        "0", "0", "0",  # comboLegs, orderComboLegs, smartComboRoutingParams
-        "", "", "",  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
-        "",  # hedgeType
-        "0", "", "", b(r.not_held),  # optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+        "0", "", dec(trail_stop), dec(r.trailing_percent),  # continuousUpdate .. trailingPercent
+        *_OO_BLOCK_B,  # basisPoints .. clearingIntent
+        b(r.not_held),  # optOutSmartRouting, clearingAccount, clearingIntent, notHeld
         "0",  # deltaNeutralContract present
         "",  # algoStrategy
-        "0", b(r.what_if), order.status,
+        "0", b(r.what_if), _STATUS_MARK if what_if is None else order.status,
     ]
     if what_if:
         f += [what_if[k] for k in ("initMarginBefore", "maintMarginBefore", "equityWithLoanBefore",
@@ -122,7 +153,7 @@ def open_order(sv: int, order: SimOrder, inst: Instrument, *, what_if: dict[str,
                                    "commission", "minCommission", "maxCommission", "commissionCurrency")]
         f.append(what_if.get("warningText", ""))
     else:
-        f += [""] * 9 + ["", "", "", "", ""]  # margins, commission, min, max, currency, warningText
+        f += _OO_EMPTY_STATE  # margins, commission, min, max, currency, warningText
     f += [
         "0", "0",  # randomizeSize, randomizePrice
         "0",  # conditions
@@ -168,7 +199,7 @@ def completed_order(sv: int, order: SimOrder, inst: Instrument) -> list[str]:
         "0",  # conditions
         dec(order.trail_stop), dec(r.lmt_price_offset), dec(r.cash_qty), "0", "0",
         "", dec(order.filled), "0", b(r.auto_cancel_parent), "", "0", "0", str(order.parent_perm_id),
-        order.completed_time, order.completed_status,
+        ib_time(order.completed_at) if order.completed_at else "", order.completed_status,
     ]
     if sv >= 170:
         f += ["", "", "", "", ""]
@@ -395,158 +426,175 @@ class Cursor:
 _CONDITION_FIELDS = {1: 6, 3: 3, 4: 3, 5: 4, 6: 5, 7: 5}
 
 
+def _int(v: str, name: str) -> int | None:
+    if v == "":
+        return None
+    try:
+        n = int(v)
+    except ValueError:
+        return Cursor([v], 0).i(name)
+    return None if n == UNSET_INT else n
+
+
+_HUGE = Decimal("1e300")
+
+
+def _dec(v: str, name: str) -> Decimal | None:
+    if v == "":
+        return None
+    try:
+        x = Decimal(v)
+    except InvalidOperation:
+        if v in ("Infinite", "-Infinite"):
+            return None
+        raise ParseError(f"invalid number {v[:40]!r} for {name}") from None
+    if not x.is_finite() or abs(x) >= _HUGE:
+        return None
+    return x
+
+
+def _bool(v: str, name: str) -> bool:
+    if v == "0" or v == "":
+        return False
+    if v == "1":
+        return True
+    return Cursor([v], 0).b(name)
+
+
 def parse_place_order(fields: list[str], sv: int) -> OrderRequest:
     """placeOrder (3): walk every conditional section as ib_async writes it at server version `sv`.
 
     Features the simulator does not execute are recorded in `unsupported` instead of raising, so the
-    caller can answer with a clean reject that names them.
+    caller can answer with a clean reject that names them. Fields the simulator ignores are skipped
+    without conversion (this is the hot path of order entry).
     """
-    c = Cursor(fields, 1, strict_until=35)
-    order_id = c.i("orderId")
+    f = fields
+    n = len(f)
+    if n < 35:
+        raise ParseError("message too short: the order fields end before 'hidden'")
+    order_id = _int(f[1], "orderId")
     if order_id is None:
         raise ParseError("orderId missing")
-    r = OrderRequest(order_id=order_id)
-    r.con_id = c.i0("conId")
-    r.symbol, r.sec_type, r.last_trade_date = c.s(), c.s(), c.s()
-    r.strike, r.right, r.multiplier = c.s(), c.s(), c.s()
-    r.exchange, r.primary_exchange, r.currency = c.s(), c.s(), c.s()
-    r.local_symbol, r.trading_class = c.s(), c.s()
-    c.skip(2)  # secIdType, secId
-    r.action = c.s("action").upper()
-    qty = c.d("totalQuantity")
-    r.total_quantity = qty if qty is not None else Decimal(0)
-    r.order_type = c.s("orderType").upper()
-    r.lmt_price = c.d("lmtPrice")
-    r.aux_price = c.d("auxPrice")
-    r.tif = c.s("tif").upper()
-    r.oca_group = c.s()
-    r.account = c.s()
-    r.open_close = c.s()
-    r.origin = c.i0("origin")
-    r.order_ref = c.s()
-    r.transmit = c.b("transmit")
-    r.parent_id = c.i0("parentId")
-    r.block_order = c.b("blockOrder")
-    r.sweep_to_fill = c.b("sweepToFill")
-    r.display_size = c.i0("displaySize")
-    r.trigger_method = c.i0("triggerMethod")
-    r.outside_rth = c.b("outsideRth")
-    r.hidden = c.b("hidden")
+    qty = _dec(f[17], "totalQuantity")
+    r = OrderRequest(
+        order_id=order_id, con_id=_int(f[2], "conId") or 0, symbol=f[3], sec_type=f[4], last_trade_date=f[5],
+        strike=f[6], right=f[7], multiplier=f[8], exchange=f[9], primary_exchange=f[10], currency=f[11],
+        local_symbol=f[12], trading_class=f[13], action=f[16].upper(),
+        total_quantity=qty if qty is not None else Decimal(0), order_type=f[18].upper(),
+        lmt_price=_dec(f[19], "lmtPrice"), aux_price=_dec(f[20], "auxPrice"), tif=f[21].upper(),
+        oca_group=f[22], account=f[23], open_close=f[24], origin=_int(f[25], "origin") or 0, order_ref=f[26],
+        transmit=_bool(f[27], "transmit"), parent_id=_int(f[28], "parentId") or 0,
+        block_order=_bool(f[29], "blockOrder"), sweep_to_fill=_bool(f[30], "sweepToFill"),
+        display_size=_int(f[31], "displaySize") or 0, trigger_method=_int(f[32], "triggerMethod") or 0,
+        outside_rth=_bool(f[33], "outsideRth"), hidden=_bool(f[34], "hidden"),
+    )
+
+    def at(i: int) -> str:
+        return f[i] if i < n else ""
+
+    def count(i: int, name: str) -> int:
+        v = _int(at(i), name) or 0
+        if v < 0 or v > 10_000:
+            raise ParseError(f"invalid count {v} for {name}")
+        return v
+
     unsupported: list[str] = []
+    p = 35
     if r.sec_type == "BAG":
         unsupported.append("combo (BAG) orders")
-        c.skip(8 * c.i0("comboLegs"))
-        c.skip(c.i0("orderComboLegs"))
-        c.skip(2 * c.i0("smartComboRoutingParams"))
-    c.s()  # deprecated sharesAllocation
-    r.discretionary_amt = c.d("discretionaryAmt")
-    r.good_after_time = c.s()
-    r.good_till_date = c.s()
-    fa = [c.s(), c.s(), c.s()]
-    if sv < 177:
-        fa.append(c.s())
-    if any(fa):
+        p += 1 + 8 * count(p, "comboLegs")
+        p += 1 + count(p, "orderComboLegs")
+        p += 1 + 2 * count(p, "smartComboRoutingParams")
+    # p: deprecated sharesAllocation
+    r.discretionary_amt = _dec(at(p + 1), "discretionaryAmt")
+    r.good_after_time = at(p + 2)
+    r.good_till_date = at(p + 3)
+    fa_n = 3 if sv >= 177 else 4
+    if any(at(p + 4 + k) for k in range(fa_n)):
         unsupported.append("financial-advisor allocations")
-    r.model_code = c.s()
-    c.i("shortSaleSlot")
-    c.s()  # designatedLocation
-    c.i("exemptCode")
-    r.oca_type = c.i0("ocaType")
-    r.rule80a = c.s()
-    c.s()  # settlingFirm
-    r.all_or_none = c.b("allOrNone")
-    r.min_qty = c.i("minQty")
-    r.percent_offset = c.d("percentOffset")
-    c.b("eTradeOnly")
-    c.b("firmQuoteOnly")
-    c.d("nbboPriceCap")
-    c.i("auctionStrategy")
-    for name in ("startingPrice", "stockRefPrice", "delta", "stockRangeLower", "stockRangeUpper"):
-        c.d(name)
-    c.b("overridePercentageConstraints")
-    volatility = c.d("volatility")
-    c.i("volatilityType")
+    p += 4 + fa_n
+    r.model_code = at(p)
+    # p+1 shortSaleSlot, p+2 designatedLocation, p+3 exemptCode
+    r.oca_type = _int(at(p + 4), "ocaType") or 0
+    r.rule80a = at(p + 5)
+    # p+6 settlingFirm
+    r.all_or_none = _bool(at(p + 7), "allOrNone")
+    r.min_qty = _int(at(p + 8), "minQty")
+    r.percent_offset = _dec(at(p + 9), "percentOffset")
+    # p+10 eTradeOnly .. p+19 overridePercentageConstraints
+    volatility = _dec(at(p + 20), "volatility")
     if volatility is not None or r.order_type.startswith("VOL"):
         unsupported.append("volatility orders")
-    dn_type = c.s()
-    c.d("deltaNeutralAuxPrice")
+    dn_type = at(p + 22)
+    p += 24
     if dn_type:
         unsupported.append("delta-neutral orders")
-        c.skip(8)
-    c.b("continuousUpdate")
-    c.i("referencePriceType")
-    r.trail_stop_price = c.d("trailStopPrice")
-    r.trailing_percent = c.d("trailingPercent")
-    scale_init = c.i("scaleInitLevelSize")
-    c.i("scaleSubsLevelSize")
-    increment = c.d("scalePriceIncrement")
+        p += 8
+    # p continuousUpdate, p+1 referencePriceType
+    r.trail_stop_price = _dec(at(p + 2), "trailStopPrice")
+    r.trailing_percent = _dec(at(p + 3), "trailingPercent")
+    scale_init = _int(at(p + 4), "scaleInitLevelSize")
+    increment = _dec(at(p + 6), "scalePriceIncrement")
+    p += 7
     if increment is not None and increment > 0:
-        c.skip(7)
+        p += 7
     if scale_init is not None or (increment is not None and increment > 0):
         unsupported.append("scale orders")
-    c.s()  # scaleTable
-    c.s()  # activeStartTime
-    c.s()  # activeStopTime
-    hedge = c.s()
+    # p scaleTable, p+1 activeStartTime, p+2 activeStopTime
+    hedge = at(p + 3)
+    p += 4
     if hedge:
-        c.s()
+        p += 1
         unsupported.append("hedge orders")
-    c.b("optOutSmartRouting")
-    c.s()  # clearingAccount
-    c.s()  # clearingIntent
-    r.not_held = c.b("notHeld")
-    if c.b("deltaNeutralContract"):
-        c.skip(3)
+    # p optOutSmartRouting, p+1 clearingAccount, p+2 clearingIntent
+    r.not_held = _bool(at(p + 3), "notHeld")
+    p += 4
+    if _bool(at(p), "deltaNeutralContract"):
+        p += 3
         unsupported.append("delta-neutral contracts")
-    algo = c.s()
+    p += 1
+    algo = at(p)
+    p += 1
     if algo:
-        c.skip(2 * c.i0("algoParams"))
+        p += 1 + 2 * count(p, "algoParams")
         unsupported.append(f"algo orders ({algo})")
-    c.s()  # algoId
-    r.what_if = c.b("whatIf")
-    c.s()  # orderMiscOptions
-    c.b("solicited")
-    c.b("randomizeSize")
-    c.b("randomizePrice")
+    # p algoId
+    r.what_if = _bool(at(p + 1), "whatIf")
+    # p+2 orderMiscOptions, p+3 solicited, p+4 randomizeSize, p+5 randomizePrice
+    p += 6
     if r.order_type in ("PEG BENCH", "PEGBENCH"):
-        c.skip(5)
-    n_conditions = c.i0("conditions")
+        p += 5
+    n_conditions = count(p, "conditions")
+    p += 1
     if n_conditions:
         unsupported.append("conditional orders")
-        for _ in range(min(n_conditions, 1000)):
-            kind = c.i0("conditionType")
+        for _ in range(n_conditions):
+            kind = _int(at(p), "conditionType") or 0
             if kind not in _CONDITION_FIELDS:
                 raise ParseError(f"unknown order condition type {kind}")
-            c.skip(_CONDITION_FIELDS[kind])
-        c.b("conditionsIgnoreRth")
-        c.b("conditionsCancelOrder")
-    adjusted = c.s()
+            p += 1 + _CONDITION_FIELDS[kind]
+        p += 2  # conditionsIgnoreRth, conditionsCancelOrder
+    adjusted = at(p)
     if adjusted and adjusted != "None":
         unsupported.append("adjusted (attached) orders")
-    c.d("triggerPrice")
-    r.lmt_price_offset = c.d("lmtPriceOffset")
-    for name in ("adjustedStopPrice", "adjustedStopLimitPrice", "adjustedTrailingAmount"):
-        c.d(name)
-    c.i("adjustableTrailingUnit")
-    c.s()  # extOperator
-    c.s()  # softDollarTier name
-    c.s()  # softDollarTier value
-    r.cash_qty = c.d("cashQty")
-    c.skip(4)  # mifid2 fields
-    c.b("dontUseAutoPriceForHedge")
-    c.b("isOmsContainer")
-    c.b("discretionaryUpToLimitPrice")
-    c.s()  # usePriceMgmtAlgo
+    # p+1 triggerPrice
+    r.lmt_price_offset = _dec(at(p + 2), "lmtPriceOffset")
+    # p+3..p+5 adjusted prices, p+6 adjustableTrailingUnit, p+7 extOperator, p+8/p+9 softDollarTier
+    r.cash_qty = _dec(at(p + 10), "cashQty")
+    # p+11..p+14 mifid2, p+15 dontUseAutoPriceForHedge, p+16 isOmsContainer,
+    # p+17 discretionaryUpToLimitPrice, p+18 usePriceMgmtAlgo
+    p += 19
     if sv >= 158:
-        c.i("duration")
+        p += 1  # duration
     if sv >= 160:
-        c.i("postToAts")
+        p += 1  # postToAts
     if sv >= 162:
-        r.auto_cancel_parent = c.b("autoCancelParent")
+        r.auto_cancel_parent = _bool(at(p), "autoCancelParent")
+        p += 1
     if sv >= 166:
-        c.s()  # advancedErrorOverride
+        p += 1  # advancedErrorOverride
     if sv >= 169:
-        r.manual_order_time = c.s()
+        r.manual_order_time = at(p)
     r.unsupported = "; ".join(unsupported)
     return r
 
