@@ -78,6 +78,7 @@ class RiskApp:
         self.health = None
         self.tail: BusTail | None = None
         self.gate: Gate | None = None
+        self.bridge: Bridge | None = None
         self.publisher: Publisher | None = None
         self.ledger_ok = False
 
@@ -100,7 +101,7 @@ class RiskApp:
 
         channel = bridge_channel(s, self.tracer_provider)
         self.channels.append(channel)
-        bridge = Bridge(channel, s.risk_downstream_timeout_seconds, self.clock)
+        bridge = self.bridge = Bridge(channel, s.risk_downstream_timeout_seconds, self.clock)
         quote_lookup = bridge.quote_lookup(s.risk_quote_lookup_timeout_seconds) if s.risk_quote_lookup else None
         self.gate = Gate(Books(), policies, states, self.store, self.publisher, self.metrics,
                          reference_prices=s.reference_prices(), quote_lookup=quote_lookup, clock=self.clock)

@@ -22,9 +22,10 @@ from services.risk.core.model import Decision, RuleResult, TradingState
 _STATE_REASON = {TradingState.HALTED: "TRADING_HALTED", TradingState.REDUCING: "TRADING_REDUCING"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DecisionRecord:
-    """A core decision with the identity and context it is recorded under."""
+    """A core decision with the identity and context it is recorded under. `pb` memoizes its proto (the
+    response and the bus record share one conversion)."""
 
     decision_id: str
     account_id: str
@@ -35,6 +36,7 @@ class DecisionRecord:
     time: datetime
     principal: str = ""
     order_id: str = ""
+    pb: risk_types_pb2.RiskDecision | None = None
 
 
 def rule_result_to_proto(r: RuleResult) -> risk_types_pb2.RuleResult:
@@ -49,10 +51,13 @@ def rule_result_to_proto(r: RuleResult) -> risk_types_pb2.RuleResult:
 
 
 def decision_to_proto(rec: DecisionRecord) -> risk_types_pb2.RiskDecision:
+    """The proto of a decision, built once per record (treat the result as read-only)."""
+    if rec.pb is not None:
+        return rec.pb
     d = rec.decision
     ts = timestamp_pb2.Timestamp()
     ts.FromDatetime(rec.time)
-    return risk_types_pb2.RiskDecision(
+    rec.pb = risk_types_pb2.RiskDecision(
         decision_id=rec.decision_id, account_id=rec.account_id, client_order_id=rec.client_order_id,
         order_id=rec.order_id, request_type=rec.request_type,
         outcome=(risk_types_pb2.RISK_DECISION_OUTCOME_ACCEPTED if d.accepted
@@ -61,6 +66,7 @@ def decision_to_proto(rec: DecisionRecord) -> risk_types_pb2.RiskDecision:
         denied_rule_id=d.denied_by.rule_id if d.denied_by else "", policy_version=d.policy_version,
         trading_state=int(d.trading_state), shadow=d.shadow, order=rec.spec, decision_time=ts,
         principal=rec.principal)
+    return rec.pb
 
 
 def denial_error(rec: DecisionRecord) -> FailedPrecondition:

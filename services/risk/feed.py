@@ -22,6 +22,9 @@ from services.risk.gate import TERMINAL_STATUSES, Gate
 from services.risk.metrics import RiskMetrics
 
 log = logging.getLogger("services.risk.feed")
+# Event types whose effects are written to risk's tables: only after these is the cursor worth saving.
+PERSISTED_TYPES = frozenset({"fill", "order_update", "position_update"})
+OWN_TYPES = frozenset({"risk_decision", "trading_state_change"})
 _SIDES = {order_pb2.ORDER_SIDE_BUY: Side.BUY, order_pb2.ORDER_SIDE_SELL: Side.SELL}
 
 
@@ -178,13 +181,15 @@ class BusTail:
         for entry in entries:
             await self._apply(entry)
             self.last_id = entry.stream_id
-            stateful = stateful or entry.event_type != "quote_update"
+            stateful = stateful or entry.event_type in PERSISTED_TYPES
         store = self.feed.gate.store
         if stateful and store is not None:
             await store.save_bus_cursor(self.bus.stream, self.last_id)
         return len(entries)
 
     async def _apply(self, entry: BusEntry) -> None:
+        if entry.event_type in OWN_TYPES:
+            return  # risk's own decisions and state changes: skipped before decoding
         try:
             event = event_pb2.Event.FromString(entry.payload)
         except Exception:  # noqa: BLE001 - a malformed entry is skipped, not fatal

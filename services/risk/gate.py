@@ -143,32 +143,42 @@ class Gate:
 
     async def submit(self, intent: OrderIntent, spec: order_pb2.OrderSpec, principal: str,
                      forward: Callable[[str], Awaitable[order_pb2.Order | object]],
-                     order_of: Callable[[object], order_pb2.Order]) -> tuple[object, DecisionRecord | None]:
+                     order_of: Callable[[object], order_pb2.Order], *, replaces: str | None = None,
+                     request_type: int = risk_types_pb2.RISK_REQUEST_TYPE_NEW_ORDER
+                     ) -> tuple[object, DecisionRecord | None]:
         """Check, reserve, persist, forward. Returns (bridge response, accepting decision).
 
         A retry of an order that is already reserved (same client_order_id, still working) is forwarded
         without a second check or reservation: the bridge answers it idempotently (same order, or
         ALREADY_EXISTS when the parameters differ).
+
+        `replaces` names the reservation a modification supersedes: it is set aside while the new spec is
+        checked (the order's exposure is counted once, at its new size) and restored if the new spec is
+        denied or the bridge refuses the change.
         """
         book = self.books.account(intent.account_id)
-        if intent.client_order_id in book.open_orders:
+        if replaces is None and intent.client_order_id in book.open_orders:
             return await forward(""), None
 
         await self._ensure_quote(intent)
         # ---- atomic: no await from here to the reservation --------------------------------------------
         now = self.clock()
+        previous = book.release(replaces) if replaces is not None else None
         live, shadow = self._decide(intent, now)
-        kind = risk_types_pb2.RISK_REQUEST_TYPE_NEW_ORDER
-        rec = self._record(intent, spec, live, kind, principal)
-        srec = self._record(intent, spec, shadow, kind, principal) if shadow is not None else None
+        rec = self._record(intent, spec, live, request_type, principal)
+        srec = self._record(intent, spec, shadow, request_type, principal) if shadow is not None else None
         reservation = None
         if live.accepted:
             price = live.notional / (intent.quantity * intent.multiplier) if live.notional is not None else Decimal(0)
-            reservation = OpenOrder(intent.client_order_id, intent.account_id, intent.symbol, intent.side,
-                                    intent.quantity, price, intent.multiplier)
+            reservation = OpenOrder(replaces or intent.client_order_id, intent.account_id, intent.symbol,
+                                    intent.side, intent.quantity, price, intent.multiplier,
+                                    previous.order_id if previous else "")
             book.reserve(reservation)
             book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
-            self.metrics.open_reservations.inc()
+            if previous is None:
+                self.metrics.open_reservations.inc()
+        elif previous is not None:
+            book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
         self._report(rec, srec)
         if not live.accepted:
@@ -178,7 +188,7 @@ class Gate:
             if self.store is not None:
                 await self.store.save_reservation(reservation, rec.decision_id)
         except Exception as exc:
-            self._release(intent.account_id, reservation.key, persist=False)
+            self._restore(book, reservation, previous)
             log.exception("could not persist a reservation; order not sent")
             raise Unavailable("RISK_STATE_UNAVAILABLE", "risk could not record the reservation; retry") from exc
 
@@ -186,15 +196,28 @@ class Gate:
             response = await forward(rec.decision_id)
         except DomainError as err:
             if err.code in DEFINITE_FAILURES:
-                await self.release(intent.account_id, reservation.key)
+                self._restore(book, reservation, previous)
+                if self.store is not None:
+                    if previous is not None:
+                        await self.store.save_reservation(previous)
+                    else:
+                        await self.store.delete_reservation(reservation.key)
             raise
         order = order_of(response)
-        await self.apply_order(intent.account_id, intent.client_order_id, order)
+        await self.apply_order(intent.account_id, reservation.key, order)
         return response, rec
+
+    def _restore(self, book, reservation: OpenOrder, previous: OpenOrder | None) -> None:
+        """Undo a reservation made for a send that did not happen (putting back what it replaced)."""
+        book.release(reservation.key)
+        if previous is not None:
+            book.reserve(previous)
+        else:
+            self.metrics.open_reservations.dec()
 
     # -- reservation lifecycle ---------------------------------------------------------------------------
 
-    def _release(self, account_id: str, key: str, *, persist: bool = True) -> bool:
+    def _release(self, account_id: str, key: str) -> bool:
         book = self.books.accounts.get(account_id)
         if book is None or book.release(key) is None:
             return False
@@ -220,14 +243,14 @@ class Gate:
         if order.filled_quantity.value and order.spec.quantity.value:
             # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
             remaining = min(remaining, Decimal(order.spec.quantity.value) - Decimal(order.filled_quantity.value))
-        changed = remaining != reserved.remaining or (order.order_id and order.order_id != reserved.order_id)
         if order.order_id:
-            reserved.order_id = order.order_id
-        if remaining != reserved.remaining:
-            book.shrink(key, remaining)
-            if key not in book.open_orders:
-                self.metrics.open_reservations.dec()
-        if changed and self.store is not None:
+            reserved.order_id = order.order_id  # memory only: the reservation's key is the client_order_id
+        if remaining == reserved.remaining:
+            return
+        book.shrink(key, remaining)
+        if key not in book.open_orders:
+            self.metrics.open_reservations.dec()
+        if self.store is not None:
             if key in book.open_orders:
                 await self.store.update_reservation(key, book.open_orders[key].remaining, order.order_id)
             else:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import grpc
 from ibkr.gateway.v1 import gateway_pb2
 from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
-from ibkr.trading.v1 import risk_policy_pb2, risk_types_pb2
+from ibkr.trading.v1 import instrument_pb2, order_pb2, risk_policy_pb2, risk_types_pb2
 
 from services.common.errors import NotFound
-from services.common.money import decimal_to_proto
+from services.common.money import decimal_from_proto, decimal_to_proto
 from services.risk.bridge import Bridge
 from services.risk.core.model import Side, TradingState
 from services.risk.decision_codec import decision_to_proto
@@ -69,6 +69,79 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         response = risk_pb2.CheckOrderResponse(decision=decision_to_proto(rec))
         if shadow is not None:
             response.shadow_decision.CopyFrom(decision_to_proto(shadow))
+        return response
+
+    async def SubmitReplace(self, request: risk_pb2.SubmitReplaceRequest, context: grpc.aio.ServicerContext
+                            ) -> risk_pb2.SubmitReplaceResponse:
+        """Checks the order at its new spec (its old reservation set aside, so it counts once) and forwards
+        the change. Risk needs the complete new spec; `update_mask` is passed on to the bridge."""
+        account = require_text(request.account_id, "account_id")
+        which = request.WhichOneof("key")
+        if which is None or not getattr(request, which):
+            raise invalid("order_id", "order_id or client_order_id is required", "REQUIRED")
+        book = self.gate.books.account(account)
+        if which == "client_order_id":
+            key = request.client_order_id
+        else:
+            key = next((k for k, o in book.open_orders.items() if o.order_id == request.order_id),
+                       f"order:{request.order_id}")
+        intent = intent_from_spec(account, key if ":" not in key else "", request.order)
+        remaining = context.time_remaining()
+
+        async def forward(decision_id: str) -> gateway_pb2.ReplaceOrderResponse:
+            return await self.bridge.replace(gateway_pb2.ReplaceOrderRequest(
+                account_id=account, order=request.order, update_mask=request.update_mask,
+                request_id=request.request_id, risk_decision_id=decision_id,
+                **{which: getattr(request, which)}), remaining)
+
+        reply, rec = await self.gate.submit(
+            intent, request.order, request.principal, forward, lambda r: r.order,
+            replaces=key if key in book.open_orders else None,
+            request_type=risk_types_pb2.RISK_REQUEST_TYPE_REPLACE_ORDER)
+        response = risk_pb2.SubmitReplaceResponse(order=reply.order)
+        if rec is not None:
+            response.decision.CopyFrom(decision_to_proto(rec))
+        return response
+
+    async def SubmitClosePosition(self, request: risk_pb2.SubmitClosePositionRequest,
+                                  context: grpc.aio.ServicerContext) -> risk_pb2.SubmitClosePositionResponse:
+        """Checks the closing order of a position as risk knows it (a reducing order, so it passes in
+        REDUCING) and forwards it to the bridge's ClosePosition."""
+        account = require_text(request.account_id, "account_id")
+        require_text(request.client_order_id, "client_order_id")
+        symbol = require_text(request.instrument.symbol, "instrument.symbol").upper()
+        position = self.gate.books.account(account).position(symbol)
+        if not position:
+            raise NotFound("POSITION_NOT_FOUND", f"no position in {symbol} for {account}",
+                           metadata={"symbol": symbol, "account_id": account})
+        quantity = abs(position)
+        if request.HasField("quantity"):
+            quantity = decimal_from_proto(request.quantity, "quantity")
+            if quantity <= 0 or quantity > abs(position):
+                raise invalid("quantity", f"must be positive and at most the position ({abs(position)})")
+        spec = order_pb2.OrderSpec(
+            instrument=request.instrument, quantity=decimal_to_proto(quantity),
+            side=order_pb2.ORDER_SIDE_SELL if position > 0 else order_pb2.ORDER_SIDE_BUY,
+            order_type=request.order_type or order_pb2.ORDER_TYPE_MARKET,
+            time_in_force=request.time_in_force or order_pb2.TIME_IN_FORCE_DAY)
+        if not spec.instrument.security_type:
+            spec.instrument.security_type = instrument_pb2.SECURITY_TYPE_STOCK
+        if request.HasField("limit_price"):
+            spec.limit_price.CopyFrom(request.limit_price)
+        intent = intent_from_spec(account, request.client_order_id, spec)
+        remaining = context.time_remaining()
+
+        async def forward(decision_id: str) -> gateway_pb2.ClosePositionResponse:
+            return await self.bridge.close_position(gateway_pb2.ClosePositionRequest(
+                account_id=account, instrument=request.instrument, quantity=request.quantity,
+                order_type=request.order_type, limit_price=request.limit_price,
+                client_order_id=request.client_order_id, cancel_open_orders=request.cancel_open_orders,
+                time_in_force=request.time_in_force, risk_decision_id=decision_id), remaining)
+
+        reply, rec = await self.gate.submit(intent, spec, request.principal, forward, lambda r: r.order)
+        response = risk_pb2.SubmitClosePositionResponse(order=reply.order)
+        if rec is not None:
+            response.decision.CopyFrom(decision_to_proto(rec))
         return response
 
     async def SubmitCancel(self, request: risk_pb2.SubmitCancelRequest, context: grpc.aio.ServicerContext

@@ -55,14 +55,19 @@ def digest(data: bytes) -> str:
 class RiskStore:
     """The risk schema through an asyncpg pool whose connections use it as search_path."""
 
-    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, schema: str, hot_pool: asyncpg.Pool | None = None) -> None:
         self._pool = pool
+        # Writes on the order path (reservations, positions, cursor, decisions) use asynchronous commit:
+        # committed and visible at once, durable against a crash of risk, but not waiting for the WAL
+        # flush (a Postgres crash may lose the last ~0.2 s; the ledger and the broker are the system of
+        # record and the rebuild re-adopts working orders). Policy and trading-state writes stay synchronous.
+        self._hot = hot_pool or pool
         self.schema = schema
         self._q = load_queries()
 
     @classmethod
     async def open(cls, dsn: str, schema: str, *, min_size: int = 1, max_size: int = 4) -> RiskStore:
-        """Migrate the schema, then open the pool."""
+        """Migrate the schema, then open the pools."""
         conn = await asyncpg.connect(dsn)
         try:
             await apply_migrations(conn, schema, MIGRATIONS)
@@ -70,10 +75,14 @@ class RiskStore:
             await conn.close()
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
                                          server_settings={"search_path": schema})
-        return cls(pool, schema)
+        hot = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size,
+                                        server_settings={"search_path": schema, "synchronous_commit": "off"})
+        return cls(pool, schema, hot)
 
     async def close(self) -> None:
         await self._pool.close()
+        if self._hot is not self._pool:
+            await self._hot.close()
 
     # -- policy ----------------------------------------------------------------------------------------
 
@@ -135,15 +144,15 @@ class RiskStore:
                           r["multiplier"], r["order_id"]) for r in rows]
 
     async def save_reservation(self, order: OpenOrder, decision_id: str = "") -> None:
-        await self._pool.execute(self._q["insert_reservation"], order.key, order.account_id, order.symbol,
+        await self._hot.execute(self._q["insert_reservation"], order.key, order.account_id, order.symbol,
                                  int(order.side), order.remaining, order.price, order.multiplier, order.order_id,
                                  decision_id)
 
     async def update_reservation(self, key: str, remaining: Decimal, order_id: str = "") -> None:
-        await self._pool.execute(self._q["update_reservation"], key, remaining, order_id)
+        await self._hot.execute(self._q["update_reservation"], key, remaining, order_id)
 
     async def delete_reservation(self, key: str) -> None:
-        await self._pool.execute(self._q["delete_reservation"], key)
+        await self._hot.execute(self._q["delete_reservation"], key)
 
     async def positions(self) -> list[tuple[str, str, PositionState]]:
         rows = await self._pool.fetch(self._q["positions"])
@@ -151,14 +160,14 @@ class RiskStore:
                                                              r["multiplier"])) for r in rows]
 
     async def save_position(self, account_id: str, symbol: str, pos: PositionState) -> None:
-        await self._pool.execute(self._q["upsert_position"], account_id, symbol, pos.quantity, pos.mark,
+        await self._hot.execute(self._q["upsert_position"], account_id, symbol, pos.quantity, pos.mark,
                                  pos.average_cost, pos.multiplier)
 
     async def apply_fill(self, account_id: str, symbol: str, pos: PositionState, key: str,
                          remaining: Decimal | None, stream: str, stream_id: str) -> None:
         """A fill's effects and the bus cursor in one transaction: a fill is the one event that is not
         idempotent to re-apply, so it must never be both persisted and replayed after a restart."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._hot.acquire() as conn, conn.transaction():
             await conn.execute(self._q["upsert_position"], account_id, symbol, pos.quantity, pos.mark,
                                pos.average_cost, pos.multiplier)
             if remaining is None:
@@ -172,7 +181,7 @@ class RiskStore:
         return await self._pool.fetchval(self._q["bus_cursor"], stream)
 
     async def save_bus_cursor(self, stream: str, stream_id: str) -> None:
-        await self._pool.execute(self._q["save_bus_cursor"], stream, stream_id)
+        await self._hot.execute(self._q["save_bus_cursor"], stream, stream_id)
 
     # -- decisions -------------------------------------------------------------------------------------
 
@@ -182,7 +191,7 @@ class RiskStore:
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
-        await self._pool.execute(self._q["insert_decisions"], *[list(c) for c in columns])
+        await self._hot.execute(self._q["insert_decisions"], *[list(c) for c in columns])
 
     async def list_decisions(self, account_id: str, client_order_id: str, outcome: int, denied_rule_id: str,
                              include_shadow: bool, before: datetime, limit: int) -> list[bytes]:

@@ -62,11 +62,17 @@ class AccountBook:
     daily_pnl: Decimal | None = None
     # Accepted orders (time, notional), time-ordered, for the rolling-window rules.
     recent_times: list[float] = field(default_factory=list)
-    recent_notionals: list[Decimal] = field(default_factory=list)
+    # Running notional totals (recent_cum[i] = base + Σ notional of orders ..i), so a window's notional is
+    # one subtraction, not a sum over the window.
+    recent_cum: list[Decimal] = field(default_factory=list)
+    recent_base: Decimal = ZERO
     # Fingerprint → (time, client_order_id) of the last accepted identical order.
     fingerprints: dict[tuple, tuple[float, str]] = field(default_factory=dict)
     fingerprint_order: deque = field(default_factory=deque)
     seen_executions: set[str] = field(default_factory=set)
+    # Bumped by every change to positions or reservations; keys the exposure cache (see evaluate.py).
+    version: int = 0
+    exposure_cache: tuple | None = None
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -90,7 +96,8 @@ class AccountBook:
         count = len(self.recent_times) - start
         if count == 0:
             return 0, ZERO
-        return count, sum(self.recent_notionals[start:], ZERO)
+        before = self.recent_cum[start - 1] if start else self.recent_base
+        return count, self.recent_cum[-1] - before
 
     def worst_position(self, symbol: str, extra: Decimal = ZERO, extra_side: Side = Side.BUY) -> Decimal:
         """|position| if every working order on the worse side filled (plus a hypothetical `extra`)."""
@@ -99,28 +106,32 @@ class AccountBook:
         sells = self.open_qty.get((symbol, Side.SELL), ZERO) + (extra if extra_side is Side.SELL else ZERO)
         return max(abs(pos + buys), abs(pos - sells))
 
+    def exposure_symbols(self) -> set[str]:
+        return {s for s, pos in self.positions.items() if pos.quantity} | {s for s, _ in self.open_qty}
+
+    def symbol_exposure(self, symbol: str, marks: dict[str, Decimal], add: Decimal = ZERO, side: Side = Side.BUY,
+                        price: Decimal | None = None) -> Decimal:
+        """The worst-case position of one symbol (optionally with one more order) × its mark.
+
+        The mark is a fresh market price, else the position's broker mark, else its average cost, else the
+        average price of its working orders (else `price`), so exposure is never understated to zero for
+        lack of a quote.
+        """
+        worst = self.worst_position(symbol, add, side)
+        if not worst:
+            return ZERO
+        pos = self.positions.get(symbol)
+        mark = marks.get(symbol) or (pos and (pos.mark or pos.average_cost)) or self._order_price(symbol) or price
+        return worst * (mark or ZERO) * (pos.multiplier if pos else Decimal(1))
+
     def gross_exposure(self, marks: dict[str, Decimal], extra: tuple[str, Side, Decimal, Decimal] | None = None
                        ) -> Decimal:
         """Σ over symbols of the worst-case position (open orders as if filled, on the worse side) × mark,
-        optionally with one more order `(symbol, side, quantity, price)`.
-
-        The mark is a fresh market price, else the position's broker mark, else its average cost, else the
-        average price of its working orders, so exposure is never understated to zero for lack of a quote.
-        """
-        symbols = {s for s, pos in self.positions.items() if pos.quantity} | {s for s, _ in self.open_qty}
+        optionally with one more order `(symbol, side, quantity, price)`."""
+        total = sum((self.symbol_exposure(s, marks) for s in self.exposure_symbols()), ZERO)
         if extra is not None:
-            symbols.add(extra[0])
-        total = ZERO
-        for symbol in symbols:
-            add = extra[2] if extra is not None and extra[0] == symbol else ZERO
-            worst = self.worst_position(symbol, add, extra[1] if add else Side.BUY)
-            if not worst:
-                continue
-            pos = self.positions.get(symbol)
-            mark = marks.get(symbol) or (pos and (pos.mark or pos.average_cost)) or self._order_price(symbol)
-            if not mark and add:
-                mark = extra[3]
-            total += worst * (mark or ZERO) * (pos.multiplier if pos else Decimal(1))
+            symbol, side, qty, price = extra
+            total += self.symbol_exposure(symbol, marks, qty, side, price) - self.symbol_exposure(symbol, marks)
         return total
 
     def _order_price(self, symbol: str) -> Decimal | None:
@@ -135,6 +146,7 @@ class AccountBook:
     def reserve(self, order: OpenOrder) -> None:
         """Count a working order (replacing any reservation under the same key)."""
         self.release(order.key)
+        self.version += 1
         self.open_orders[order.key] = order
         k = (order.symbol, order.side)
         self.open_qty[k] = self.open_qty.get(k, ZERO) + order.remaining
@@ -147,6 +159,7 @@ class AccountBook:
         order = self.open_orders.pop(key, None)
         if order is None:
             return None
+        self.version += 1
         k = (order.symbol, order.side)
         self.open_qty[k] = self.open_qty.get(k, ZERO) - order.remaining
         self.open_count[k] = self.open_count.get(k, 0) - 1
@@ -166,6 +179,7 @@ class AccountBook:
         if remaining <= 0:
             self.release(key)
             return
+        self.version += 1
         delta = order.remaining - remaining
         k = (order.symbol, order.side)
         self.open_qty[k] -= delta
@@ -180,6 +194,7 @@ class AccountBook:
         if execution_id in self.seen_executions:
             return False
         self.seen_executions.add(execution_id)
+        self.version += 1
         pos = self.positions.setdefault(symbol, PositionState())
         pos.quantity += quantity if side is Side.BUY else -quantity
         if key is not None and key in self.open_orders:
@@ -190,6 +205,7 @@ class AccountBook:
                      average_cost: Decimal | None = None, multiplier: Decimal | None = None) -> None:
         """The broker's (or ledger's) absolute position, which supersedes what fills added up to."""
         pos = self.positions.setdefault(symbol, PositionState())
+        self.version += 1
         pos.quantity = quantity
         if mark is not None:
             pos.mark = mark
@@ -201,19 +217,24 @@ class AccountBook:
     def record_accepted(self, intent: OrderIntent, notional: Decimal | None, now: float,
                         keep_seconds: float) -> None:
         """Remember an accepted order for the rolling windows and duplicate detection."""
-        self.recent_times.append(now)
-        self.recent_notionals.append(notional or ZERO)
+        self.add_activity(now, notional or ZERO)
         fp = intent.fingerprint()
         self.fingerprints[fp] = (now, intent.client_order_id)
         self.fingerprint_order.append((now, fp))
         self.prune(now, keep_seconds)
+
+    def add_activity(self, now: float, notional: Decimal) -> None:
+        """One accepted order at `now` (times only grow) for the rolling windows."""
+        self.recent_times.append(now)
+        self.recent_cum.append((self.recent_cum[-1] if self.recent_cum else self.recent_base) + notional)
 
     def prune(self, now: float, keep_seconds: float) -> None:
         """Forget activity older than the longest window any rule uses."""
         cutoff = now - keep_seconds
         start = bisect_right(self.recent_times, cutoff)
         if start:
-            del self.recent_times[:start], self.recent_notionals[:start]
+            self.recent_base = self.recent_cum[start - 1]
+            del self.recent_times[:start], self.recent_cum[:start]
         while self.fingerprint_order and self.fingerprint_order[0][0] <= cutoff:
             t, fp = self.fingerprint_order.popleft()
             if self.fingerprints.get(fp, (None,))[0] == t:
@@ -225,9 +246,11 @@ class MarketBook:
     """The latest quote per symbol, from the bus."""
 
     quotes: dict[str, Quote] = field(default_factory=dict)
+    version: int = 0  # bumped by every quote; keys the exposure cache
 
     def update(self, symbol: str, quote: Quote) -> None:
         self.quotes[symbol] = quote
+        self.version += 1
 
     def fresh(self, symbol: str, now: float, max_age: float) -> Quote | None:
         """The quote if it is no older than `max_age`; a stale quote is never used."""

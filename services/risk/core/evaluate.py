@@ -73,17 +73,26 @@ def is_reducing(intent: OrderIntent, book: AccountBook) -> bool:
     return book.open_quantity(intent.symbol, intent.side) + intent.quantity <= abs(position)
 
 
-def fresh_marks(book: AccountBook, market: MarketBook, now: float, max_age: float) -> dict[str, Decimal]:
-    """Fresh mark prices (last, else midpoint) for the symbols the account holds."""
-    marks = {}
-    for symbol, pos in book.positions.items():
-        if pos.quantity:
-            quote = market.fresh(symbol, now, max_age)
-            if quote is not None:
-                mark = quote.last or quote.midpoint
-                if mark:
-                    marks[symbol] = mark
-    return marks
+def exposure_before(book: AccountBook, market: MarketBook, now: float, max_age: float
+                    ) -> tuple[dict[str, Decimal], Decimal]:
+    """(fresh marks, gross exposure) of the account, cached on the book until the book or a quote changes
+    or the oldest quote used goes stale, so a burst of orders does not re-walk every position."""
+    cache = book.exposure_cache
+    if (cache is not None and cache[0] == book.version and cache[1] == market.version and now <= cache[2]
+            and cache[3] == max_age):
+        return cache[4], cache[5]
+    marks: dict[str, Decimal] = {}
+    expiry = float("inf")
+    for symbol in book.exposure_symbols():
+        quote = market.fresh(symbol, now, max_age)
+        if quote is not None:
+            mark = quote.last or quote.midpoint
+            if mark:
+                marks[symbol] = mark
+                expiry = min(expiry, quote.received_at + max_age)
+    total = book.gross_exposure(marks)
+    book.exposure_cache = (book.version, market.version, expiry, max_age, marks, total)
+    return marks, total
 
 
 def _state_result(state: TradingState, reducing: bool) -> RuleResult:
@@ -107,12 +116,8 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
     price, source = order_price(intent, quote, reference_prices)
     notional = price * intent.quantity * intent.multiplier if price is not None else None
     reducing = is_reducing(intent, book)
-    marks = fresh_marks(book, market, now, max_age)
-    if intent.symbol not in marks and quote is not None:
-        mark = quote.last or quote.midpoint
-        if mark:
-            marks[intent.symbol] = mark
-    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, marks)
+    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now,
+              lambda: exposure_before(book, market, now, max_age))
 
     results = [_state_result(state, reducing)]
     denied_by = results[0] if results[0].denied else None

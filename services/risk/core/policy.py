@@ -139,14 +139,14 @@ class RuleSpec:
     symbol: str = ""
     description: str = ""
     disabled: bool = False
+    # Derived from the params' type once, not on every evaluation.
+    kind: str = field(init=False, compare=False)
+    control: Control = field(init=False, compare=False)
 
-    @property
-    def kind(self) -> str:
-        return KIND_OF[type(self.params)]
-
-    @property
-    def control(self) -> Control:
-        return KINDS[self.kind][1]
+    def __post_init__(self) -> None:
+        kind = KIND_OF[type(self.params)]
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "control", KINDS[kind][1])
 
     @property
     def specificity(self) -> int:

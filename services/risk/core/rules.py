@@ -44,7 +44,23 @@ class Ctx:
     notional: Decimal | None
     reducing: bool
     now: float
-    marks: dict[str, Decimal]  # fresh mark prices of the account's symbols, for exposure
+    # Computes (fresh marks, gross exposure before this order) on demand: only exposure rules need it.
+    exposure_of: Callable[[], tuple[dict[str, Decimal], Decimal]]
+    _exposure: tuple[dict[str, Decimal], Decimal] | None = None
+
+    def exposure(self) -> tuple[dict[str, Decimal], Decimal]:
+        if self._exposure is None:
+            self._exposure = self.exposure_of()
+        return self._exposure
+
+    @property
+    def mark(self) -> Decimal | None:
+        """The order symbol's fresh market price (last, else midpoint), else the order's own price."""
+        if self.quote is not None:
+            mark = self.quote.last or self.quote.midpoint
+            if mark:
+                return mark
+        return self.price
 
 
 def _result(rule: RuleSpec, outcome: Outcome, threshold: Decimal | None = None, observed: Decimal | None = None,
@@ -53,9 +69,12 @@ def _result(rule: RuleSpec, outcome: Outcome, threshold: Decimal | None = None, 
                       rule.account_id, rule.symbol, threshold_text, observed_text)
 
 
-def _limit(rule: RuleSpec, observed: Decimal, threshold: Decimal, unit: str, what: str) -> RuleResult:
-    """The common shape: pass at or under the threshold, deny over it with an explanation."""
+def _limit(rule: RuleSpec, observed: Decimal, threshold: Decimal, unit: str,
+           what: str | Callable[[], str]) -> RuleResult:
+    """The common shape: pass at or under the threshold, deny over it with an explanation (`what` may be a
+    function, so the text is only formatted for a denial: the passing path is the hot one)."""
     if observed > threshold:
+        what = what() if callable(what) else what
         return _result(rule, Outcome.DENIED, threshold, observed, unit,
                        f"{rule.rule_id}: {what} {plain(observed)} {unit} exceeds {plain(threshold)} {unit}")
     return _result(rule, Outcome.PASSED, threshold, observed, unit)
@@ -114,7 +133,7 @@ def price_collar(rule: RuleSpec, ctx: Ctx) -> RuleResult:
     for price in (order.limit_price, order.stop_price):
         if price is not None:
             worst = max(worst, abs(price - ref) * HUNDRED / ref)
-    return _limit(rule, worst, p.max_deviation_percent, "percent", f"price deviation from {plain(ref)}:")
+    return _limit(rule, worst, p.max_deviation_percent, "percent", lambda: f"price deviation from {plain(ref)}:")
 
 
 def duplicate_order(rule: RuleSpec, ctx: Ctx) -> RuleResult:
@@ -133,14 +152,15 @@ def order_rate(rule: RuleSpec, ctx: Ctx) -> RuleResult:
     p = rule.params
     count, notional = ctx.book.window(ctx.now, float(p.window_seconds))
     if p.max_orders is not None:
-        res = _limit(rule, Decimal(count + 1), p.max_orders, "orders", f"orders in {plain(p.window_seconds)} s")
+        res = _limit(rule, Decimal(count + 1), p.max_orders, "orders",
+                     lambda: f"orders in {plain(p.window_seconds)} s")
         if res.denied or p.max_notional is None:
             return res
     if p.max_notional is not None:
         if ctx.notional is None:
             return _no_price(rule, ctx)
         return _limit(rule, notional + ctx.notional, p.max_notional, "USD",
-                      f"notional in {plain(p.window_seconds)} s")
+                      lambda: f"notional in {plain(p.window_seconds)} s")
     return _result(rule, Outcome.SKIPPED)
 
 
@@ -153,7 +173,7 @@ def max_working_orders_per_side(rule: RuleSpec, ctx: Ctx) -> RuleResult:
     order = ctx.order
     working = ctx.book.open_orders_on(order.symbol, order.side) + 1
     return _limit(rule, Decimal(working), Decimal(rule.params.max_working_orders), "orders",
-                  f"working {order.side.name} orders in {order.symbol}")
+                  lambda: f"working {order.side.name} orders in {order.symbol}")
 
 
 def projected_position(ctx: Ctx) -> Decimal:
@@ -174,7 +194,7 @@ def max_position(rule: RuleSpec, ctx: Ctx) -> RuleResult:
         if res.denied or p.max_notional is None:
             return res
     if p.max_notional is not None:
-        mark = ctx.marks.get(ctx.order.symbol) or ctx.price
+        mark = ctx.mark
         if mark is None:
             return _no_price(rule, ctx)
         return _limit(rule, projected * mark * ctx.order.multiplier, p.max_notional, "USD",
@@ -187,9 +207,10 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx) -> RuleResult:
         return _result(rule, Outcome.SKIPPED, message="reducing order")
     if ctx.notional is None:
         return _no_price(rule, ctx)
-    p, order = rule.params, ctx.order
-    gross = ctx.book.gross_exposure(ctx.marks, (order.symbol, order.side, order.quantity,
-                                                ctx.price))
+    p, order, book = rule.params, ctx.order, ctx.book
+    marks, before = ctx.exposure()
+    gross = (before + book.symbol_exposure(order.symbol, marks, order.quantity, order.side, ctx.mark)
+             - book.symbol_exposure(order.symbol, marks))
     res = None
     if p.max_gross_exposure is not None:
         res = _limit(rule, gross, p.max_gross_exposure, "USD", "gross exposure")

@@ -41,6 +41,8 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
     placed: list = field(default_factory=list)
     cancelled: list = field(default_factory=list)
     cancel_alls: list = field(default_factory=list)
+    replaced: list = field(default_factory=list)
+    closed: list = field(default_factory=list)
     fail_with: DomainError | None = None
     quote: market_data_pb2.Quote | None = None
     delay: float = 0.0
@@ -55,6 +57,21 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
                                 account_id=request.account_id, spec=request.order,
                                 status=order_pb2.ORDER_STATUS_SUBMITTED, risk_decision_id=request.risk_decision_id)
         return gateway_pb2.PlaceOrderResponse(order=order)
+
+    async def ReplaceOrder(self, request, context):
+        self.replaced.append(request)
+        if self.fail_with is not None:
+            raise self.fail_with
+        key = request.order_id or request.client_order_id
+        return gateway_pb2.ReplaceOrderResponse(order=order_pb2.Order(
+            order_id=request.order_id or f"ord_{key}", client_order_id=request.client_order_id,
+            account_id=request.account_id, spec=request.order, status=order_pb2.ORDER_STATUS_PENDING_REPLACE))
+
+    async def ClosePosition(self, request, context):
+        self.closed.append(request)
+        return gateway_pb2.ClosePositionResponse(order=order_pb2.Order(
+            order_id=f"ord_{request.client_order_id}", client_order_id=request.client_order_id,
+            account_id=request.account_id, status=order_pb2.ORDER_STATUS_SUBMITTED))
 
     async def CancelOrder(self, request, context):
         self.cancelled.append(request)

@@ -43,8 +43,7 @@ def open_orders(n: int, side: Side = Side.SELL, symbol: str = "AAPL", qty: str =
 def prior_orders(n: int, notional: str = "100"):
     def setup(book: AccountBook) -> None:
         for i in range(n):
-            book.recent_times.append(NOW - 30 + i)
-            book.recent_notionals.append(D(notional))
+            book.add_activity(NOW - 30 + i, D(notional))
     return setup
 
 

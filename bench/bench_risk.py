@@ -1,0 +1,234 @@
+"""Risk benchmark: (1) in-process rule evaluation over the full rule set with realistic account state;
+(2) the SubmitOrder handler time excluding the bridge, the risk hop's added round-trip cost, both beside a
+raw gRPC unary echo measured in the same run. Goals (issue 6): evaluation p99 <= 50 us; the risk hop adds
+at most 20 % over a raw echo hop.
+
+    python -m bench.bench_risk        (under 2 minutes; uses the local Postgres/Redis or embedded ones)
+
+The downstream bridge is a trivial GatewayService in the same process (it answers at once), so what is
+measured is risk's own work: validation, evaluation, the atomic reservation, the reservation's INSERT in
+Postgres (the intent is durable before the send), the call to the bridge, mapping back, and the
+interceptors (tracing, metrics, errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import tempfile
+import time
+import uuid
+from decimal import Decimal as D
+from pathlib import Path
+
+import asyncpg
+import grpc
+import redis.asyncio as aioredis
+from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
+from ibkr.trading.v1 import instrument_pb2, order_pb2
+
+from bench.echo import measure_unary_echo
+from bench.stats import line, percentile, summary_ms
+from services.common.money import decimal_to_proto
+from services.common.server import SERVER_KEEPALIVE_OPTIONS
+from services.common.telemetry import build_tracer_provider
+from services.risk.app import RiskApp
+from services.risk.config import RiskSettings
+from services.risk.core import policy as p
+from services.risk.core.book import Books, OpenOrder, PositionState
+from services.risk.core.evaluate import evaluate
+from services.risk.core.model import OrderIntent, OrderType, Quote, Side, TradingState
+from tools import infra
+
+ACCOUNT = "DU1234567"
+SYMBOLS = [f"S{i:02d}" for i in range(30)]
+EVALUATIONS = 20_000
+SUBMITS = 1500
+ECHOES = 1500
+
+
+def full_policy() -> p.Policy:
+    """Every rule kind, with a few per-symbol and per-account overrides, limits that realistic orders pass."""
+    rules = [
+        p.RuleSpec("restricted-list", p.RestrictedList(frozenset(SYMBOLS), frozenset({"GME"}))),
+        p.RuleSpec("max-order-quantity", p.MaxOrderQuantity(D(10_000))),
+        p.RuleSpec("max-order-quantity-s00", p.MaxOrderQuantity(D(500)), symbol="S00"),
+        p.RuleSpec("max-order-notional", p.MaxOrderNotional(D(1_000_000))),
+        p.RuleSpec("max-order-notional-acct", p.MaxOrderNotional(D(900_000)), account_id=ACCOUNT),
+        p.RuleSpec("price-collar", p.PriceCollar(D(10))),
+        p.RuleSpec("duplicate-order", p.DuplicateOrder(D(5))),
+        p.RuleSpec("order-rate-1s", p.OrderRate(D(1), D(1_000_000), None)),
+        p.RuleSpec("order-rate-60s", p.OrderRate(D(60), D(10_000_000), D(10**12))),
+        p.RuleSpec("max-open-orders", p.MaxOpenOrders(1_000_000)),
+        p.RuleSpec("ib-working-orders", p.MaxWorkingOrdersPerSide(1_000_000)),
+        p.RuleSpec("max-position", p.MaxPosition(D(10**9), D(10**12))),
+        p.RuleSpec("max-gross", p.MaxGrossExposure(D(10**13), D(10**6))),
+        p.RuleSpec("buying-power", p.BuyingPower(D(100))),
+        p.RuleSpec("daily-loss", p.DailyLossLimit(D(10**9))),
+    ]
+    return p.Policy(1, tuple(rules), quote_max_age_seconds=D(10**9))
+
+
+def realistic_books(now: float) -> Books:
+    """30 quoted symbols, 25 positions, 40 working orders, 300 recent orders, account values, P&L."""
+    books = Books()
+    book = books.account(ACCOUNT)
+    for i, symbol in enumerate(SYMBOLS):
+        px = D(50 + i * 7)
+        books.market.update(symbol, Quote(now, px - D("0.01"), px + D("0.01"), px, px))
+        if i < 25:
+            book.positions[symbol] = PositionState(D((i + 1) * 10 * (1 if i % 3 else -1)), px, px)
+    for i in range(40):
+        symbol = SYMBOLS[i % len(SYMBOLS)]
+        book.reserve(OpenOrder(f"open-{i}", ACCOUNT, symbol, Side.BUY if i % 2 else Side.SELL, D(10 + i),
+                               D(50 + (i % len(SYMBOLS)) * 7)))
+    for i in range(300):
+        book.add_activity(now - 50 + i / 10, D(1000 + i))
+    book.net_liquidation, book.buying_power, book.daily_pnl = D(10_000_000), D(40_000_000), D("-1234.5")
+    return books
+
+
+def bench_evaluation() -> list[float]:
+    now = time.time()
+    books, policy = realistic_books(now), full_policy()
+    book = books.account(ACCOUNT)
+    intents = [OrderIntent(ACCOUNT, SYMBOLS[i % len(SYMBOLS)], Side.BUY if i % 2 else Side.SELL, D(10 + i % 7),
+                           OrderType.LIMIT, D(50 + (i % len(SYMBOLS)) * 7), None, f"c{i}") for i in range(64)]
+    for i in range(2000):  # warm-up: policy resolution cache, Decimal contexts
+        evaluate(intents[i % 64], book, books.market, policy, TradingState.ACTIVE, now, {})
+    samples = []
+    clock = time.perf_counter_ns
+    for i in range(EVALUATIONS):
+        intent = intents[i % 64]
+        t0 = clock()
+        decision = evaluate(intent, book, books.market, policy, TradingState.ACTIVE, now, {})
+        samples.append((clock() - t0) / 1e9)
+        assert decision.accepted, decision.denied_by
+    return samples
+
+
+class InstantGateway(gateway_pb2_grpc.GatewayServiceServicer):
+    """A bridge that accepts every order at once."""
+
+    async def PlaceOrder(self, request, context):
+        return gateway_pb2.PlaceOrderResponse(order=order_pb2.Order(
+            order_id=f"ord_{request.client_order_id}", client_order_id=request.client_order_id,
+            account_id=request.account_id, spec=request.order, status=order_pb2.ORDER_STATUS_SUBMITTED))
+
+
+def order(i: int) -> order_pb2.OrderSpec:
+    return order_pb2.OrderSpec(
+        instrument=instrument_pb2.Instrument(symbol="AAPL", security_type=instrument_pb2.SECURITY_TYPE_STOCK),
+        side=order_pb2.ORDER_SIDE_BUY, quantity=decimal_to_proto(D(1 + i % 50)),
+        order_type=order_pb2.ORDER_TYPE_LIMIT, limit_price=decimal_to_proto(D(100) + D(i % 97) / 100),
+        time_in_force=order_pb2.TIME_IN_FORCE_DAY)
+
+
+async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
+    gateway = grpc.aio.server(options=SERVER_KEEPALIVE_OPTIONS)
+    gateway_pb2_grpc.add_GatewayServiceServicer_to_server(InstantGateway(), gateway)
+    gw_port = gateway.add_insecure_port("127.0.0.1:0")
+    await gateway.start()
+    schema = f"bench_risk_{uuid.uuid4().hex[:8]}"
+    settings = RiskSettings(database_url=dsn, redis_url=redis_url, bus_stream=f"{schema}:events",
+                            risk_db_schema=schema, bridge_address=f"127.0.0.1:{gw_port}", ledger_address=None,
+                            risk_grpc_port=0, risk_metrics_port=0, account_id=ACCOUNT, risk_quote_lookup=False,
+                            risk_max_order_notional=D(10**9))
+    app = RiskApp(settings, tracer_provider=build_tracer_provider("risk", settings))
+    _, port = await app.build_server()
+    await app.start()
+    bridge_time: list[float] = []
+    handler_time: list[float] = []
+    try:
+        # Split the handler into risk's own work and the wait on the bridge: time the gate's submit (all
+        # of the handler but request parsing and response mapping) and, inside it, the bridge call.
+        original_place, original_submit = app.bridge.place, app.gate.submit
+
+        async def timed_place(request, remaining=None):
+            t0 = time.perf_counter()
+            try:
+                return await original_place(request, remaining)
+            finally:
+                bridge_time.append(time.perf_counter() - t0)
+
+        async def timed_submit(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return await original_submit(*args, **kwargs)
+            finally:
+                handler_time.append(time.perf_counter() - t0)
+        app.bridge.place, app.gate.submit = timed_place, timed_submit
+
+        rtt: list[float] = []
+        direct: list[float] = []
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, \
+                grpc.aio.insecure_channel(f"127.0.0.1:{gw_port}") as gw_channel:
+            stub = risk_pb2_grpc.RiskServiceStub(channel)
+            gw = gateway_pb2_grpc.GatewayServiceStub(gw_channel)
+            for i in range(SUBMITS + 100):
+                request = risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, client_order_id=f"b{i}", order=order(i))
+                t0 = time.perf_counter()
+                await stub.SubmitOrder(request)
+                elapsed = time.perf_counter() - t0
+                t1 = time.perf_counter()
+                await gw.PlaceOrder(gateway_pb2.PlaceOrderRequest(account_id=ACCOUNT, client_order_id=f"d{i}",
+                                                                  order=order(i)))
+                direct_elapsed = time.perf_counter() - t1
+                if i >= 100:
+                    rtt.append(elapsed)
+                    direct.append(direct_elapsed)
+                await app.gate.release(ACCOUNT, f"b{i}")  # keep the book at its size (not measured)
+        own = [h - b for h, b in zip(handler_time[100:], bridge_time[100:], strict=True)]
+        return {"rtt": rtt, "direct": direct, "own": own}
+    finally:
+        await app.stop(0)
+        await gateway.stop(0)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+        await app_redis_cleanup(redis_url, settings.bus_stream)
+
+
+async def app_redis_cleanup(url: str, stream: str) -> None:
+    client = aioredis.from_url(url)
+    try:
+        await client.delete(stream)
+    finally:
+        await client.aclose()
+
+
+def us(samples: list[float]) -> str:
+    return (f"p50 {percentile(samples, 50) * 1e6:8.2f} us   p99 {percentile(samples, 99) * 1e6:8.2f} us"
+            f"   mean {statistics.fmean(samples) * 1e6:8.2f} us   (n={len(samples)})")
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-risk-"))
+    pg = infra.resolve_postgres(run_dir, prefer_local=True)
+    rd = infra.resolve_redis(run_dir, prefer_local=True)
+    try:
+        evaluation = bench_evaluation()
+        n_rules = len(full_policy().rules_for(ACCOUNT, "S00")) + 1
+        print(f"{'rule evaluation, full rule set (' + str(n_rules) + ' rules), in-process':48} {us(evaluation)}")
+        echo = await measure_unary_echo(ECHOES)
+        result = await bench_handler(pg.url, rd.url)
+        print(f"{'SubmitOrder handler excluding the bridge call':48} {us(result['own'])}")
+        print(line("SubmitOrder round trip (risk + instant bridge)", summary_ms(result["rtt"])))
+        print(line("  same bridge called directly (one hop)", summary_ms(result["direct"])))
+        print(line("  baseline: raw gRPC unary echo (loopback)", summary_ms(echo)))
+        added = [r - d for r, d in zip(result["rtt"], result["direct"], strict=True)]
+        ratio = statistics.median(added) / statistics.median(echo)
+        print(f"{'risk hop added over a direct bridge call':48} p50 {statistics.median(added) * 1e3:8.3f} ms"
+              f"   = {ratio * 100:.0f} % of a raw echo hop (goal: the hop adds at most 120 %)")
+    finally:
+        rd.stop()
+        pg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
