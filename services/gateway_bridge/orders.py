@@ -29,14 +29,17 @@ from services.common.errors import (
     Unavailable,
 )
 from services.gateway_bridge import convert
+from services.gateway_bridge.account import AccountBook
 from services.gateway_bridge.contracts import ContractResolver
 from services.gateway_bridge.domain import state_machine as sm
 from services.gateway_bridge.domain.events import (
+    AccountValueSeen,
     BrokerEvent,
     CommissionSeen,
     ErrorSeen,
     ExecutionSeen,
     OrderSeen,
+    PortfolioSeen,
     PositionSeen,
     SessionClosed,
     StatusSeen,
@@ -88,6 +91,7 @@ class OrderService:
         self._seen_this_session: set[str] = set()
         self._joiner: FillJoiner[ExecutionSeen] = FillJoiner()
         self.contracts = ContractResolver(session)
+        self.accounts = AccountBook(publisher)
         self.positions: dict[tuple[str, int], portfolio_pb2.Position] = {}
         self._pump: asyncio.Task[None] | None = None
         self._flushers: set[asyncio.Task[None]] = set()
@@ -104,6 +108,7 @@ class OrderService:
         self._pump = asyncio.create_task(self._run(), name="bridge-order-pump")
 
     async def stop(self) -> None:
+        await self.accounts.stop()
         for task in [self._pump, *self._flushers]:
             if task is not None:
                 task.cancel()
@@ -329,7 +334,8 @@ class OrderService:
     async def _run(self) -> None:
         handlers = {OrderSeen: self._on_order, StatusSeen: self._on_status, ExecutionSeen: self._on_execution,
                     CommissionSeen: self._on_commission, ErrorSeen: self._on_error, PositionSeen: self._on_position,
-                    SessionClosed: self._on_closed_event}
+                    SessionClosed: self._on_closed_event, AccountValueSeen: self._on_account_value,
+                    PortfolioSeen: self._on_portfolio}
         while True:
             event = await self._queue.get()
             try:
@@ -481,6 +487,12 @@ class OrderService:
         self.positions[(ev.account_id, ev.instrument.con_id)] = position
         await self._publisher.publish("position_update", event_pb2.PositionUpdate(position=position),
                                       account_id=ev.account_id, symbol=ev.instrument.symbol)
+
+    async def _on_account_value(self, ev: AccountValueSeen) -> None:
+        self.accounts.on_value(ev)
+
+    async def _on_portfolio(self, ev: PortfolioSeen) -> None:
+        await self.accounts.on_portfolio(ev)
 
     async def _on_closed_event(self, _: SessionClosed) -> None:
         self.ready = False

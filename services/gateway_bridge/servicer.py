@@ -118,7 +118,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
 
     async def ListPositions(self, request: gateway_pb2.ListPositionsRequest, context: grpc.aio.ServicerContext
                             ) -> gateway_pb2.ListPositionsResponse:
-        positions = [p for p in self._orders.positions.values()
+        positions = [self._orders.accounts.enrich(p) for p in self._orders.positions.values()
                      if not request.account_id or p.account_id == request.account_id]
         limit = min(request.page_size or 100, MAX_PAGE)
         return gateway_pb2.ListPositionsResponse(positions=positions[:limit])
@@ -158,12 +158,6 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
 
     async def PreviewOrder(self, request, context):  # type: ignore[no-untyped-def]
         raise _unimplemented("PreviewOrder")
-
-    async def GetAccount(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("GetAccount")
-
-    async def GetPnl(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("GetPnl")
 
     async def ReplaceOrder(self, request: gateway_pb2.ReplaceOrderRequest, context: grpc.aio.ServicerContext
                            ) -> gateway_pb2.ReplaceOrderResponse:
@@ -226,3 +220,16 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
                         ) -> gateway_pb2.ReconcileResponse:
         run = await self._reconcile(request.account_id or self._account)
         return gateway_pb2.ReconcileResponse(run=run)
+
+    async def GetAccount(self, request: gateway_pb2.GetAccountRequest, context: grpc.aio.ServicerContext
+                         ) -> gateway_pb2.GetAccountResponse:
+        return gateway_pb2.GetAccountResponse(account=self._orders.accounts.summary(request.account_id or self._account))
+
+    async def GetPnl(self, request: gateway_pb2.GetPnlRequest, context: grpc.aio.ServicerContext
+                     ) -> gateway_pb2.GetPnlResponse:
+        account = request.account_id or self._account
+        book = self._orders.accounts
+        lines = [line for (acc, _), line in book.portfolio.items() if acc == account
+                 and (not request.HasField("instrument") or line.instrument.symbol == request.instrument.symbol.upper())]
+        return gateway_pb2.GetPnlResponse(pnl=book.account_pnl(account),
+                                          position_pnls=[book.position_pnl(line) for line in lines])

@@ -93,8 +93,33 @@ class PositionSeen:
 
 
 @dataclasses.dataclass(frozen=True)
+class AccountValueSeen:
+    """One account value (IB tag, raw text value, currency)."""
+
+    account_id: str
+    key: str
+    value: str
+    currency: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PortfolioSeen:
+    """A portfolio line: position with its mark and P&L (absent figures are None)."""
+
+    account_id: str
+    instrument: instrument_pb2.Instrument
+    quantity: Decimal
+    market_price: Decimal | None
+    market_value: Decimal | None
+    average_cost: Decimal | None
+    unrealized_pnl: Decimal | None
+    realized_pnl: Decimal | None
+
+
+@dataclasses.dataclass(frozen=True)
 class SessionClosed:
     """The API socket closed."""
 
 
-BrokerEvent = OrderSeen | StatusSeen | ExecutionSeen | CommissionSeen | ErrorSeen | PositionSeen | SessionClosed
+BrokerEvent = (OrderSeen | StatusSeen | ExecutionSeen | CommissionSeen | ErrorSeen | PositionSeen | AccountValueSeen
+               | PortfolioSeen | SessionClosed)

@@ -35,6 +35,8 @@ _TAPS: dict[str, Callable[..., BrokerEvent | None]] = {
     "commissionReport": translate.commission,
     "error": lambda req_id, code, message, *_: translate.error(req_id, code, message),
     "position": translate.position,
+    "updateAccountValue": translate.account_value,
+    "updatePortfolio": translate.portfolio,
 }
 
 

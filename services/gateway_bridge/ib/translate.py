@@ -7,10 +7,12 @@ import datetime as dt
 from ib_async import CommissionReport, Contract, Execution, Order, OrderState
 
 from services.gateway_bridge.domain.events import (
+    AccountValueSeen,
     CommissionSeen,
     ErrorSeen,
     ExecutionSeen,
     OrderSeen,
+    PortfolioSeen,
     PositionSeen,
     StatusSeen,
 )
@@ -71,3 +73,16 @@ def error(req_id: int, code: int, message: str) -> ErrorSeen:
 def position(account: str, contract: Contract, quantity: float, avg_cost: float) -> PositionSeen:
     return PositionSeen(account_id=account, instrument=instrument_from_contract(contract),
                         quantity=to_quantity(quantity), average_cost=to_decimal(avg_cost))
+
+
+def account_value(tag: str, value: str, currency: str, account: str) -> AccountValueSeen:
+    return AccountValueSeen(account_id=account, key=tag, value=value, currency=currency)
+
+
+def portfolio(contract: Contract, position: float, market_price: float, market_value: float, average_cost: float,
+              unrealized_pnl: float, realized_pnl: float, account: str) -> PortfolioSeen:
+    return PortfolioSeen(
+        account_id=account, instrument=instrument_from_contract(contract), quantity=to_quantity(position),
+        market_price=to_price(market_price), market_value=to_decimal(market_value),
+        average_cost=to_decimal(average_cost), unrealized_pnl=to_decimal(unrealized_pnl),
+        realized_pnl=to_decimal(realized_pnl))
