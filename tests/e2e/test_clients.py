@@ -178,7 +178,7 @@ def test_cli_places_an_order_and_waits_for_its_fill(suite, priced) -> None:
     ("argv", "code"),
     [
         (["positions"], 0), (["account"], 0), (["quote", SYMBOL], 0), (["fills", "--limit", "5"], 0),
-        (["orders", "--open"], 0),
+        (["orders", "--open"], 0), (["watch", "--count", "1"], 0),
         pytest.param(["preview", SYMBOL, "buy", "1", "--limit", LIMIT], 0, marks=pytest.mark.xfail(
             reason="the bridge answers UNIMPLEMENTED: GatewayService.PreviewOrder is not implemented yet")),
         (["quote", "NOSUCHSYM"], 4),
@@ -193,6 +193,7 @@ def test_cli_commands_against_the_real_edge_exit_with_their_documented_codes(sui
     result = subprocess.run([*_ibkr_command(), *argv], env=env, capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.returncode == code, result.stdout + result.stderr
+    assert bool(result.stdout.strip()) == (code == 0), "output on success, only an error message on failure"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
