@@ -33,6 +33,7 @@ from services.common.channels import make_internal_channel
 from services.common.metrics import GrpcServerMetrics, new_registry
 from services.common.server import ServiceSpec, build_server, set_serving
 from services.common.telemetry import build_tracer_provider
+from services.gateway_bridge.client import gateway_channel
 from services.risk.bridge import Bridge
 from services.risk.config import RiskSettings
 from services.risk.core.book import Books
@@ -52,12 +53,8 @@ log = logging.getLogger("services.risk")
 
 
 def bridge_channel(settings: RiskSettings, tracer_provider: TracerProvider) -> grpc.aio.Channel:
-    """The channel to the bridge: its own client (active/standby address list with health checking) when
-    present, else a plain internal channel to the first address."""
-    try:
-        from services.gateway_bridge.client import gateway_channel
-    except ImportError:
-        return make_internal_channel(settings.bridge_address.split(",")[0].strip(), tracer_provider, settings)
+    """The channel to the bridge: the bridge's own client, which takes the active/standby address list
+    and only calls the replica whose health is SERVING."""
     return gateway_channel(settings.bridge_address, tracer_provider, settings)
 
 

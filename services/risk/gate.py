@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import grpc
 from ibkr.trading.v1 import order_pb2, risk_types_pb2
+from opentelemetry import trace
 
 from services.common.errors import DomainError, Unavailable
 from services.risk.core.book import Books, OpenOrder
@@ -118,6 +119,13 @@ class Gate:
 
     def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
         d = rec.decision
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute("ibkr.risk.decision_id", rec.decision_id)
+            span.set_attribute("ibkr.risk.outcome", "accepted" if d.accepted else "denied")
+            span.set_attribute("ibkr.risk.policy_version", d.policy_version)
+            if d.denied_by is not None:
+                span.set_attribute("ibkr.risk.rule_id", d.denied_by.rule_id)
         self.metrics.decisions.labels(d.denied_by.rule_id if d.denied_by else "none",
                                       "accepted" if d.accepted else "denied").inc()
         self.publisher.decision(rec)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
 from ibkr.trading.v1 import event_pb2
+from opentelemetry import context as otel_context
 
 from services.risk.decision_codec import DecisionRecord, decision_to_proto
 from services.risk.metrics import RiskMetrics
@@ -68,8 +69,9 @@ class Publisher:
         self._offer(("event", (event, event_type)))
 
     def _offer(self, item: tuple) -> None:
+        # The caller's trace context travels with the record, so the bus entry joins the order's trace.
         try:
-            self._queue.put_nowait(item)
+            self._queue.put_nowait((*item, otel_context.get_current()))
         except asyncio.QueueFull:
             self._metrics.publish_dropped.inc()
 
@@ -96,19 +98,25 @@ class Publisher:
 
     async def _handle(self, items: list[tuple]) -> None:
         rows = []
-        for kind, value in items:
-            if kind == "decision":
-                pb = decision_to_proto(value)
-                rows.append((value.decision_id, value.account_id, value.client_order_id, pb.outcome,
-                             pb.denied_rule_id, pb.policy_version, pb.shadow, pb.SerializeToString(),
-                             value.time))
-                event = envelope(value.account_id, pb.order.instrument.symbol,
-                                 risk_decision=event_pb2.RiskDecisionEvent(decision=pb))
-                await self._send(event, "risk_decision")
-            else:
-                await self._send(*value)
+        for kind, value, ctx in items:
+            token = otel_context.attach(ctx)
+            try:
+                await self._handle_one(kind, value, rows)
+            finally:
+                otel_context.detach(token)
         if rows and self._record is not None:
             await self._record(rows)
+
+    async def _handle_one(self, kind: str, value, rows: list) -> None:
+        if kind != "decision":
+            await self._send(*value)
+            return
+        pb = decision_to_proto(value)
+        rows.append((value.decision_id, value.account_id, value.client_order_id, pb.outcome, pb.denied_rule_id,
+                     pb.policy_version, pb.shadow, pb.SerializeToString(), value.time))
+        event = envelope(value.account_id, pb.order.instrument.symbol,
+                         risk_decision=event_pb2.RiskDecisionEvent(decision=pb))
+        await self._send(event, "risk_decision")
 
     async def _send(self, event: event_pb2.Event, event_type: str) -> None:
         if self._publish is None:
