@@ -115,3 +115,18 @@ async def test_a_slow_subscriber_cut_before_any_frame_still_resumes(server_threa
         ids = [f.event.event_id async for f in client.stream_events() if f.HasField("event")]
     assert ids == ["e0", "e1", "e2", "e3"]
     assert servicer.tokens == ["", ""]
+
+
+def test_breaking_out_of_a_blocking_stream_cancels_it_and_the_client_closes(server_thread: ServerThread) -> None:
+    servicer = ScriptedEvents(1000, cuts=[])
+    with Client(serve(server_thread, servicer), "key", backoff=FAST) as client:
+        events = client.stream_events()
+        ids = []
+        for frame in events:
+            if frame.HasField("event"):
+                ids.append(frame.event.event_id)
+            if len(ids) == 3:
+                break
+        events.close()  # type: ignore[attr-defined]
+    assert ids == ["e0", "e1", "e2"]
+    assert servicer.tokens == [""]
