@@ -197,7 +197,8 @@ class OrderService:
         if self._session.pacing_full():  # refuse before persisting anything: nothing to undo
             self._count_pacing_reject()
             raise ResourceExhausted("PACING_LIMIT", "too many IB requests waiting; retry later")
-        contract = await self.qualify(order, timeout)
+        # Leave the caller a moment to hear our DEADLINE_EXCEEDED rather than its own transport deadline.
+        contract = await self.qualify(order, None if timeout is None else max(0.01, timeout - 0.2))
         broker_order_id = self._session.next_order_id()
         rec = OrderRecord(
             order_id=new_order_id(), client_order_id=order.client_order_id, account_id=order.account_id,
