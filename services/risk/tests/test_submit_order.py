@@ -3,14 +3,17 @@ bridge's errors, and the proof that nothing denied reaches the bridge."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from ibkr.risk.v1 import risk_pb2
-from ibkr.trading.v1 import order_pb2
+from ibkr.trading.v1 import market_data_pb2, order_pb2
 
 from services.common.errors import AlreadyExists, Unavailable
+from services.common.money import decimal_to_proto
 from services.risk.tests.conftest import ACCOUNT, spec
 
 
@@ -136,3 +139,14 @@ async def test_retry_of_a_working_order_is_forwarded_once_more_without_a_second_
     assert len(gateway[0].placed) == 2  # the bridge answers the retry idempotently
     state = await risk.stub.GetRiskState(risk_pb2.GetRiskStateRequest(account_id=ACCOUNT))
     assert state.open_orders == 1
+
+
+async def test_market_order_without_a_bus_quote_is_priced_from_the_bridge_quote(risk_factory, gateway):
+    gateway[0].quote = market_data_pb2.Quote(bid_price=decimal_to_proto(Decimal(199)),
+                                             ask_price=decimal_to_proto(Decimal(200)))
+    risk = await risk_factory(risk_quote_lookup=True)
+    market = {"order_type": order_pb2.ORDER_TYPE_MARKET, "limit": None}
+    await risk.stub.SubmitOrder(submit("look-1", spec(quantity="500", **market)))  # 500 × ask 200: at the limit
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("look-2", spec(quantity="501", **market)))
+    assert error_info(caught.value).metadata["observed"] == "100200"
