@@ -9,6 +9,7 @@ it has been delivered `max_deliveries` times, then goes to the dead-letter strea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -60,6 +61,16 @@ class IngestState:
     last_commit_time: datetime | None = None
     last_event_time: datetime | None = None
     dead_lettered: int = 0
+
+
+@dataclasses.dataclass
+class Decoded:
+    """A batch read from the bus: its entries, the decoded events, and what could not be decoded."""
+
+    entries: list[BusEntry]
+    good: list[IngestEvent]
+    entry_of: dict[str, BusEntry]
+    failed: list[tuple[BusEntry, str]]
 
 
 class Ingestor:
@@ -114,16 +125,36 @@ class Ingestor:
         await self.drain_own_pending()
         await self._set_consuming(True)
         next_claim = 0.0
-        while not stop.is_set():
-            if time.monotonic() >= next_claim:
-                claimed = await self.group.autoclaim(self.options.claim_idle_ms, self.options.batch_size)
-                if claimed:
-                    self.metrics.claimed.inc(len(claimed))
-                    await self.process(claimed)
-                next_claim = time.monotonic() + self.options.claim_interval_seconds
-            entries = await self.group.read(self.options.batch_size, self.options.block_ms)
-            if entries:
-                await self.process(entries)
+        # The next batch is read and decoded while the current one is in Postgres, so client and server
+        # work overlap. Safe for exactness: prefetched entries sit unacked in this consumer's pending list,
+        # and a crash or outage before they are booked only re-delivers them (drain_own_pending).
+        prefetch: asyncio.Task[Decoded] | None = None
+        try:
+            while not stop.is_set():
+                if time.monotonic() >= next_claim:
+                    if prefetch is not None:  # keep stream order: book what was prefetched first
+                        await self.process_decoded(await prefetch)
+                        prefetch = None
+                    claimed = await self.group.autoclaim(self.options.claim_idle_ms, self.options.batch_size)
+                    if claimed:
+                        self.metrics.claimed.inc(len(claimed))
+                        await self.process(claimed)
+                    next_claim = time.monotonic() + self.options.claim_interval_seconds
+                if prefetch is None:
+                    batch = self.decode_all(await self.group.read(self.options.batch_size, self.options.block_ms))
+                else:
+                    batch, prefetch = await prefetch, None
+                if batch.entries:
+                    prefetch = asyncio.create_task(self._read_decoded())
+                    await self.process_decoded(batch)
+        finally:
+            if prefetch is not None:
+                prefetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *TRANSIENT_REDIS):
+                    await prefetch
+
+    async def _read_decoded(self) -> Decoded:
+        return self.decode_all(await self.group.read(self.options.batch_size, self.options.block_ms))
 
     async def drain_own_pending(self) -> None:
         """Re-process what this consumer was given before a restart and never acked."""
@@ -132,20 +163,27 @@ class Ingestor:
             await self.process(batch)
             cursor = batch[-1].stream_id
 
-    async def process(self, entries: Sequence[BusEntry]) -> None:
-        """Decode, book (one transaction), then ack; set aside what cannot be booked."""
-        started_ns = time.time_ns()
-        good: list[IngestEvent] = []
-        entry_of: dict[str, BusEntry] = {}
-        failed: list[tuple[BusEntry, str]] = []
+    def decode_all(self, entries: Sequence[BusEntry]) -> Decoded:
+        """Decode a batch; entries that cannot be decoded are set aside with the reason."""
+        out = Decoded(list(entries), [], {}, [])
         for entry in entries:
             try:
                 event = decode(entry, self.group.stream)
             except PoisonEvent as exc:
-                failed.append((entry, str(exc)))
+                out.failed.append((entry, str(exc)))
                 continue
-            good.append(event)
-            entry_of[event.stream_id] = entry
+            out.good.append(event)
+            out.entry_of[event.stream_id] = entry
+        return out
+
+    async def process(self, entries: Sequence[BusEntry]) -> None:
+        """Decode, book (one transaction), then ack; set aside what cannot be booked."""
+        await self.process_decoded(self.decode_all(entries))
+
+    async def process_decoded(self, batch: Decoded) -> None:
+        """Book a decoded batch (one transaction), then ack; set aside what cannot be booked."""
+        started_ns = time.time_ns()
+        good, entry_of, failed = batch.good, batch.entry_of, batch.failed
         booked = await self._book(good, failed, entry_of)
         if booked and self.options.kill_after_commits:
             self._commits += 1
