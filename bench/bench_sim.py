@@ -119,7 +119,7 @@ async def ib_async_orders(port: int, pid: int) -> tuple[float, float]:
     done = asyncio.Event()
     count = 0
 
-    def on_commission(trade, fill, report) -> None:  # noqa: ANN001
+    def on_commission(trade, fill, report) -> None:
         nonlocal count
         count += 1
         if count == ORDERS:
