@@ -58,3 +58,13 @@ def test_watch_lines_name_events_and_markers_and_skip_heartbeats() -> None:
     ]
     assert [cli_format.frame_line(f) for f in frames] == [
         "-- snapshot end", "DU1 fill x-1 order o-1 (c-1): buy 2 AAPL @ 187.25", None]
+
+
+def test_account_and_pnl_events_show_their_amounts() -> None:
+    usd = money_pb2.Money(currency_code="USD", units=1000, nanos=500_000_000)
+    account = event_pb2.Event(account_update=event_pb2.AccountUpdate(
+        account=portfolio_pb2.AccountSummary(net_liquidation=usd, buying_power=usd)))
+    pnl = event_pb2.Event(pnl_update=event_pb2.PnlUpdate(pnl=portfolio_pb2.Pnl(
+        instrument=instrument_pb2.Instrument(symbol="AAPL"), daily_pnl=usd)))
+    assert cli_format.event_line(account) == "account net liquidation 1000.5 USD buying power 1000.5 USD"
+    assert cli_format.event_line(pnl) == "pnl AAPL daily 1000.5 USD"

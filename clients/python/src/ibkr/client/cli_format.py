@@ -241,6 +241,18 @@ def event_line(event: event_pb2.Event) -> str:
         text = "broker " + enum_name(
             system_pb2.BrokerConnectionState, event.connection_state_change.state, "BROKER_CONNECTION_STATE_"
         )
+    elif kind == "account_update":
+        a = event.account_update.account
+        text = f"account net liquidation {money(a.net_liquidation)} buying power {money(a.buying_power)}"
+    elif kind == "pnl_update":
+        p = event.pnl_update.pnl
+        amounts = (("daily", p.daily_pnl), ("unrealized", p.unrealized_pnl), ("realized", p.realized_pnl))
+        shown = " ".join(f"{label} {money(value)}" for label, value in amounts if money(value))
+        text = f"pnl {symbol(p.instrument) or 'account'} {shown}".rstrip()
+    elif kind == "risk_decision":
+        d = event.risk_decision.decision
+        outcome = enum_name(risk_types_pb2.RiskDecisionOutcome, d.outcome, "RISK_DECISION_OUTCOME_")
+        text = f"risk {outcome} {d.client_order_id}" + (f" by {d.denied_rule_id}" if d.denied_rule_id else "")
     elif kind == "trading_state_change":
         text = "trading " + trading_state_text(event.trading_state_change.trading_state)
     else:
