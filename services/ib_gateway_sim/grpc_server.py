@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from services.common.channels import InternalAuthServerInterceptor
 from services.common.config import CommonSettings
 from services.common.metrics import GrpcServerMetrics, new_registry
 from services.common.server import ServiceSpec, build_server, set_serving
@@ -61,7 +62,11 @@ class ControlServer:
 async def serve_control(sim: Simulator, *, settings: CommonSettings | None = None, port: int = 0,
                         tracer_provider: TracerProvider | None = None,
                         registry: CollectorRegistry | None = None) -> ControlServer:
-    """Start `SimulatorControlService` for `sim` (port 0: ephemeral) and mark it SERVING."""
+    """Start `SimulatorControlService` for `sim` (port 0: ephemeral) and mark it SERVING.
+
+    Like every suite service it requires `x-ibkr-internal-token` when `IBKR_INTERNAL_TOKEN` is set (health
+    and reflection stay open); with no token configured it is open.
+    """
     settings = settings or sim.config
     registry = registry or new_registry()
     registry.register(SimCollector(sim))
@@ -72,6 +77,7 @@ async def serve_control(sim: Simulator, *, settings: CommonSettings | None = Non
         port=port,
         tracer_provider=tracer_provider or build_tracer_provider("ib_gateway_sim", settings),
         metrics=GrpcServerMetrics(registry),
+        extra_interceptors=[InternalAuthServerInterceptor(settings.internal_token)],
     )
     await server.start()
     await set_serving(health, [SERVICE_NAME], True)

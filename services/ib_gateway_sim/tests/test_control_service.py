@@ -305,3 +305,23 @@ async def test_status_reports_clients_and_faults(stub, sim: Simulator, ib: IB) -
     assert status.clients[0].server_version == 178
     assert status.api_port == sim.tws_port and status.accepting_connections
     assert status.pending_rejections == 2 and list(status.account_ids) == ["DU1234567"]
+
+
+async def test_control_service_requires_the_internal_token_when_one_is_set() -> None:
+    from services.ib_gateway_sim import SimConfig
+
+    sim = Simulator(SimConfig.for_tests(internal_token="s3cret"))
+    await sim.start()
+    control = await serve_control(sim)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{control.port}") as channel:
+            stub = sim_pb2_grpc.SimulatorControlServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.GetSimulatorStatus(sim_pb2.GetSimulatorStatusRequest())
+            assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            reply = await stub.GetSimulatorStatus(sim_pb2.GetSimulatorStatusRequest(),
+                                                  metadata=(("x-ibkr-internal-token", "s3cret"),))
+            assert reply.api_port == sim.tws_port
+    finally:
+        await control.stop(0)
+        await sim.stop()
