@@ -209,11 +209,20 @@ function createClient(options = {}) {
   };
 }
 
-/** The API key from IBKR_API_KEY, IBKR_API_KEY_FILE, or `.run/api-key` under `cwd` when present. */
+/**
+ * The API key from IBKR_API_KEY, IBKR_API_KEY_FILE, or the `.run/api-key` that `make run` writes (under
+ * `cwd`, else at the repository root).
+ */
 function apiKeyFromEnv(cwd = process.cwd()) {
   if (process.env.IBKR_API_KEY) return process.env.IBKR_API_KEY;
-  const file = process.env.IBKR_API_KEY_FILE || path.join(cwd, '.run', 'api-key');
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined;
+  const candidates = process.env.IBKR_API_KEY_FILE
+    ? [process.env.IBKR_API_KEY_FILE]
+    : [path.join(cwd, '.run', 'api-key'), path.join(REPO_ROOT, '.run', 'api-key')];
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (process.env.IBKR_API_KEY_FILE && !file) {
+    throw new Error(`IBKR_API_KEY_FILE ${process.env.IBKR_API_KEY_FILE} does not exist`);
+  }
+  return file ? fs.readFileSync(file, 'utf8').trim() : undefined;
 }
 
 module.exports = { createClient, decimal, apiKeyFromEnv, serviceConfig, IbkrError, defaultIncludeDirs };

@@ -72,4 +72,10 @@ async function main() {
   }
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    print({ error: { message: error.message } });
+    process.exit(1);
+  },
+);
