@@ -143,15 +143,17 @@ async def _place_and_wait(
         order = await place()
         out.message(order, fmt.order_line)
         quantity = from_proto_decimal(order.spec.quantity) or Decimal(0)
-        filled = Decimal(0)
+        # By execution id: a correction replaces the execution it supersedes instead of adding to it.
+        fills: dict[str, Decimal] = {}
         final_status = order.status
         while final_status not in TERMINAL_STATUSES or (
-            final_status == order_pb2.ORDER_STATUS_FILLED and filled < quantity
+            final_status == order_pb2.ORDER_STATUS_FILLED and sum(fills.values()) < quantity
         ):
             frame = await anext(stream)
             event = frame.event
             if frame.HasField("event") and event.HasField("fill") and event.fill.client_order_id == client_order_id:
-                filled += from_proto_decimal(event.fill.quantity) or Decimal(0)
+                fills.pop(event.fill.superseded_execution_id, None)
+                fills[event.fill.execution_id] = from_proto_decimal(event.fill.quantity) or Decimal(0)
                 out.message(event.fill, fmt.fill_line)
             elif (
                 frame.HasField("event") and event.HasField("order_update")
