@@ -99,8 +99,6 @@ def used_metric_names() -> dict[str, set[str]]:
     return used
 
 
-# TEMPORARY: risk's metrics (services/risk/metrics.py) are not in docs/telemetry.md yet; remove when they are.
-@pytest.mark.xfail(reason="ibkr_risk_* rows not yet appended to docs/telemetry.md by the risk owner", strict=False)
 def test_every_metric_the_dashboards_and_alerts_use_is_registered():
     registry = telemetry_check.load_registry()
     missing = {}
