@@ -66,7 +66,10 @@ class Bridge:
                 timeout=duration_pb2.Duration(nanos=int(min(timeout, 0.999) * 1e9)))
             try:
                 reply = await self._stub.GetQuote(request, timeout=timeout)
-            except grpc.aio.AioRpcError:
+            except grpc.aio.AioRpcError as err:
+                if err.code() == grpc.StatusCode.NOT_FOUND:
+                    # An unknown symbol is the caller's mistake, not a missing price: say so, as the bridge did.
+                    raise domain_error_from_rpc_error(err) from err
                 return None  # no quote: the reference price, else a denial, decides
             q = reply.quote
             return Quote(self._clock(), _dec(q.bid_price), _dec(q.ask_price), _dec(q.last_price), _dec(q.close_price))

@@ -108,9 +108,10 @@ class Quote:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class RuleResult:
+@dataclass(slots=True)  # not frozen: frozen dataclasses set every field through object.__setattr__, which
+class RuleResult:       # made building the ~15 results of one evaluation cost more than the rules themselves
     """One rule's verdict with what it compared: `observed` (counting the request) against `threshold`.
+    Treated as immutable.
 
     `threshold_text` / `observed_text` carry non-numeric values (a symbol, "no fresh quote").
     """
@@ -138,7 +139,7 @@ class RuleResult:
         return self.observed_text if self.observed is None else _plain(self.observed)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for the same reason as RuleResult; treated as immutable
 class Decision:
     """The verdict of a whole policy on one request. `trip_state` asks the gate to move the account to a
     stricter trading state (the daily loss limit); the core never changes state itself."""

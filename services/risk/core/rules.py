@@ -31,6 +31,9 @@ from services.risk.core.model import (
 )
 from services.risk.core.policy import RuleSpec
 
+CENT = Decimal("0.01")
+RATIO_STEP = Decimal("0.0001")
+
 
 @dataclass(slots=True)
 class Ctx:
@@ -221,7 +224,7 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx) -> RuleResult:
         if net_liq is None or net_liq <= 0:
             return _result(rule, Outcome.DENIED, p.max_leverage, unit="ratio", observed_text="net liquidation unknown",
                            message=f"{rule.rule_id}: leverage cannot be checked, net liquidation unknown")
-        return _limit(rule, (gross / net_liq).quantize(Decimal("0.0001")), p.max_leverage, "ratio", "leverage")
+        return _limit(rule, (gross / net_liq).quantize(RATIO_STEP), p.max_leverage, "ratio", "leverage")
     return res or _result(rule, Outcome.SKIPPED)
 
 
@@ -235,7 +238,7 @@ def buying_power(rule: RuleSpec, ctx: Ctx) -> RuleResult:
         return _result(rule, Outcome.DENIED, unit="USD", threshold_text="known buying power",
                        observed_text="buying power unknown",
                        message=f"{rule.rule_id}: buying power unknown for {ctx.order.account_id}")
-    limit = (power * rule.params.max_usage_percent / HUNDRED).quantize(Decimal("0.01"))
+    limit = (power * rule.params.max_usage_percent / HUNDRED).quantize(CENT)
     return _limit(rule, ctx.book.reserved_notional + ctx.notional, limit, "USD",
                   "open orders plus this order use")
 
