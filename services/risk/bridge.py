@@ -15,6 +15,9 @@ from ibkr.trading.v1 import instrument_pb2
 from services.common.errors import domain_error_from_rpc_error
 from services.risk.core.model import Quote
 
+# The bridge's answers to GetQuote that mean the instrument does not exist: relayed as they are.
+UNKNOWN_INSTRUMENT = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT})
+
 
 def _dec(pb) -> Decimal | None:
     return Decimal(pb.value) if pb.value else None

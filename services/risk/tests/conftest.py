@@ -45,6 +45,7 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
     closed: list = field(default_factory=list)
     fail_with: DomainError | None = None
     quote: market_data_pb2.Quote | None = None
+    quote_error: DomainError | None = None
     delay: float = 0.0
 
     async def PlaceOrder(self, request, context):
@@ -86,6 +87,8 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
         return gateway_pb2.CancelAllOrdersResponse()
 
     async def GetQuote(self, request, context):
+        if self.quote_error is not None:
+            raise self.quote_error
         if self.quote is None:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "no quote")
         return gateway_pb2.GetQuoteResponse(quote=self.quote)

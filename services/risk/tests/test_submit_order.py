@@ -12,7 +12,7 @@ from grpc_status import rpc_status
 from ibkr.risk.v1 import risk_pb2
 from ibkr.trading.v1 import market_data_pb2, order_pb2
 
-from services.common.errors import AlreadyExists, Unavailable
+from services.common.errors import AlreadyExists, NotFound, Unavailable
 from services.common.money import decimal_to_proto
 from services.risk.tests.conftest import ACCOUNT, spec
 
@@ -150,3 +150,14 @@ async def test_market_order_without_a_bus_quote_is_priced_from_the_bridge_quote(
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await risk.stub.SubmitOrder(submit("look-2", spec(quantity="501", **market)))
     assert error_info(caught.value).metadata["observed"] == "100200"
+
+
+async def test_unknown_symbol_reported_by_the_bridge_quote_is_relayed_as_not_found(risk_factory, gateway):
+    risk = await risk_factory(risk_quote_lookup=True)
+    gateway[0].quote = None  # the recording gateway answers UNAVAILABLE without a quote ...
+    gateway[0].quote_error = NotFound("UNKNOWN_SYMBOL", "unknown symbol NOSUCHSYM")  # ... or this when set
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitOrder(submit("unk-1", spec(symbol="NOSUCHSYM", order_type=order_pb2.ORDER_TYPE_MARKET,
+                                                         limit=None)))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND and "NOSUCHSYM" in caught.value.details()
+    assert gateway[0].placed == []
