@@ -18,6 +18,7 @@ Variables (the README copies this table):
 | `IBKR_RISK_DENIED_SYMBOLS` | (empty) | seed policy: comma list of restricted symbols |
 | `IBKR_RISK_MAX_ORDER_NOTIONAL` | 100000 | seed policy: maximum order notional (USD) |
 | `IBKR_RISK_MAX_ORDER_QUANTITY` | (none) | seed policy: maximum order quantity |
+| `IBKR_RISK_MAX_WORKING_ORDERS_PER_SIDE` | 20 | seed policy: working orders per contract and side (IB's cap; 0 leaves the rule out) |
 | `IBKR_RISK_POLICY_FILE` | (none) | seed policy from a YAML or JSON file (RiskPolicy in proto-JSON form); wins over the two above |
 | `IBKR_RISK_REFERENCE_PRICES` | (empty) | `SYM=price,...`: prices for market orders when no fresh quote exists |
 | `IBKR_RISK_QUOTE_MAX_AGE_SECONDS` | 10 | seed policy: a quote older than this is never used |
@@ -57,6 +58,7 @@ class RiskSettings(CommonSettings):
     risk_denied_symbols: str = ""
     risk_max_order_notional: Decimal = Field(default=Decimal(100000), gt=0)
     risk_max_order_quantity: Decimal | None = Field(default=None, gt=0)
+    risk_max_working_orders_per_side: int = Field(default=20, ge=0)
     risk_policy_file: Path | None = None
     risk_reference_prices: str = ""
     risk_quote_max_age_seconds: Decimal = Field(default=Decimal(10), gt=0)

@@ -224,7 +224,8 @@ def load_policy_file(path: Path) -> risk_policy_pb2.RiskPolicy:
 
 def seed_policy_proto(settings: RiskSettings) -> risk_policy_pb2.RiskPolicy:
     """The first policy, from `IBKR_RISK_POLICY_FILE` when set, else from the `IBKR_RISK_*` variables:
-    a restricted list and a maximum order notional (plus a maximum quantity when configured)."""
+    a restricted list, a maximum order notional, IB's working-orders cap (plus a maximum quantity when
+    configured)."""
     if settings.risk_policy_file is not None:
         pb = load_policy_file(settings.risk_policy_file)
         if not pb.change_reason:
@@ -239,6 +240,12 @@ def seed_policy_proto(settings: RiskSettings) -> risk_policy_pb2.RiskPolicy:
     notional = pb.rules.add(rule_id="max-order-notional", description="largest notional of one order",
                             control=risk_types_pb2.MARKET_ACCESS_CONTROL_ERRONEOUS_ORDER)
     notional.max_order_notional.max_notional.CopyFrom(decimal_to_proto(settings.risk_max_order_notional))
+    if settings.risk_max_working_orders_per_side:
+        working = pb.rules.add(rule_id="ib-working-orders-per-side",
+                               description="IB accepts at most 20 working orders per contract and side",
+                               control=risk_types_pb2.MARKET_ACCESS_CONTROL_VENUE_LIMIT)
+        working.max_working_orders_per_side.max_working_orders.CopyFrom(
+            decimal_to_proto(Decimal(settings.risk_max_working_orders_per_side)))
     if settings.risk_max_order_quantity is not None:
         qty = pb.rules.add(rule_id="max-order-quantity", description="largest quantity of one order",
                            control=risk_types_pb2.MARKET_ACCESS_CONTROL_ERRONEOUS_ORDER)

@@ -17,10 +17,11 @@ def submit(coid: str, **kw) -> risk_pb2.SubmitOrderRequest:
     return risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, client_order_id=coid, order=spec(**kw), principal="k1")
 
 
-async def test_seed_policy_from_env_is_version_one_with_its_two_rules(risk):
+async def test_seed_policy_from_env_is_version_one_with_its_rules(risk):
     got = await risk.stub.GetRiskPolicy(risk_pb2.GetRiskPolicyRequest())
     assert got.policy.version == 1 and got.policy.created_by == "config"
-    assert [r.rule_id for r in got.policy.rules] == ["restricted-list", "max-order-notional"]
+    assert [r.rule_id for r in got.policy.rules] == ["restricted-list", "max-order-notional",
+                                                     "ib-working-orders-per-side"]
     assert got.policy.rules[1].max_order_notional.max_notional.value == "100000"
     assert got.policy.rules[1].control == 2  # ERRONEOUS_ORDER, filled in from the kind
 
@@ -97,3 +98,19 @@ async def _at_least(fetch, n: int):
 
 def _metrics(risk) -> str:
     return generate_latest(risk.app.registry).decode()
+
+
+async def test_policy_file_seeds_the_policy_and_a_changed_seed_becomes_a_new_version(risk_factory, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text("rules:\n  - rule_id: max-qty\n    max_order_quantity: {max_quantity: {value: '5'}}\n")
+    risk = await risk_factory(risk_policy_file=path)
+    got = await risk.stub.GetRiskPolicy(risk_pb2.GetRiskPolicyRequest())
+    assert [r.rule_id for r in got.policy.rules] == ["max-qty"] and got.policy.version == 1
+    await risk.stop()
+    again = await risk_factory(risk_policy_file=path)  # same seed: no new version
+    assert (await again.stub.GetRiskPolicy(risk_pb2.GetRiskPolicyRequest())).policy.version == 1
+    await again.stop()
+    path.write_text('{"rules": [{"rule_id": "max-qty", "max_order_quantity": {"max_quantity": {"value": "7"}}}]}')
+    third = await risk_factory(risk_policy_file=path)
+    latest = (await third.stub.GetRiskPolicy(risk_pb2.GetRiskPolicyRequest())).policy
+    assert latest.version == 2 and latest.rules[0].max_order_quantity.max_quantity.value == "7"
