@@ -84,7 +84,7 @@ class LedgerApp:
                                 s.ledger_failpoint_kill_after_commits)
         self.ingestor = Ingestor(group, store, self.metrics, self.tracer_provider.get_tracer("services.ledger"),
                                  options, on_consuming=self._consuming, logger=self.log)
-        reader = LedgerReader(self.pool)
+        reader = self.reader = LedgerReader(self.pool)
         self.bridge_channel = make_internal_channel(s.bridge_address, self.tracer_provider, s)
         self.reconciler = Reconciler(store, reader, gateway_pb2_grpc.GatewayServiceStub(self.bridge_channel),
                                      EventBus(self.redis, s.bus_stream, s.bus_maxlen), self.metrics,
@@ -116,11 +116,23 @@ class LedgerApp:
         self._tasks.append(asyncio.create_task(
             refresh_lag(self.group, self.metrics, self.stop_event, self.settings.ledger_lag_interval_seconds,
                         self.log), name="ledger-lag"))
+        self._tasks.append(asyncio.create_task(self._refresh_positions(), name="ledger-position-gauges"))
         s = self.settings
         if s.account_id and s.ledger_reconcile_interval_seconds > 0:
             self._tasks.append(asyncio.create_task(
                 self.reconciler.run_periodically(s.account_id, s.ledger_reconcile_interval_seconds, self.stop_event),
                 name="ledger-reconcile"))
+
+    async def _refresh_positions(self) -> None:
+        # A gauge is exposition only (float is fine there); the books stay NUMERIC.
+        while not self.stop_event.is_set():
+            try:
+                positions = await self.reader.open_positions()
+                self.metrics.set_positions({k: float(v) for k, v in positions.items()})
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                self.log.debug("position gauges not refreshed", extra={"error": repr(exc)})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), self.settings.ledger_lag_interval_seconds)
 
     async def close(self) -> None:
         """Stop the tasks (an in-flight batch finishes and is acked), then close the clients."""

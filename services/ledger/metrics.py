@@ -11,6 +11,7 @@ class LedgerMetrics:
     """Ingest, lag and reconciliation metrics."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._positions: set[tuple[str, str]] = set()
         self.events = Counter("ibkr_ledger_events_total",
                               "Bus entries processed by the ledger, by payload type and outcome "
                               "(booked, duplicate, dead_lettered, failed).",
@@ -44,6 +45,17 @@ class LedgerMetrics:
         self.drift_age = Gauge("ibkr_ledger_reconciliation_drift_age_seconds",
                                "Age of the oldest unresolved drift of an account (0 when in sync).",
                                ["account_id"], registry=registry)
+        self.position_quantity = Gauge("ibkr_ledger_position_quantity",
+                                       "Quantity per instrument in the ledger's books (flat positions dropped).",
+                                       ["account_id", "symbol"], registry=registry)
         self.reconciliations = Counter("ibkr_ledger_reconciliations_total",
                                        "Reconciliation runs, by outcome (in_sync, drift, error).",
                                        ["outcome"], registry=registry)
+
+    def set_positions(self, quantities: dict[tuple[str, str], float]) -> None:
+        """Replace the position gauges with the current books (children of closed positions removed)."""
+        for labels in set(self._positions) - set(quantities):
+            self.position_quantity.remove(*labels)
+        for labels, quantity in quantities.items():
+            self.position_quantity.labels(*labels).set(quantity)
+        self._positions = set(quantities)

@@ -118,3 +118,8 @@ class LedgerReader:
         """Stored events after a stream position, in stream order; and whether more follow."""
         rows = await self.pool.fetch(self.q["list_events"], stream, account_id, types, after[0], after[1], size + 1)
         return rows[:size], len(rows) > size
+
+    async def open_positions(self) -> dict[tuple[str, str], Decimal]:
+        """Non-zero quantity per (account, symbol), for the position gauges."""
+        return {(r["account_id"], r["symbol"]): r["quantity"]
+                for r in await self.pool.fetch(self.q["open_positions_by_symbol"])}

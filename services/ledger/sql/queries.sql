@@ -357,3 +357,8 @@ SELECT stream_id, payload, event_type, account_id, traceparent, tracestate FROM 
    AND (split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint) >= ($2::bigint, $3::bigint)
    AND (split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint) <= ($4::bigint, $5::bigint)
  ORDER BY split_part(stream_id, '-', 1)::bigint, split_part(stream_id, '-', 2)::bigint;
+
+-- name: open_positions_by_symbol
+-- For the position gauges: quantity per account and symbol (instruments sharing a symbol are summed).
+SELECT account_id, symbol, sum(quantity) AS quantity FROM positions
+ GROUP BY account_id, symbol HAVING sum(quantity) <> 0 ORDER BY 1, 2;

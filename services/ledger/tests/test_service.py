@@ -20,7 +20,7 @@ async def _fills(stub, **kw):
 
 async def test_fills_on_the_bus_are_served_by_list_fills_and_list_positions(postgres_dsn, redis_url, unique_name):
     settings = settings_for(postgres_dsn, redis_url, unique_name)
-    async with running_ledger(settings) as (_app, stub, channel):
+    async with running_ledger(settings) as (app, stub, channel):
         await eventually(lambda: _serving(channel))
         await publish(redis_url, settings.bus_stream, syn.fill_event("x1", "BUY", "100", "10.00"),
                       syn.fill_event("x2", "BUY", "100", "12.00"))
@@ -30,6 +30,11 @@ async def test_fills_on_the_bus_are_served_by_list_fills_and_list_positions(post
         positions = (await stub.ListPositions(ledger_pb2.ListPositionsRequest(account_id=ACCOUNT))).positions
         assert len(positions) == 1
         assert (positions[0].quantity.value, positions[0].average_cost.value) == ("200", "11.01")
+
+        async def gauge_shows_the_position():
+            return app.registry.get_sample_value("ibkr_ledger_position_quantity",
+                                                 {"account_id": ACCOUNT, "symbol": "AAPL"}) == 200
+        assert await eventually(gauge_shows_the_position)
 
 
 async def test_health_is_serving_once_migrated_and_consuming(postgres_dsn, redis_url, unique_name):
