@@ -115,7 +115,7 @@ class LedgerApp:
         self._tasks.append(asyncio.create_task(self.ingestor.run(self.stop_event), name="ledger-ingest"))
         self._tasks.append(asyncio.create_task(
             refresh_lag(self.group, self.metrics, self.stop_event, self.settings.ledger_lag_interval_seconds,
-                        self.log), name="ledger-lag"))
+                        self.log, self.ingestor.state), name="ledger-lag"))
         self._tasks.append(asyncio.create_task(self._refresh_positions(), name="ledger-position-gauges"))
         s = self.settings
         if s.account_id and s.ledger_reconcile_interval_seconds > 0:

@@ -61,6 +61,8 @@ class IngestState:
     last_commit_time: datetime | None = None
     last_event_time: datetime | None = None
     dead_lettered: int = 0
+    lag: int | None = None
+    pending: int | None = None
 
 
 @dataclasses.dataclass
@@ -261,8 +263,8 @@ class Ingestor:
 
 
 async def refresh_lag(group: ConsumerGroup, metrics: LedgerMetrics, stop: asyncio.Event, interval: float,
-                      logger: logging.Logger | None = None) -> None:
-    """Keep the lag and pending gauges current until stopped."""
+                      logger: logging.Logger | None = None, state: IngestState | None = None) -> None:
+    """Keep the lag and pending gauges (and `state`, for GetIngestStatus) current until stopped."""
     log = logger or logging.getLogger("services.ledger.ingest")
     while not stop.is_set():
         try:
@@ -270,6 +272,8 @@ async def refresh_lag(group: ConsumerGroup, metrics: LedgerMetrics, stop: asynci
             metrics.pending.set(lag.pending)
             if lag.lag is not None:
                 metrics.lag.set(lag.lag)
+            if state is not None:
+                state.lag, state.pending = lag.lag, lag.pending
         except (LookupError, redis.exceptions.ResponseError, *TRANSIENT_REDIS) as exc:  # no stream/group yet
             log.debug("lag not available", extra={"error": repr(exc)})
         try:

@@ -218,6 +218,10 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         status = system_pb2.IngestStatus(stream=self._stream, consumer_group=self._group,
                                          last_committed_stream_id=s.last_committed_stream_id,
                                          dead_lettered_events=s.dead_lettered)
+        if s.lag is not None:
+            status.lag_events = s.lag
+        if s.pending is not None:
+            status.pending_events = s.pending
         if s.last_commit_time:
             status.last_commit_time.FromDatetime(s.last_commit_time)
         if s.last_event_time:

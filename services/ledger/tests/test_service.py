@@ -93,3 +93,17 @@ async def _n_fills(stub, n):
 
 async def _serving(channel):
     return await health(channel) == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_ingest_status_reports_lag_pending_and_last_committed_entry(postgres_dsn, redis_url, unique_name):
+    settings = settings_for(postgres_dsn, redis_url, unique_name)
+    async with running_ledger(settings) as (_app, stub, _channel):
+        (stream_id,) = await publish(redis_url, settings.bus_stream, syn.fill_event("s1", "BUY", "1", "10"))
+
+        async def caught_up():
+            status = (await stub.GetIngestStatus(ledger_pb2.GetIngestStatusRequest())).status
+            done = (status.last_committed_stream_id == stream_id and status.pending_events == 0
+                    and status.lag_events == 0)
+            return status if done else None
+        status = await eventually(caught_up)
+        assert (status.stream, status.consumer_group) == (settings.bus_stream, "ledger")
