@@ -6,6 +6,7 @@ stream), so the tests exercise exactly what users run.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import secrets
@@ -68,6 +69,18 @@ class SuiteSettings:
     bridge_standby: bool = False
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the supervisor dies, however it dies (even SIGKILL),
+    so no service is ever orphaned. Linux only; elsewhere a hard-killed supervisor may leave children."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):
+        pass
+
+
 class ServiceProcess:
     """One child process with its log file, started in its own process group so nothing is orphaned."""
 
@@ -79,7 +92,8 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env, cwd=REPO_ROOT,
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         log.close()
 
     @property

@@ -4,10 +4,11 @@ Ctrl-C stops every process it started."""
 from __future__ import annotations
 
 import os
-import selectors
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -19,24 +20,33 @@ BANNER_END = "Ctrl-C stops everything."
 
 
 def read_banner(proc: subprocess.Popen, timeout: float) -> list[str]:
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    lines, deadline = [], time.monotonic() + timeout
+    """Lines up to the end of the banner; a reader thread, because the banner arrives in one chunk."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in proc.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
             break
-        if selector.select(timeout=0.5):
-            line = proc.stdout.readline()
-            lines.append(line.rstrip("\n"))
-            if line.startswith(BANNER_END):
-                return lines
-    raise AssertionError("make run did not come up:\n" + "\n".join(lines[-60:]))
+        seen.append(line)
+        if line.startswith(BANNER_END):
+            return seen
+    raise AssertionError("make run did not come up:\n" + "\n".join(seen[-60:]))
 
 
 def run_printed(command: str, timeout: float) -> subprocess.CompletedProcess:
     path = f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"
     return subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PATH": path})
+                          timeout=timeout, env={**os.environ, "PATH": path}, check=False)
 
 
 @pytest.fixture
@@ -50,9 +60,13 @@ def make_run():
     try:
         yield proc, read_banner(proc, timeout=180)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc.poll() is None:  # the test failed before Ctrl-C: stop it the way a user would, then harder
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def test_make_run_comes_up_serves_the_printed_grpcurl_commands_and_stops_cleanly(make_run):
