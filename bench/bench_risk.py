@@ -14,10 +14,12 @@ interceptors (tracing, metrics, errors).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import statistics
 import tempfile
 import time
+import timeit
 import uuid
 from decimal import Decimal as D
 from pathlib import Path
@@ -98,6 +100,8 @@ def bench_evaluation() -> list[float]:
                            OrderType.LIMIT, D(50 + (i % len(SYMBOLS)) * 7), None, f"c{i}") for i in range(64)]
     for i in range(2000):  # warm-up: policy resolution cache, Decimal contexts
         evaluate(intents[i % 64], book, books.market, policy, TradingState.ACTIVE, now, {})
+    gc.collect()
+    gc.freeze()  # as `python -m services.risk` does once started
     samples = []
     clock = time.perf_counter_ns
     for i in range(EVALUATIONS):
@@ -119,10 +123,11 @@ class InstantGateway(gateway_pb2_grpc.GatewayServiceServicer):
 
 
 def order(i: int) -> order_pb2.OrderSpec:
+    """A limit buy in S05 (quoted at 85), varied so no two are duplicates."""
     return order_pb2.OrderSpec(
-        instrument=instrument_pb2.Instrument(symbol="AAPL", security_type=instrument_pb2.SECURITY_TYPE_STOCK),
+        instrument=instrument_pb2.Instrument(symbol="S05", security_type=instrument_pb2.SECURITY_TYPE_STOCK),
         side=order_pb2.ORDER_SIDE_BUY, quantity=decimal_to_proto(D(1 + i % 50)),
-        order_type=order_pb2.ORDER_TYPE_LIMIT, limit_price=decimal_to_proto(D(100) + D(i % 97) / 100),
+        order_type=order_pb2.ORDER_TYPE_LIMIT, limit_price=decimal_to_proto(D(85) + D(i % 97) / 100),
         time_in_force=order_pb2.TIME_IN_FORCE_DAY)
 
 
@@ -135,16 +140,32 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
     settings = RiskSettings(database_url=dsn, redis_url=redis_url, bus_stream=f"{schema}:events",
                             risk_db_schema=schema, bridge_address=f"127.0.0.1:{gw_port}", ledger_address=None,
                             risk_grpc_port=0, risk_metrics_port=0, account_id=ACCOUNT, risk_quote_lookup=False,
-                            risk_max_order_notional=D(10**9))
+                            risk_max_order_notional=D(10**9), risk_max_working_orders_per_side=0)
     app = RiskApp(settings, tracer_provider=build_tracer_provider("risk", settings))
     _, port = await app.build_server()
+    gc.collect()
+    gc.freeze()  # as `python -m services.risk` does once started
+    # The full rule set and the realistic state of the evaluation benchmark, in the running server.
+    realistic = realistic_books(time.time())
+    app.gate.books.market.quotes.update(realistic.market.quotes)
+    app.gate.books.accounts.update(realistic.accounts)
+    app.gate.policies.live = full_policy()
     await app.start()
     bridge_time: list[float] = []
     handler_time: list[float] = []
+    insert_time: list[float] = []
     try:
         # Split the handler into risk's own work and the wait on the bridge: time the gate's submit (all
         # of the handler but request parsing and response mapping) and, inside it, the bridge call.
         original_place, original_submit = app.bridge.place, app.gate.submit
+        original_save = app.store.save_reservation
+
+        async def timed_save(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return await original_save(*args, **kwargs)
+            finally:
+                insert_time.append(time.perf_counter() - t0)
 
         async def timed_place(request, remaining=None):
             t0 = time.perf_counter()
@@ -159,7 +180,7 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
                 return await original_submit(*args, **kwargs)
             finally:
                 handler_time.append(time.perf_counter() - t0)
-        app.bridge.place, app.gate.submit = timed_place, timed_submit
+        app.bridge.place, app.gate.submit, app.store.save_reservation = timed_place, timed_submit, timed_save
 
         rtt: list[float] = []
         direct: list[float] = []
@@ -181,7 +202,7 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
                     direct.append(direct_elapsed)
                 await app.gate.release(ACCOUNT, f"b{i}")  # keep the book at its size (not measured)
         own = [h - b for h, b in zip(handler_time[100:], bridge_time[100:], strict=True)]
-        return {"rtt": rtt, "direct": direct, "own": own}
+        return {"rtt": rtt, "direct": direct, "own": own, "insert": insert_time[100:]}
     finally:
         await app.stop(0)
         await gateway.stop(0)
@@ -212,12 +233,15 @@ async def main() -> None:
     pg = infra.resolve_postgres(run_dir, prefer_local=True)
     rd = infra.resolve_redis(run_dir, prefer_local=True)
     try:
+        speed = min(timeit.repeat("sum(range(100))", number=100_000, repeat=5)) / 100_000
+        print(f"{'machine speed: sum(range(100))':48} {speed * 1e6:8.2f} us   (field notes 4.4 reference: 0.84 us)")
         evaluation = bench_evaluation()
         n_rules = len(full_policy().rules_for(ACCOUNT, "S00")) + 1
         print(f"{'rule evaluation, full rule set (' + str(n_rules) + ' rules), in-process':48} {us(evaluation)}")
         echo = await measure_unary_echo(ECHOES)
         result = await bench_handler(pg.url, rd.url)
-        print(f"{'SubmitOrder handler excluding the bridge call':48} {us(result['own'])}")
+        print(f"{'SubmitOrder gate work excluding the bridge call':48} {us(result['own'])}")
+        print(f"{'  of which the reservation INSERT (async commit)':48} {us(result['insert'])}")
         print(line("SubmitOrder round trip (risk + instant bridge)", summary_ms(result["rtt"])))
         print(line("  same bridge called directly (one hop)", summary_ms(result["direct"])))
         print(line("  baseline: raw gRPC unary echo (loopback)", summary_ms(echo)))

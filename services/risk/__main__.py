@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from services.common.config import load_settings
@@ -24,6 +25,10 @@ async def main() -> None:
     server, port = await app.build_server()
     metrics_server, metrics_port = start_metrics_http_server(app.registry, settings.bind_host,
                                                              settings.risk_metrics_port)
+    # Everything built so far lives for the whole process: move it out of the collector's reach, so the
+    # young-generation collections that rule evaluation triggers never rescan it (fewer latency spikes).
+    gc.collect()
+    gc.freeze()
     await app.start()
     log.info("serving", extra={"grpc_port": port, "metrics_port": metrics_port})
     await run_until_signal(server, app.health, grace=settings.shutdown_grace_seconds, logger=log,

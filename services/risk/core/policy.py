@@ -83,6 +83,10 @@ class OrderRate:
     window_seconds: Decimal
     max_orders: Decimal | None = None
     max_notional: Decimal | None = None
+    window_float: float = field(init=False, compare=False)  # the hot path compares float clock times
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "window_float", float(self.window_seconds))
 
 
 @dataclass(frozen=True, slots=True)

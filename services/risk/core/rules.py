@@ -153,7 +153,7 @@ def duplicate_order(rule: RuleSpec, ctx: Ctx) -> RuleResult:
 
 def order_rate(rule: RuleSpec, ctx: Ctx) -> RuleResult:
     p = rule.params
-    count, notional = ctx.book.window(ctx.now, float(p.window_seconds))
+    count, notional = ctx.book.window(ctx.now, p.window_float)
     if p.max_orders is not None:
         res = _limit(rule, Decimal(count + 1), p.max_orders, "orders",
                      lambda: f"orders in {plain(p.window_seconds)} s")
