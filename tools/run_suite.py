@@ -105,8 +105,8 @@ def print_banner(suite: Suite, key_file: Path, account_id: str, postgres: infra.
         lines.append(f"  {name:8} gRPC {suite.address(name):20} metrics http://127.0.0.1:{p.metrics[name]}/metrics")
     if suite.start_sim:
         lines.append(f"  simulator TWS API socket 127.0.0.1:{suite.settings.ports.sim_tws} (paper account {account_id})")
-    lines += [f"  postgres {'embedded' if postgres.embedded else 'configured'}, "
-              f"redis {'embedded' if redis.embedded else 'configured'}",
+    lines += [(f"  postgres {'embedded' if postgres.embedded else 'configured'}, "
+              f"redis {'embedded' if redis.embedded else 'configured'}"),
               "", f"dev API key (trader on {account_id}): {key}   (saved in {key_file})", ""]
     for title, argv in grpcurl_examples(edge, key_file, account_id):
         lines += [f"# {title}", render(argv), ""]

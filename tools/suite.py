@@ -72,13 +72,15 @@ class SuiteSettings:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the supervisor dies, however it dies (even SIGKILL),
-    so no service is ever orphaned. Linux only; elsewhere a hard-killed supervisor may leave children."""
+def _parent_death_signal():
+    """A pre-exec hook that has the child SIGTERMed when the supervisor dies, however it dies (even SIGKILL),
+    so no service is ever orphaned; None where prctl does not exist (not Linux). The symbol is resolved
+    here, in the parent, so the child does nothing between fork and exec but one foreign call."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (AttributeError, OSError):
-        pass
+        return None
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ServiceProcess:
@@ -93,7 +95,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env, cwd=REPO_ROOT,
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_parent_death_signal())  # noqa: PLW1509 - one prctl call only
         log.close()
 
     @property

@@ -19,7 +19,16 @@ from ibkr.sim.v1 import sim_pb2, sim_pb2_grpc
 from ibkr.trading.v1 import order_pb2
 
 from tests.e2e.conftest import ACCOUNT_ID
-from tests.e2e.helpers import EventCollector, broker_orders, dec, error_info, eventually, internal, limit, market
+from tests.e2e.helpers import (
+    EventCollector,
+    broker_orders,
+    dec,
+    error_info,
+    eventually,
+    internal,
+    limit,
+    market,
+)
 
 
 def coid(prefix: str) -> str:
