@@ -17,7 +17,6 @@ IB's realized P&L of an instrument is therefore −(realized_pnl + commission), 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -47,12 +46,12 @@ class AccountRef:
     kind: str
     currency: str
     instrument_key: str = ""
+    key: str = dataclasses.field(init=False, compare=False, repr=False)
+    """The primary key in `journal_accounts`; computed once (it is looked up for every posting)."""
 
-    @functools.cached_property
-    def key(self) -> str:
-        """The primary key in `journal_accounts`."""
+    def __post_init__(self) -> None:
         scope = self.instrument_key or self.currency
-        return f"{self.account_id}:{self.kind}:{scope}"
+        object.__setattr__(self, "key", f"{self.account_id}:{self.kind}:{scope}")
 
 
 @dataclasses.dataclass(frozen=True)
