@@ -107,3 +107,23 @@ async def test_ingest_status_reports_lag_pending_and_last_committed_entry(postgr
             return status if done else None
         status = await eventually(caught_up)
         assert (status.stream, status.consumer_group) == (settings.bus_stream, "ledger")
+
+
+async def test_event_that_fails_to_book_is_isolated_from_its_batch_and_dead_lettered_after_n_deliveries(
+        postgres_dsn, redis_url, unique_name):
+    settings = settings_for(postgres_dsn, redis_url, unique_name)
+    # Decodes fine, but its trade value (10^74) is beyond what the ledger books: it fails inside the batch.
+    absurd = syn.fill_event("huge", "BUY", "1" + "0" * 37, "1" + "0" * 37)
+    r = aioredis.from_url(redis_url, decode_responses=False)
+    try:
+        await publish(redis_url, settings.bus_stream, syn.fill_event("ok1", "BUY", "1", "10"), absurd,
+                      syn.fill_event("ok2", "BUY", "1", "10"))
+        async with running_ledger(settings) as (app, stub, _channel):
+            await eventually(lambda: _n_fills(stub, 2))
+            dead = await eventually(lambda: r.xrange(settings.bus_stream + ":dead"))
+            assert len(dead) == 1 and b"huge" in dead[0][1][b"event"]
+            assert dead[0][1][b"dead_reason"]
+            assert await eventually(lambda: _no_pending(r, settings.bus_stream))
+            assert app.registry.get_sample_value("ibkr_ledger_dead_lettered_total") == 1
+    finally:
+        await r.aclose()
