@@ -32,7 +32,9 @@ def otlp():
 @pytest.fixture(scope="session")
 def suite(tmp_path_factory, postgres_dsn, redis_url, otlp):
     run_dir: Path = tmp_path_factory.mktemp("suite")
-    telemetry = {"IBKR_OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    telemetry = {"IBKR_OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200",
+                 # reconcile soon after start so drift metrics exist for the dashboard check
+                 "IBKR_LEDGER_RECONCILE_INTERVAL_SECONDS": "5"}
     settings = SuiteSettings(run_dir=run_dir, database_url=postgres_dsn, redis_url=redis_url,
                              ports=Ports.free(), bus_stream=f"e2e:{uuid.uuid4().hex[:8]}:events",
                              account_id=ACCOUNT_ID, extra_env=telemetry)
