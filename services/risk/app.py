@@ -27,6 +27,7 @@ from grpc_health.v1 import health_pb2
 from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
+from redis.exceptions import RedisError
 
 from services.common.bus import EventBus, stream_id_key
 from services.common.channels import make_internal_channel
@@ -119,9 +120,14 @@ class RiskApp:
         assert store is not None and gate is not None and self.redis is not None
         reservations, positions = await load_own_state(gate)
         cursor = await store.bus_cursor(s.bus_stream)
-        first = await self.redis.xrange(s.bus_stream, count=1)
-        last = await self.redis.xrevrange(s.bus_stream, count=1)
-        head = last[0][0].decode() if last else "0-0"
+        try:
+            first = await self.redis.xrange(s.bus_stream, count=1)
+            last = await self.redis.xrevrange(s.bus_stream, count=1)
+            head = last[0][0].decode() if last else "0-0"
+        except RedisError:
+            # The bus is down: serve from our own state; the tail retries with backoff until it is back.
+            log.warning("bus unavailable at start; tailing from the saved cursor once it is back", exc_info=True)
+            first, head = [], "$"
         own_is_current = cursor is not None and (not first or stream_id_key(cursor) >= stream_id_key(
             first[0][0].decode()))
         accounts = sorted({*gate.books.accounts, *([s.account_id] if s.account_id else [])})

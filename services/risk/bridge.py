@@ -56,6 +56,10 @@ class Bridge:
                              ) -> gateway_pb2.ClosePositionResponse:
         return await self._call(self._stub.ClosePosition, request, remaining)
 
+    async def get_order(self, request: gateway_pb2.GetOrderRequest, remaining: float | None = None
+                        ) -> gateway_pb2.GetOrderResponse:
+        return await self._call(self._stub.GetOrder, request, remaining)
+
     async def replace(self, request: gateway_pb2.ReplaceOrderRequest, remaining: float | None = None
                       ) -> gateway_pb2.ReplaceOrderResponse:
         return await self._call(self._stub.ReplaceOrder, request, remaining)

@@ -28,6 +28,29 @@ _STATES = {risk_types_pb2.TRADING_STATE_ACTIVE: TradingState.ACTIVE,
            risk_types_pb2.TRADING_STATE_HALTED: TradingState.HALTED}
 
 
+# OrderSpec fields a modification may change (instrument, side and order type cannot change).
+MUTABLE_SPEC_FIELDS = ("quantity", "limit_price", "stop_price", "time_in_force", "outside_rth", "trailing_amount",
+                       "trailing_percent", "trailing_limit_offset", "good_till_time", "display_quantity")
+
+
+def merge_spec(current: order_pb2.OrderSpec, change: order_pb2.OrderSpec, paths: list[str]) -> order_pb2.OrderSpec:
+    """The spec after a modification: `paths` (default: every mutable field) taken from `change`."""
+    merged = order_pb2.OrderSpec()
+    merged.CopyFrom(current)
+    for path in paths or MUTABLE_SPEC_FIELDS:
+        if path not in MUTABLE_SPEC_FIELDS:
+            raise invalid("update_mask", f"{path} cannot be changed (mutable: {', '.join(MUTABLE_SPEC_FIELDS)})")
+        field = order_pb2.OrderSpec.DESCRIPTOR.fields_by_name[path]
+        if field.message_type is not None:
+            if change.HasField(path):
+                getattr(merged, path).CopyFrom(getattr(change, path))
+            elif paths:
+                merged.ClearField(path)
+        elif paths or getattr(change, path):
+            setattr(merged, path, getattr(change, path))
+    return merged
+
+
 def _page(page_size: int, default: int, cap: int) -> int:
     if page_size < 0:
         raise invalid("page_size", "must not be negative")
@@ -85,8 +108,14 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         else:
             key = next((k for k, o in book.open_orders.items() if o.order_id == request.order_id),
                        f"order:{request.order_id}")
-        intent = intent_from_spec(account, key if ":" not in key else "", request.order)
         remaining = context.time_remaining()
+        new_spec = request.order
+        if request.update_mask.paths or not request.order.HasField("instrument"):
+            # A partial change: risk checks the whole order as it would be, so merge onto the current spec.
+            current = await self.bridge.get_order(gateway_pb2.GetOrderRequest(
+                account_id=account, **{which: getattr(request, which)}), remaining)
+            new_spec = merge_spec(current.order.spec, request.order, list(request.update_mask.paths))
+        intent = intent_from_spec(account, key if ":" not in key else "", new_spec)
 
         async def forward(decision_id: str) -> gateway_pb2.ReplaceOrderResponse:
             return await self.bridge.replace(gateway_pb2.ReplaceOrderRequest(
@@ -95,7 +124,7 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
                 **{which: getattr(request, which)}), remaining)
 
         reply, rec = await self.gate.submit(
-            intent, request.order, request.principal, forward, lambda r: r.order,
+            intent, new_spec, request.principal, forward, lambda r: r.order,
             replaces=key if key in book.open_orders else None,
             request_type=risk_types_pb2.RISK_REQUEST_TYPE_REPLACE_ORDER)
         response = risk_pb2.SubmitReplaceResponse(order=reply.order)

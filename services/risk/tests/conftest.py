@@ -25,7 +25,7 @@ from ibkr.trading.v1 import (
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.common.bus import EventBus
-from services.common.errors import DomainError, ErrorMappingServerInterceptor
+from services.common.errors import DomainError, ErrorMappingServerInterceptor, NotFound
 from services.common.money import decimal_to_proto
 from services.common.server import SERVER_KEEPALIVE_OPTIONS
 from services.risk.app import RiskApp
@@ -58,6 +58,15 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
                                 account_id=request.account_id, spec=request.order,
                                 status=order_pb2.ORDER_STATUS_SUBMITTED, risk_decision_id=request.risk_decision_id)
         return gateway_pb2.PlaceOrderResponse(order=order)
+
+    async def GetOrder(self, request, context):
+        key = request.client_order_id or request.order_id.removeprefix("ord_")
+        placed = next((p for p in self.placed if p.client_order_id == key), None)
+        if placed is None:
+            raise NotFound("ORDER_NOT_FOUND", f"no order {key}")
+        return gateway_pb2.GetOrderResponse(order=order_pb2.Order(
+            order_id=f"ord_{key}", client_order_id=key, account_id=placed.account_id, spec=placed.order,
+            status=order_pb2.ORDER_STATUS_SUBMITTED))
 
     async def ReplaceOrder(self, request, context):
         self.replaced.append(request)
@@ -152,7 +161,8 @@ async def risk_factory(postgres_dsn, redis_url, unique_name, gateway):
     started: list[RiskUnderTest] = []
 
     async def start(**overrides) -> RiskUnderTest:
-        risk = await start_risk(make_settings(postgres_dsn, redis_url, unique_name, gateway[1], **overrides))
+        risk = await start_risk(make_settings(postgres_dsn, overrides.pop("redis_url", redis_url), unique_name,
+                                              gateway[1], **overrides))
         started.append(risk)
         return risk
 

@@ -79,3 +79,11 @@ async def test_the_published_decision_joins_the_trace_of_the_order(risk, gateway
 
 def _metrics(risk) -> str:
     return generate_latest(risk.app.registry).decode()
+
+
+async def test_risk_starts_and_gates_orders_while_the_bus_is_down(risk_factory, gateway):
+    risk = await risk_factory(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    assert await health(risk) == health_pb2.HealthCheckResponse.SERVING
+    reply = await risk.stub.SubmitOrder(risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, client_order_id="nb-1",
+                                                                    order=spec()))
+    assert reply.decision.outcome == 1 and len(gateway[0].placed) == 1

@@ -65,3 +65,19 @@ async def test_close_without_a_position_is_not_found(risk, gateway):
         await risk.stub.SubmitClosePosition(risk_pb2.SubmitClosePositionRequest(
             account_id=ACCOUNT, instrument=instrument, client_order_id="close-2"))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND and gateway[0].closed == []
+
+
+async def test_partial_replace_is_merged_onto_the_working_order_before_the_check(risk, gateway):
+    await install(risk, rule("max-notional", "max_order_notional", max_notional="10000"))
+    await risk.stub.SubmitOrder(risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, client_order_id="m-1",
+                                                            order=spec(quantity="50", limit="100")))
+    change = order_pb2.OrderSpec(quantity=decimal_to_proto(Decimal(100)))
+    request = risk_pb2.SubmitReplaceRequest(account_id=ACCOUNT, order_id="ord_m-1", order=change)
+    request.update_mask.paths.append("quantity")
+    reply = await risk.stub.SubmitReplace(request)  # 100 × the working limit price 100 = 10000: at the limit
+    assert reply.decision.order.limit_price.value == "100"
+    request.order.quantity.value = "101"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await risk.stub.SubmitReplace(request)
+    assert "max-notional" in caught.value.details()
+    assert gateway[0].replaced[0].update_mask.paths == ["quantity"]
