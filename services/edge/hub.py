@@ -108,7 +108,7 @@ def parse_entry(entry: BusEntry) -> StreamItem | None:
         return None
     payload = event.WhichOneof("payload") or entry.event_type
     return StreamItem(StreamPosition.parse(entry.stream_id), payload, event.account_id or entry.account,
-                      event.symbol or _payload_symbol(event, payload), event)
+                      event.symbol or payload_symbol(event, payload), event)
 
 
 # Where each payload keeps its instrument, for events whose producer left `Event.symbol` empty.
@@ -121,7 +121,8 @@ _INSTRUMENT_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _payload_symbol(event: event_pb2.Event, payload: str) -> str:
+def payload_symbol(event: event_pb2.Event, payload: str) -> str:
+    """The symbol of the instrument a payload concerns (by `_INSTRUMENT_PATHS`), or empty."""
     path = _INSTRUMENT_PATHS.get(payload)
     if path is None:
         return ""

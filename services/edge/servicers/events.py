@@ -26,13 +26,12 @@ from ibkr.edge.v1 import event_service_pb2_grpc
 from ibkr.trading.v1 import event_pb2, system_pb2
 
 from services.common.errors import (
-    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     ResourceExhausted,
     to_rpc_status,
 )
-from services.edge import resume
+from services.edge import ledger_replay, resume
 from services.edge import validation as val
 from services.edge.downstream import Downstream
 from services.edge.filters import EventFilter, payload_for_event_type
@@ -113,21 +112,11 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
             # Headers now: the caller learns the stream is live (joined the hub) before any frame exists.
             await context.send_initial_metadata((("x-ibkr-stream", "joined"),))
             if after is not None:
-                if not await hub.is_retained(after):
-                    raise FailedPrecondition("RESUME_TOKEN_EXPIRED",
-                                             "the resume token is older than the event bus retention; "
-                                             "start a new stream (without resume_token) for a fresh snapshot",
-                                             metadata={"resume_token": request.resume_token})
                 last = after
-                state.token = request.resume_token
-                yield pb.StreamEventsResponse(marker=_marker(
-                    event_pb2.STREAM_MARKER_TYPE_RESUMED, "replaying events after the resume token",
-                    resumed=event_pb2.Resumed(resume_token=request.resume_token,
-                                              source=event_pb2.RESUME_SOURCE_BUS)), resume_token=state.token)
-                async for item in hub.replay(after, joined):
-                    for frame in self._frames(item, flt, encode(item.position)):
-                        state.token = frame.resume_token
-                        yield frame
+                async for position, frame in self._resume(request, flt, after, joined, context):
+                    last = max(last, position)
+                    state.token = frame.resume_token
+                    yield frame
                 last = max(last, joined)
             else:
                 last = joined
@@ -156,6 +145,42 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
                     yield frame
         finally:
             hub.unsubscribe(sub)
+
+    async def _resume(self, request: pb.StreamEventsRequest, flt: EventFilter, after: StreamPosition,
+                      joined: StreamPosition, context: grpc.aio.ServicerContext,
+                      ) -> AsyncIterator[tuple[StreamPosition, pb.StreamEventsResponse]]:
+        """RESUMED, then every event after the token up to the join point: from the bus while it retains
+        them, else from the ledger and then the bus; a GAP marker names anything that cannot be replayed."""
+        hub, token = self._hub, request.resume_token
+        encode = lambda position: resume.encode(hub.stream, position)
+        if await hub.is_retained(after):
+            yield after, _resumed(token, event_pb2.RESUME_SOURCE_BUS)
+            async for item in hub.replay(after, joined):
+                for frame in self._frames(item, flt, encode(item.position)):
+                    yield item.position, frame
+            return
+        horizon = await ledger_replay.ledger_horizon(self._down, context, token)
+        if horizon < after:
+            raise ledger_replay.expired("the resume token is beyond what the ledger has stored and older than "
+                                        "the bus retention; start a new stream for a fresh snapshot", token)
+        bridge = min(horizon, joined)
+        yield after, _resumed(token, event_pb2.RESUME_SOURCE_LEDGER)
+        async for item in ledger_replay.ledger_items(self._down, context, flt, list(request.event_types), after,
+                                                     bridge):
+            for frame in self._frames(item, flt, encode(item.position)):
+                yield item.position, frame
+        if bridge < joined:
+            if await hub.is_retained(bridge):
+                async for item in hub.replay(bridge, joined):
+                    for frame in self._frames(item, flt, encode(item.position)):
+                        yield item.position, frame
+            else:
+                yield joined, _gap(encode(bridge), encode(joined), [], "events between the ledger's last commit "
+                                   "and this stream's start are no longer on the bus")
+        missing = ledger_replay.unstored_types(flt)
+        if missing:
+            yield joined, _gap(token, encode(joined), missing, "quotes are not stored by the ledger; "
+                               "the ones before this point were not replayed")
 
     def _frames(self, item: StreamItem, flt: EventFilter, token: str) -> list[pb.StreamEventsResponse]:
         frames = []
@@ -200,6 +225,18 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
             state.task.cancel()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await abort
+
+
+def _resumed(token: str, source: int) -> pb.StreamEventsResponse:
+    return pb.StreamEventsResponse(marker=_marker(
+        event_pb2.STREAM_MARKER_TYPE_RESUMED, "replaying events after the resume token",
+        resumed=event_pb2.Resumed(resume_token=token, source=source)), resume_token=token)
+
+
+def _gap(from_token: str, to_token: str, types: list[int], message: str) -> pb.StreamEventsResponse:
+    return pb.StreamEventsResponse(marker=_marker(event_pb2.STREAM_MARKER_TYPE_GAP, message, gap=event_pb2.Gap(
+        from_resume_token=from_token, to_resume_token=to_token, event_types=types, message=message)),
+        resume_token=to_token)
 
 
 def _heartbeat() -> event_pb2.Heartbeat:

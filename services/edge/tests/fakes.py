@@ -16,7 +16,7 @@ from grpc_health.v1._async import HealthServicer
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ibkr.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
-from ibkr.trading.v1 import market_data_pb2, order_pb2, portfolio_pb2, risk_types_pb2, system_pb2
+from ibkr.trading.v1 import event_pb2, market_data_pb2, order_pb2, portfolio_pb2, risk_types_pb2, system_pb2
 
 from services.common.errors import FailedPrecondition, NotFound, to_rpc_status
 
@@ -35,6 +35,8 @@ class FakeState:
     ledger_orders: dict[str, order_pb2.Order] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     quote_subscriptions: dict[str, int] = field(default_factory=dict)
+    stored_events: list[tuple[str, object]] = field(default_factory=list)
+    ingest: object | None = None
 
     def record(self, name: str, request: object) -> None:
         self.calls.append((name, request))
@@ -151,7 +153,22 @@ class FakeLedger(ledger_pb2_grpc.LedgerServiceServicer):
 
     async def GetIngestStatus(self, request, context):
         self.s.record("ledger.GetIngestStatus", request)
-        return ledger_pb2.GetIngestStatusResponse()
+        return ledger_pb2.GetIngestStatusResponse(status=self.s.ingest)
+
+    async def ListEvents(self, request, context):
+        self.s.record("ledger.ListEvents", request)
+        after = tuple(map(int, request.after_stream_id.split("-"))) if request.after_stream_id else (0, 0)
+        types = {event_pb2.EventType.Name(t).removeprefix("EVENT_TYPE_").lower() for t in request.event_types}
+        out = ledger_pb2.ListEventsResponse()
+        for stream_id, event in self.s.stored_events:
+            if tuple(map(int, stream_id.split("-"))) <= after:
+                continue
+            if request.account_id and event.account_id not in ("", request.account_id):
+                continue
+            if types and event.WhichOneof("payload") not in types:
+                continue
+            out.events.add(stream_id=stream_id, event=event)
+        return out
 
     async def GetReconciliationReport(self, request, context):
         self.s.record("ledger.GetReconciliationReport", request)

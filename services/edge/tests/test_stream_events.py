@@ -12,6 +12,7 @@ from ibkr.edge.v1 import event_service_pb2 as events
 from ibkr.edge.v1 import event_service_pb2_grpc
 from ibkr.trading.v1 import event_pb2, order_pb2, system_pb2
 
+from services.edge import resume
 from services.edge.tests.fakes import ACCOUNT, OTHER_ACCOUNT
 from services.edge.tests.test_trading import details
 
@@ -168,3 +169,46 @@ async def test_malformed_or_foreign_resume_token_is_invalid_argument(harness, to
         await call.read()
     assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert details(exc.value)[1] == ["resume_token"]
+
+
+async def test_resume_beyond_bus_retention_replays_from_the_ledger_then_goes_live(harness):
+    ids = [await publish(harness, order_event(n=i)) for i in range(5)]
+    stored = await harness.bus._redis.xrange(harness.settings.bus_stream)
+    for stream_id, fields in stored:
+        event = event_pb2.Event.FromString(fields[b"event"])
+        harness.state.stored_events.append((stream_id.decode(), event))
+    harness.state.ingest = system_pb2.IngestStatus(last_committed_stream_id=ids[-1])
+    token = resume.encode(harness.settings.bus_stream, resume.StreamPosition.parse(ids[1]))
+    await harness.bus._redis.xtrim(harness.settings.bus_stream, maxlen=0, approximate=False)
+    call = open_stream(harness, resume_token=token, event_types=[event_pb2.EVENT_TYPE_ORDER_UPDATE])
+    first = await call.read()
+    assert first.marker.resumed.source == event_pb2.RESUME_SOURCE_LEDGER
+    replayed = [(await next_frame(call, "event")).event.order_update.message for _ in range(3)]
+    assert replayed == ["2", "3", "4"]
+    await publish(harness, order_event(n=5))
+    assert (await next_frame(call, "event")).event.order_update.message == "5"
+    call.cancel()
+
+
+async def test_resume_beyond_retention_while_the_ledger_is_behind_is_expired(harness):
+    ids = [await publish(harness, order_event(n=i)) for i in range(3)]
+    harness.state.ingest = system_pb2.IngestStatus(last_committed_stream_id=ids[-1], pending_events=2)
+    token = resume.encode(harness.settings.bus_stream, resume.StreamPosition.parse(ids[0]))
+    await harness.bus._redis.xtrim(harness.settings.bus_stream, maxlen=0, approximate=False)
+    call = open_stream(harness, resume_token=token)
+    with pytest.raises(grpc.aio.AioRpcError) as exc:
+        await call.read()
+    assert details(exc.value)[0] == "RESUME_TOKEN_EXPIRED"
+
+
+async def test_ledger_resume_reports_quotes_as_a_gap(harness):
+    ids = [await publish(harness, order_event(n=i)) for i in range(2)]
+    harness.state.ingest = system_pb2.IngestStatus(last_committed_stream_id=ids[-1])
+    token = resume.encode(harness.settings.bus_stream, resume.StreamPosition.parse(ids[0]))
+    await harness.bus._redis.xtrim(harness.settings.bus_stream, maxlen=0, approximate=False)
+    call = open_stream(harness, resume_token=token)
+    await call.read()  # RESUMED
+    gap = await next_frame(call, "marker")
+    assert gap.marker.type == MARKER.STREAM_MARKER_TYPE_GAP
+    assert list(gap.marker.gap.event_types) == [event_pb2.EVENT_TYPE_QUOTE_UPDATE]
+    call.cancel()
