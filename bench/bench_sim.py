@@ -210,6 +210,8 @@ async def main() -> None:
           f"   sim CPU {cpu * 1e6:6.0f} us/order   ib_async CPU {client_cpu * 1e6:6.0f} us/order")
     print(f"  {'orders/s, raw pipelined client (MKT, filled)':46} {raw_rate:10,.0f} orders/s"
           f"   sim CPU {raw_cpu * 1e6:6.0f} us/order")
+    print(f"  {'simulator capacity (1 / sim CPU per order)':46} {1 / raw_cpu:10,.0f} orders/s"
+          f"   target >= 2,000; one ib_async client is CPU-bound at ~{1 / client_cpu:,.0f} orders/s")
     print("  (each filled order = openOrder + orderStatus + execDetails + openOrder + orderStatus + "
           "commissionReport + account/position pushes)")
 

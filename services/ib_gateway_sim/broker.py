@@ -316,6 +316,11 @@ class Broker:
         order.status = self._resting_status(order, parent)
         self._log(order, "SUBMITTED")
         self.sink.order_update(order, open_order=True)
+        if order.status == mt.PRE_SUBMITTED and not mt.session_allows(order, self.session) and parent is None:
+            inst_name = f"{inst.symbol} {inst.primary_exchange}"
+            self.sink.order_error(order.client_id, order.order_id, 399,
+                                  f"Order Message:\n{order.side} {order.quantity} {inst_name}\nWarning: your order "
+                                  "will not be placed at the exchange until the trading session allows it.")
         self._evaluate(order, incoming=True)
 
     def _resting_status(self, order: SimOrder, parent: SimOrder | None) -> str:

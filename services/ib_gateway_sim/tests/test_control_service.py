@@ -325,3 +325,21 @@ async def test_control_service_requires_the_internal_token_when_one_is_set() -> 
     finally:
         await control.stop(0)
         await sim.stop()
+
+
+async def test_trading_session_and_end_of_day_over_grpc(stub, ib: IB) -> None:
+    aapl = await qualified(ib)
+    await stub.SetTradingSession(sim_pb2.SetTradingSessionRequest(session=sim_pb2.TRADING_SESSION_CLOSED))
+    held = ib.placeOrder(aapl, MarketOrder("BUY", 1))
+    day = ib.placeOrder(aapl, LimitOrder("BUY", 1, 150.0))
+    await until(lambda: held.log[-1].errorCode == 399)
+    assert not held.fills
+    reply = await stub.SetTradingSession(sim_pb2.SetTradingSessionRequest(session=sim_pb2.TRADING_SESSION_REGULAR))
+    assert reply.session == sim_pb2.TRADING_SESSION_REGULAR
+    await until(lambda: held.orderStatus.status == "Filled")
+    eod = await stub.EndTradingDay(sim_pb2.EndTradingDayRequest())
+    assert eod.expired_order_count == 1
+    await until(lambda: day.orderStatus.status == "Cancelled")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.SetTradingSession(sim_pb2.SetTradingSessionRequest())
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

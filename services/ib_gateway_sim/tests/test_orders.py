@@ -137,8 +137,9 @@ async def test_outside_rth_orders_work_in_extended_hours_and_others_wait(sim: Si
     regular = ib.placeOrder(aapl, LimitOrder("BUY", 1, 195.00))
     extended = ib.placeOrder(aapl, LimitOrder("BUY", 1, 195.00, outsideRth=True))
     await until(lambda: extended.orderStatus.status == "Filled")
-    await until(lambda: regular.orderStatus.status == "PreSubmitted")
-    assert not regular.fills
+    # held until the regular session, with IB's warning 399 (which ib_async shows as ValidationError)
+    await until(lambda: regular.orderStatus.status == "ValidationError")
+    assert regular.log[-1].errorCode == 399 and not regular.fills
     sim.set_session("rth")
     await until(lambda: regular.orderStatus.status == "Filled")
 
