@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from google.protobuf.message import DecodeError
-from ibkr.trading.v1 import event_pb2, instrument_pb2, order_pb2
+from ibkr.trading.v1 import event_pb2, instrument_pb2, order_pb2, risk_types_pb2
 
 from services.common.bus import BusEntry
 from services.common.errors import DomainError
@@ -23,6 +23,7 @@ from services.ledger.records import (
     MarkRecord,
     OrderRecord,
     Record,
+    RiskDecisionRecord,
     SnapshotRecord,
 )
 
@@ -178,6 +179,18 @@ def _snapshot(event: event_pb2.Event) -> SnapshotRecord:
     )
 
 
+def _risk_decision(event: event_pb2.Event, event_time: datetime) -> RiskDecisionRecord:
+    d = event.risk_decision.decision
+    if not d.decision_id:
+        raise PoisonEvent("risk_decision.decision.decision_id is empty")
+    return RiskDecisionRecord(
+        decision_id=d.decision_id, account_id=d.account_id or event.account_id, client_order_id=d.client_order_id,
+        order_id=d.order_id, request_type=enum_name(risk_types_pb2.RiskRequestType, d.request_type, "RISK_REQUEST_TYPE_"),
+        outcome=enum_name(risk_types_pb2.RiskDecisionOutcome, d.outcome, "RISK_DECISION_OUTCOME_"),
+        denied_rule_id=d.denied_rule_id, policy_version=d.policy_version, shadow=d.shadow,
+        decision_time=_time(d.decision_time, event_time), decision=d.SerializeToString(deterministic=True))
+
+
 def _record(event: event_pb2.Event, kind: str, event_time: datetime) -> Record | None:
     if kind == "fill":
         return _fill(event, event_time)
@@ -191,6 +204,8 @@ def _record(event: event_pb2.Event, kind: str, event_time: datetime) -> Record |
         return _mark(event)
     if kind == "account_update":
         return _snapshot(event)
+    if kind == "risk_decision":
+        return _risk_decision(event, event_time)
     return None  # stored as an event, nothing else to book
 
 

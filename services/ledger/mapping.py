@@ -157,3 +157,20 @@ def rebuild_difference(stored: Row, rebuilt: Row) -> reconciliation_pb2.Position
         if avg is not None:
             getattr(out, field).CopyFrom(decimal_to_proto(avg))
     return out
+
+
+# A risk decision as a step of the order's history: a denial rejects, an accepted new order is on its way.
+DECISION_STATUS = {("DENIED", "NEW_ORDER"): order_pb2.ORDER_STATUS_REJECTED,
+                   ("ACCEPTED", "NEW_ORDER"): order_pb2.ORDER_STATUS_PENDING_SUBMIT}
+
+
+def risk_decision_event(row: Row) -> order_pb2.OrderEvent:
+    """A `risk_decisions` row as an entry of the order's history."""
+    what = f"risk {row['outcome'].lower()} {row['request_type'].lower().replace('_', ' ')}"
+    if row["denied_rule_id"]:
+        what += f": rule {row['denied_rule_id']}"
+    return order_pb2.OrderEvent(
+        event_id=row["decision_id"], event_time=timestamp(row["decision_time"]),
+        status=DECISION_STATUS.get((row["outcome"], row["request_type"]), order_pb2.ORDER_STATUS_UNSPECIFIED),
+        description=f"{what} (policy v{row['policy_version']}{', shadow' if row['shadow'] else ''})",
+        risk_decision_id=row["decision_id"], trace_id=row["trace_id"])

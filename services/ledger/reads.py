@@ -74,15 +74,17 @@ class LedgerReader:
                                                 window.end, after[0] if after else None], size, "seq")
 
     async def get_order(self, account_id: str, order_id: str = "", client_order_id: str = "",
-                        ) -> tuple[Row, list[Row], list[Row]] | None:
-        """An order with its events and fills (oldest first), or None."""
+                        ) -> tuple[Row, list[Row], list[Row], list[Row]] | None:
+        """An order with its events, fills and risk decisions (oldest first), or None."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             row = await conn.fetchrow(self.q["get_order"], account_id, order_id, client_order_id)
             if row is None:
                 return None
             events = await conn.fetch(self.q["order_events_of"], row["order_id"])
             fills = await conn.fetch(self.q["fills_of_order"], account_id, row["order_id"])
-        return row, events, fills
+            decisions = await conn.fetch(self.q["risk_decisions_of"], account_id, row["client_order_id"],
+                                         row["order_id"])
+        return row, events, fills, decisions
 
     async def list_journal_entries(self, account_id: str, *, ledger_account: str = "", execution_id: str = "",
                                    window: Window = Window(), after: list[Any] | None = None, size: int = 100,

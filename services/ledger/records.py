@@ -116,7 +116,25 @@ class SnapshotRecord:
     summary: bytes
 
 
-Record = FillRecord | CommissionRecord | OrderRecord | BrokerPositionRecord | MarkRecord | SnapshotRecord
+@dataclasses.dataclass(frozen=True)
+class RiskDecisionRecord:
+    """The risk service's decision on one request (RiskDecisionEvent)."""
+
+    decision_id: str
+    account_id: str
+    client_order_id: str
+    order_id: str
+    request_type: str
+    outcome: str
+    denied_rule_id: str
+    policy_version: int
+    shadow: bool
+    decision_time: datetime
+    decision: bytes
+
+
+Record = (FillRecord | CommissionRecord | OrderRecord | BrokerPositionRecord | MarkRecord | SnapshotRecord
+          | RiskDecisionRecord)
 
 
 @dataclasses.dataclass(frozen=True)

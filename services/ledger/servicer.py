@@ -125,8 +125,10 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         if found is None:
             raise NotFound("ORDER_NOT_FOUND", f"no order {value!r} in account {account}",
                            metadata={key: value, "account_id": account})
-        row, events, fills = found
-        return ledger_pb2.GetOrderResponse(order=mapping.order(row), events=[mapping.order_event(e) for e in events],
+        row, events, fills, decisions = found
+        history = sorted([mapping.order_event(e) for e in events] + [mapping.risk_decision_event(d) for d in decisions],
+                         key=lambda e: (e.event_time.seconds, e.event_time.nanos))
+        return ledger_pb2.GetOrderResponse(order=mapping.order(row), events=history,
                                            fills=[mapping.fill(f) for f in fills])
 
     async def ListJournalEntries(self, request: ledger_pb2.ListJournalEntriesRequest,

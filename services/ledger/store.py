@@ -29,6 +29,7 @@ from services.ledger.records import (
     IngestEvent,
     MarkRecord,
     OrderRecord,
+    RiskDecisionRecord,
     SnapshotRecord,
 )
 from services.ledger.sqlfile import Queries
@@ -158,6 +159,11 @@ class LedgerStore:
                 await self._broker_position(conn, e)
             elif isinstance(e.record, SnapshotRecord):
                 await self._snapshot(conn, e)
+            elif isinstance(e.record, RiskDecisionRecord):
+                d = e.record
+                await conn.execute(q["insert_risk_decision"], d.decision_id, d.account_id, d.client_order_id,
+                                   d.order_id, d.request_type, d.outcome, d.denied_rule_id, d.policy_version,
+                                   d.shadow, d.decision_time, e.trace_id, d.decision)
         marks: dict[str, tuple[Decimal, object, Decimal | None]] = {}
         for e in todo:
             if isinstance(e.record, MarkRecord):  # the latest wins

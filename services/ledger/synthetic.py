@@ -18,6 +18,7 @@ from ibkr.trading.v1 import (
     market_data_pb2,
     order_pb2,
     portfolio_pb2,
+    risk_types_pb2,
 )
 
 from services.common.money import decimal_to_proto, money_to_proto
@@ -110,4 +111,18 @@ def quote_event(last: str, *, close: str | None = None, symbol: str = "AAPL", co
                                                          last_price=decimal_to_proto(Decimal(last))))
     if close is not None:
         ev.quote_update.quote.close_price.CopyFrom(decimal_to_proto(Decimal(close)))
+    return ev
+
+
+def risk_decision_event(decision_id: str, client_order_id: str, *, denied_rule: str = "",
+                        account_id: str = "DU1234567") -> event_pb2.Event:
+    """A RiskDecisionEvent on a new order (accepted unless `denied_rule`)."""
+    ev = envelope(account_id)
+    d = ev.risk_decision.decision
+    d.decision_id, d.account_id, d.client_order_id = decision_id, account_id, client_order_id
+    d.request_type = risk_types_pb2.RISK_REQUEST_TYPE_NEW_ORDER
+    d.outcome = (risk_types_pb2.RISK_DECISION_OUTCOME_DENIED if denied_rule
+                 else risk_types_pb2.RISK_DECISION_OUTCOME_ACCEPTED)
+    d.denied_rule_id, d.policy_version = denied_rule, 3
+    d.decision_time.FromDatetime(datetime.now(UTC))
     return ev

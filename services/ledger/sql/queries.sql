@@ -190,6 +190,18 @@ UPDATE positions p SET mark_price = u.price, mark_time = u.mark_time, close_pric
   FROM unnest($1::text[], $2::numeric[], $3::timestamptz[], $4::numeric[]) AS u(instrument_key, price, mark_time, close)
  WHERE p.instrument_key = u.instrument_key;
 
+-- name: insert_risk_decision
+INSERT INTO risk_decisions (decision_id, account_id, client_order_id, order_id, request_type, outcome,
+                            denied_rule_id, policy_version, shadow, decision_time, trace_id, decision)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (decision_id) DO NOTHING;
+
+-- name: risk_decisions_of
+-- The decisions on an order's requests, oldest first (by its key, or by its id for cancels/replaces).
+SELECT * FROM risk_decisions
+ WHERE account_id = $1 AND ((client_order_id <> '' AND client_order_id = $2) OR (order_id <> '' AND order_id = $3))
+ ORDER BY decision_time, decision_id;
+
 -- name: insert_account_snapshot
 INSERT INTO account_snapshots (snapshot_id, account_id, source, snapshot_time, base_currency, net_liquidation,
                                total_cash, realized_pnl, unrealized_pnl, summary, event_id)

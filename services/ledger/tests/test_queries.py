@@ -25,6 +25,7 @@ async def _book(app, *events):
 
 async def test_get_order_by_client_order_id_returns_its_history_and_fills(postgres_dsn, redis_url, unique_name):
     async with running_ledger(settings_for(postgres_dsn, redis_url, unique_name)) as (app, stub, _ch):
+        await _book(app, syn.risk_decision_event("rd-o1", "c-1"))
         await _book(app, syn.order_event("o1", S.ORDER_STATUS_SUBMITTED, client_order_id="c-1", limit_price="10"),
                     syn.fill_event("f1", "BUY", "100", "10", order_id="o1"),
                     syn.order_event("o1", S.ORDER_STATUS_FILLED, client_order_id="c-1", filled="100",
@@ -32,8 +33,10 @@ async def test_get_order_by_client_order_id_returns_its_history_and_fills(postgr
         reply = await stub.GetOrder(ledger_pb2.GetOrderRequest(account_id=ACCOUNT, client_order_id="c-1"))
         assert reply.order.order_id == "o1" and reply.order.status == S.ORDER_STATUS_FILLED
         assert reply.order.spec.limit_price.value == "10"
-        assert [e.status for e in reply.events] == [S.ORDER_STATUS_SUBMITTED, S.ORDER_STATUS_FILLED]
-        assert reply.events[0].risk_decision_id == "rd-o1"
+        assert [e.status for e in reply.events] == [
+            S.ORDER_STATUS_PENDING_SUBMIT, S.ORDER_STATUS_SUBMITTED, S.ORDER_STATUS_FILLED]
+        assert reply.events[0].description.startswith("risk accepted new order")
+        assert {e.risk_decision_id for e in reply.events} == {"rd-o1"}
         assert [f.execution_id for f in reply.fills] == ["f1"]
 
 
