@@ -23,7 +23,7 @@ from typing import Self
 from .account import Account, CommissionSchedule
 from .broker import Broker, InjectedReject
 from .broker_log import BrokerLog, LogEntry
-from .config import SimConfig
+from .config import DEFAULT_UNIVERSE, SimConfig
 from .gateway import Gateway
 from .instruments import Instrument, Universe
 from .market import Market
@@ -61,7 +61,7 @@ class SimState:
 class Simulator:
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig.for_tests()
-        self.universe = Universe.load(self.config.sim_universe_path)
+        self.universe = Universe.load(self.config.sim_universe_path or DEFAULT_UNIVERSE)
         self.gateway = Gateway(universe=self.universe, server_version=self.config.sim_server_version,
                                host=self.config.bind_host)
         self.seed = self.config.sim_seed
