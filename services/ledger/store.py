@@ -209,8 +209,8 @@ class LedgerStore:
             await conn.copy_records_to_table(
                 "staging_fills", columns=FILL_COLUMNS,
                 records=[(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
-                          f.currency, f.multiplier, f.instrument, f.side, f.quantity, f.price, f.fill_time, f.venue,
-                          f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
+                          f.currency, str(f.multiplier), f.instrument, f.side, str(f.quantity), str(f.price),
+                          f.fill_time, f.venue, f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
                           event_ids[f.execution_id]) for n, f in enumerate(fills)])
             new = {r["execution_id"] for r in await conn.fetch(q["insert_fills"])}
         to_book = [f for f in fills if f.execution_id in new]
@@ -321,11 +321,12 @@ class LedgerStore:
             "journal_entries", columns=ENTRY_COLUMNS,
             records=[(ids[i], e.entry_key, e.account_id, e.kind, e.execution_id, e.instrument_key, e.description,
                       b.event_time) for i, (e, b) in enumerate(zip(entries, booking.booked, strict=True))])
-        # All postings in one statement: the statement-level balance check sees whole entries.
+        # Staged, then inserted in one statement: the statement-level balance check sees whole entries.
         await conn.copy_records_to_table(
-            "journal_postings", columns=POSTING_COLUMNS,
-            records=[(ids[r.entry_index], r.line, r.account.key, r.account.currency, r.amount, r.previous_balance,
-                      r.current_balance, r.account_version) for r in rows])
+            "staging_postings", columns=POSTING_COLUMNS,
+            records=[(ids[r.entry_index], r.line, r.account.key, r.account.currency, str(r.amount),
+                      str(r.previous_balance), str(r.current_balance), r.account_version) for r in rows])
+        await conn.execute(q["insert_journal_postings"])
         items = sorted(final.items())
         await conn.execute(q["update_journal_balances"], [k for k, _ in items], [v[0] for _, v in items],
                            [v[1] for _, v in items])

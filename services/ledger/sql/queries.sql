@@ -8,15 +8,20 @@ SELECT pg_advisory_xact_lock($1::bigint);
 
 -- name: create_staging_tables
 -- Per-connection staging for binary COPY (asyncpg encodes COPY rows far faster than array parameters);
--- emptied at every commit or rollback. Idempotent: runs whenever the pool opens a connection.
+-- emptied at every commit or rollback. Idempotent: runs whenever the pool opens a connection. Decimal
+-- columns are staged as their exact text (str(Decimal)) and cast on insert: asyncpg's binary numeric
+-- encoder costs several microseconds per value.
 CREATE TEMP TABLE IF NOT EXISTS staging_bus_events (
     n bigint, event_id text, stream text, stream_id text, event_type text, account_id text,
     event_time timestamptz, payload bytea, traceparent text, tracestate text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS staging_fills (
     n bigint, execution_id text, account_id text, order_id text, client_order_id text, instrument_key text,
-    symbol text, currency text, multiplier numeric, instrument bytea, side text, quantity numeric, price numeric,
+    symbol text, currency text, multiplier text, instrument bytea, side text, quantity text, price text,
     fill_time timestamptz, venue text, correction boolean, supersedes text, broker_order_id bigint,
     perm_id bigint, origin text, event_id text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_postings (
+    entry_id bigint, line integer, account_key text, currency text, amount text, previous_balance text,
+    current_balance text, account_version bigint) ON COMMIT DELETE ROWS;
 
 -- name: insert_bus_events
 -- The staged events of a batch; returns those that were new (a re-delivered or replayed event is skipped
@@ -89,8 +94,8 @@ INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, ins
                    multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
                    broker_order_id, perm_id, origin, event_id)
 SELECT execution_id, nextval('commit_seq'), account_id, order_id, client_order_id, instrument_key, symbol,
-       currency, multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
-       broker_order_id, perm_id, origin, event_id
+       currency, multiplier::numeric, instrument, side, quantity::numeric, price::numeric, fill_time, venue,
+       correction, supersedes, broker_order_id, perm_id, origin, event_id
   FROM staging_fills ORDER BY n
 ON CONFLICT (execution_id) DO NOTHING
 RETURNING execution_id;
@@ -147,6 +152,14 @@ ON CONFLICT (account_key) DO NOTHING;
 -- Sorted and de-duplicated, as pgledger does, so concurrent writers can never deadlock.
 SELECT account_key, balance, version FROM journal_accounts
  WHERE account_key = any($1::text[]) ORDER BY account_key FOR UPDATE;
+
+-- name: insert_journal_postings
+-- All staged postings in one statement, so the per-statement balance check sees whole entries.
+INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
+                              account_version)
+SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
+       current_balance::numeric, account_version
+  FROM staging_postings;
 
 -- name: next_seqs
 -- Entry ids: `commit_seq` values drawn under the writer lock (commit order). The entries and their
