@@ -49,6 +49,7 @@ SYMBOLS = [f"S{i:02d}" for i in range(30)]
 EVALUATIONS = 20_000
 SUBMITS = 1500
 ECHOES = 1500
+HANDLER_BUDGET_SECONDS = 80  # the whole benchmark stays under 2 minutes
 
 
 def full_policy() -> p.Policy:
@@ -191,11 +192,11 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
             for i in range(SUBMITS + 100):
                 request = risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, client_order_id=f"b{i}", order=order(i))
                 t0 = time.perf_counter()
-                await stub.SubmitOrder(request)
+                await stub.SubmitOrder(request, timeout=10)
                 elapsed = time.perf_counter() - t0
                 t1 = time.perf_counter()
                 await gw.PlaceOrder(gateway_pb2.PlaceOrderRequest(account_id=ACCOUNT, client_order_id=f"d{i}",
-                                                                  order=order(i)))
+                                                                  order=order(i)), timeout=10)
                 direct_elapsed = time.perf_counter() - t1
                 if i >= 100:
                     rtt.append(elapsed)
@@ -239,7 +240,12 @@ async def main() -> None:
         n_rules = len(full_policy().rules_for(ACCOUNT, "S00")) + 1
         print(f"{'rule evaluation, full rule set (' + str(n_rules) + ' rules), in-process':48} {us(evaluation)}")
         echo = await measure_unary_echo(ECHOES)
-        result = await bench_handler(pg.url, rd.url)
+        try:
+            result = await asyncio.wait_for(bench_handler(pg.url, rd.url), HANDLER_BUDGET_SECONDS)
+        except TimeoutError:
+            for task in asyncio.all_tasks():
+                task.print_stack()
+            raise SystemExit(f"handler benchmark exceeded {HANDLER_BUDGET_SECONDS} s (stacks above)") from None
         print(f"{'SubmitOrder gate work excluding the bridge call':48} {us(result['own'])}")
         print(f"{'  of which the reservation INSERT (async commit)':48} {us(result['insert'])}")
         print(line("SubmitOrder round trip (risk + instant bridge)", summary_ms(result["rtt"])))

@@ -86,7 +86,9 @@ class RiskApp:
         if s.database_url is None:
             raise SystemExit("IBKR_DATABASE_URL: required (risk persists its policy, states and reservations)")
         self.store = await RiskStore.open(s.database_url.get_secret_value(), s.risk_db_schema)
-        self.redis = aioredis.from_url(s.redis_url, decode_responses=False)
+        # Socket timeouts above the tail's 1 s XREAD block, so a dead Redis fails calls instead of hanging them.
+        self.redis = aioredis.from_url(s.redis_url, decode_responses=False, socket_connect_timeout=5,
+                                       socket_timeout=10)
         bus = EventBus(self.redis, s.bus_stream, s.bus_maxlen)
 
         self.publisher = Publisher(

@@ -20,6 +20,7 @@ from services.risk.core.model import Side, TradingState
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 QUERIES_FILE = Path(__file__).parent / "sql" / "queries.sql"
+COMMAND_TIMEOUT = 5.0  # seconds, per statement
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
 
@@ -73,9 +74,10 @@ class RiskStore:
             await apply_migrations(conn, schema, MIGRATIONS)
         finally:
             await conn.close()
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+        # Every statement has a deadline (no request hangs on a stuck database).
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=COMMAND_TIMEOUT,
                                          server_settings={"search_path": schema})
-        hot = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size,
+        hot = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, command_timeout=COMMAND_TIMEOUT,
                                         server_settings={"search_path": schema, "synchronous_commit": "off"})
         return cls(pool, schema, hot)
 
