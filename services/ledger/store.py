@@ -257,39 +257,39 @@ class LedgerStore:
                 booking.book_commission(FillRef(c.execution_id, ref["account_id"], ref["instrument_key"],
                                                 ref["fill_time"]), c.amount, c.currency)
 
-        entries = await self._post(conn, booking)
-        if booking.positions:
-            rows_ = sorted(booking.positions.items())
-            await conn.execute(q["update_positions"], [k[0] for k, _ in rows_], [k[1] for k, _ in rows_],
-                               [s.quantity for _, s in rows_], [s.cost_basis for _, s in rows_],
-                               [s.cost_fees for _, s in rows_], [s.realized_pnl for _, s in rows_])
-        daily = booking.daily_pnl()
-        if daily:
-            items = sorted(daily.items())
-            await conn.execute(q["add_daily_pnl"], [k[0] for k, _ in items], [k[1] for k, _ in items],
-                               [k[2] for k, _ in items], [v[0] for _, v in items], [v[1] for _, v in items])
-        flows = booking.daily_flows()
-        if flows:
-            items = sorted(flows.items())
-            await conn.execute(q["add_daily_flows"], [k[0] for k, _ in items], [k[1] for k, _ in items],
-                               [k[2] for k, _ in items], [v[0] for _, v in items], [v[1] for _, v in items])
-        if superseded:
+        entries, balances = await self._post(conn, booking)
+        positions_ = sorted(booking.positions.items())
+        daily = sorted(booking.daily_pnl().items())
+        flows = sorted(booking.daily_flows().items())
+        await conn.execute(
+            q["finish_batch"],
+            [k for k, _ in balances], [v[0] for _, v in balances], [v[1] for _, v in balances],
+            [k[0] for k, _ in positions_], [k[1] for k, _ in positions_], [p.quantity for _, p in positions_],
+            [p.cost_basis for _, p in positions_], [p.cost_fees for _, p in positions_],
+            [p.realized_pnl for _, p in positions_],
+            [k[0] for k, _ in daily], [k[1] for k, _ in daily], [k[2] for k, _ in daily], [v[0] for _, v in daily],
+            [v[1] for _, v in daily],
+            [k[0] for k, _ in flows], [k[1] for k, _ in flows], [k[2] for k, _ in flows], [v[0] for _, v in flows],
+            [v[1] for _, v in flows],
+            booking.commission_booked)
+        if superseded:  # apart from finish_batch, which also updates fills (one row may not change twice)
             await conn.execute(q["mark_superseded"], [s[0] for s in superseded], [s[1] for s in superseded])
-        if booking.commission_booked:
-            await conn.execute(q["mark_commission_booked"], booking.commission_booked)
         return len(to_book), len(fills) - len(to_book), entries
 
     async def _lock_positions(self, conn: asyncpg.Connection, fills: list[FillRecord],
                               keys: list[tuple[str, str]]) -> dict[tuple[str, str], PositionState]:
-        if fills:
-            first = {}
-            for f in fills:
-                first.setdefault((f.account_id, f.instrument_key), f)
-            rows = sorted(first.items())
-            await conn.execute(self.q["ensure_positions"], [k[0] for k, _ in rows], [k[1] for k, _ in rows],
-                               [f.symbol for _, f in rows], [f.currency for _, f in rows],
-                               [f.multiplier for _, f in rows], [f.instrument for _, f in rows])
-        locked = await conn.fetch(self.q["lock_positions"], [k[0] for k in keys], [k[1] for k in keys])
+        first: dict[tuple[str, str], FillRecord] = {}
+        for f in fills:
+            first.setdefault((f.account_id, f.instrument_key), f)
+        rows = sorted(first.items())
+        args = ([k[0] for k, _ in rows], [k[1] for k, _ in rows], [f.symbol for _, f in rows],
+                [f.currency for _, f in rows], [f.multiplier for _, f in rows], [f.instrument for _, f in rows])
+        if set(keys) == set(first):  # the usual case: create and lock in one statement, in key order
+            locked = await conn.fetch(self.q["upsert_lock_positions"], *args)
+        else:  # positions of corrected fills or late commissions too: create, then lock all in key order
+            if rows:
+                await conn.execute(self.q["ensure_positions"], *args)
+            locked = await conn.fetch(self.q["lock_positions"], [k[0] for k in keys], [k[1] for k in keys])
         return {(r["account_id"], r["instrument_key"]):
                 PositionState(r["quantity"], r["cost_basis"], r["cost_fees"], r["realized_pnl"]) for r in locked}
 
@@ -303,18 +303,21 @@ class LedgerStore:
             out.setdefault(r["entry_key"], []).append(Posting(ref, r["amount"]))
         return out
 
-    async def _post(self, conn: asyncpg.Connection, booking: Booking) -> int:
-        """Write the entries with running balances; accounts are created and locked in key order."""
+    async def _post(self, conn: asyncpg.Connection, booking: Booking,
+                    ) -> tuple[int, list[tuple[str, tuple[Decimal, int]]]]:
+        """Write the entries with running balances; accounts are created and locked in key order.
+
+        Returns the entry count and the accounts' new (balance, version), sorted, for `finish_batch`.
+        """
         q = self.q
         entries = [b.entry for b in booking.booked]
         if not entries:
-            return 0
-        accounts = sorted({p.account for e in entries for p in e.postings}, key=lambda a: a.key)
-        await conn.execute(q["ensure_journal_accounts"], [a.key for a in accounts], [a.account_id for a in accounts],
-                           [a.kind for a in accounts], [a.currency for a in accounts],
-                           [a.instrument_key for a in accounts])
-        balances = {r["account_key"]: (r["balance"], r["version"])
-                    for r in await conn.fetch(q["lock_journal_accounts"], [a.key for a in accounts])}
+            return 0, []
+        accounts = sorted({p.account.key: p.account for e in entries for p in e.postings}.values(),
+                          key=lambda a: a.key)
+        balances = {r["account_key"]: (r["balance"], r["version"]) for r in await conn.fetch(
+            q["upsert_lock_journal_accounts"], [a.key for a in accounts], [a.account_id for a in accounts],
+            [a.kind for a in accounts], [a.currency for a in accounts], [a.instrument_key for a in accounts])}
         rows, final = journal.run_balances(entries, balances)
         ids = [r["seq"] for r in await conn.fetch(q["next_seqs"], len(entries))]
         await conn.copy_records_to_table(
@@ -327,10 +330,7 @@ class LedgerStore:
             records=[(ids[r.entry_index], r.line, r.account.key, r.account.currency, str(r.amount),
                       str(r.previous_balance), str(r.current_balance), r.account_version) for r in rows])
         await conn.execute(q["insert_journal_postings"])
-        items = sorted(final.items())
-        await conn.execute(q["update_journal_balances"], [k for k, _ in items], [v[0] for _, v in items],
-                           [v[1] for _, v in items])
-        return len(entries)
+        return len(entries), sorted(final.items())
 
     async def book_opening_balances(self, account_id: str, balances: dict[str, Decimal], as_of: datetime) -> bool:
         """Book the broker cash that predates the ledger, once per account; False if already booked."""
@@ -343,7 +343,9 @@ class LedgerStore:
             if drafts:
                 booking = Booking(positions={})
                 booking.booked.extend(Booked(d, as_of, d.postings[0].account.currency) for d in drafts)
-                await self._post(conn, booking)
+                _, balances = await self._post(conn, booking)
+                await conn.execute(self.q["update_journal_balances"], [k for k, _ in balances],
+                                   [v[0] for _, v in balances], [v[1] for _, v in balances])
             return True
 
     async def record_reconciliation(self, account_id: str, when: datetime, drifts: Sequence[Drift], *,

@@ -387,3 +387,55 @@ SELECT stream_id, payload, event_type, account_id, traceparent, tracestate FROM 
 -- For the position gauges: quantity per account and symbol (instruments sharing a symbol are summed).
 SELECT account_id, symbol, sum(quantity) AS quantity FROM positions
  GROUP BY account_id, symbol HAVING sum(quantity) <> 0 ORDER BY 1, 2;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Fewer round trips per batch (latency grows with them when the CPU is contended).
+
+-- name: upsert_lock_positions
+-- Creates missing position rows and locks them all, in key order, in one statement: ON CONFLICT DO UPDATE
+-- locks the existing row (the no-op SET keeps its values) and RETURNING gives the state to book against.
+INSERT INTO positions AS p (account_id, instrument_key, symbol, currency, multiplier, instrument)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::bytea[]) ORDER BY 1, 2
+ON CONFLICT (account_id, instrument_key) DO UPDATE SET updated_at = p.updated_at
+RETURNING account_id, instrument_key, quantity, cost_basis, cost_fees, realized_pnl;
+
+-- name: upsert_lock_journal_accounts
+-- The same for journal accounts (sorted and de-duplicated by the caller, as pgledger does).
+INSERT INTO journal_accounts AS a (account_key, account_id, kind, currency, instrument_key)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ORDER BY 1
+ON CONFLICT (account_key) DO UPDATE SET updated_at = a.updated_at
+RETURNING account_key, balance, version;
+
+-- name: finish_batch
+-- The end-of-batch writes in one statement (data-modifying CTEs always run; each touches another table):
+-- journal balances, positions, daily P&L, daily flows, and the commission flag of fills.
+WITH balances AS (
+    UPDATE journal_accounts a SET balance = u.balance, version = u.version, updated_at = now()
+      FROM unnest($1::text[], $2::numeric[], $3::bigint[]) AS u(account_key, balance, version)
+     WHERE a.account_key = u.account_key
+    RETURNING 1
+), positions_ AS (
+    UPDATE positions p SET quantity = u.quantity, cost_basis = u.cost_basis, cost_fees = u.cost_fees,
+           realized_pnl = u.realized_pnl, updated_at = now()
+      FROM unnest($4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[])
+           AS u(account_id, instrument_key, quantity, cost_basis, cost_fees, realized_pnl)
+     WHERE p.account_id = u.account_id AND p.instrument_key = u.instrument_key
+    RETURNING 1
+), daily AS (
+    INSERT INTO daily_pnl AS d (account_id, trade_date, currency, realized_pnl, commissions)
+    SELECT * FROM unnest($10::text[], $11::date[], $12::text[], $13::numeric[], $14::numeric[]) ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, trade_date, currency) DO UPDATE
+       SET realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl,
+           commissions = d.commissions + EXCLUDED.commissions, updated_at = now()
+    RETURNING 1
+), flows AS (
+    INSERT INTO daily_flows AS f (account_id, trade_date, instrument_key, quantity, cash_flow)
+    SELECT * FROM unnest($15::text[], $16::date[], $17::text[], $18::numeric[], $19::numeric[]) ORDER BY 1, 2, 3
+    ON CONFLICT (account_id, trade_date, instrument_key) DO UPDATE
+       SET quantity = f.quantity + EXCLUDED.quantity, cash_flow = f.cash_flow + EXCLUDED.cash_flow
+    RETURNING 1
+), booked AS (
+    UPDATE fills SET commission_booked = true WHERE execution_id = any($20::text[])
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM balances) AS balances, (SELECT count(*) FROM positions_) AS positions;
