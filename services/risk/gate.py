@@ -147,6 +147,15 @@ class Gate:
         self._report(rec, srec)
         return rec, srec
 
+    def record_cancel(self, account_id: str, client_order_id: str, order_id: str, principal: str) -> DecisionRecord:
+        """A cancel always passes; it is still recorded (bus and Postgres) for the audit trail."""
+        decision = Decision(True, (), self.policies.live.version, self.states.effective(account_id), None, True)
+        rec = DecisionRecord(f"rd_{uuid.uuid4().hex}", account_id, client_order_id,
+                             risk_types_pb2.RISK_REQUEST_TYPE_CANCEL_ORDER, decision, order_pb2.OrderSpec(),
+                             now_utc(), principal, order_id)
+        self.publisher.decision(rec)
+        return rec
+
     # -- submission --------------------------------------------------------------------------------------
 
     async def submit(self, intent: OrderIntent, spec: order_pb2.OrderSpec, principal: str,

@@ -181,6 +181,7 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         if key is None or not getattr(request, key):
             raise invalid("order_id", "order_id or client_order_id is required", "REQUIRED")
         forwarded = gateway_pb2.CancelOrderRequest(account_id=account, **{key: getattr(request, key)})
+        self.gate.record_cancel(account, request.client_order_id, request.order_id, request.principal)
         reply = await self.bridge.cancel(forwarded, context.time_remaining())
         return risk_pb2.SubmitCancelResponse(order=reply.order)
 

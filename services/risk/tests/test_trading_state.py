@@ -41,6 +41,9 @@ async def test_halted_denies_new_orders_at_once_and_cancels_still_pass(risk, gat
     assert "trading-state" in caught.value.details()
     await risk.stub.SubmitCancel(risk_pb2.SubmitCancelRequest(account_id=ACCOUNT, client_order_id="h-0"))
     assert gateway[0].placed == [] and len(gateway[0].cancelled) == 1
+    listed = await risk.stub.ListDecisions(risk_pb2.ListDecisionsRequest(account_id=ACCOUNT, client_order_id="h-0"))
+    assert [(d.request_type, d.outcome) for d in listed.decisions] == [
+        (risk_types_pb2.RISK_REQUEST_TYPE_CANCEL_ORDER, risk_types_pb2.RISK_DECISION_OUTCOME_ACCEPTED)]
     got = await risk.stub.GetTradingState(risk_pb2.GetTradingStateRequest(account_id=ACCOUNT))
     assert got.trading_state.effective_state == HALTED
 
