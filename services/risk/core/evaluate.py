@@ -7,7 +7,8 @@ Pricing an order's notional (the documented choice):
 - MARKET, MARKET_ON_CLOSE, TRAILING_STOP: the latest *fresh* quote from the bus — the far side (ask for a
   buy, bid for a sell), else the last trade, else the midpoint; without a fresh quote, the configured
   reference price of the symbol (`IBKR_RISK_REFERENCE_PRICES`); without either, no notional, and every
-  rule needing one denies (fail closed).
+  rule needing one denies (fail closed). (The gate first asks the bridge's GetQuote when the bus has no
+  fresh quote, outside this pure function.)
 A quote older than the policy's `quote_max_age_seconds` is never used.
 """
 
@@ -110,7 +111,8 @@ def _state_result(state: TradingState, reducing: bool) -> RuleResult:
 
 def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy: Policy, state: TradingState,
              now: float, reference_prices: Mapping[str, Decimal], *, shadow: bool = False) -> Decision:
-    """The policy's decision on one order. Pure: reads the books, changes nothing."""
+    """The policy's decision on one order. Pure: reads the books and changes nothing in them (it only
+    memoizes the account's exposure in `book.exposure_cache`, keyed by the book and market versions)."""
     max_age = float(policy.quote_max_age_seconds)
     quote = market.fresh(intent.symbol, now, max_age)
     price, source = order_price(intent, quote, reference_prices)
