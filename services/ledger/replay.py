@@ -3,6 +3,8 @@ idempotent, so a replay applies only what is missing and reports the rest as dup
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 
 import redis.asyncio as aioredis
@@ -43,7 +45,7 @@ class Replayer:
         self._stream = stream
         self._q = queries or store.q
 
-    async def _apply(self, entries: list[BusEntry], result: ReplayResult, dry_run: bool) -> None:
+    def _decode(self, entries: list[BusEntry], result: ReplayResult) -> list[IngestEvent]:
         events: list[IngestEvent] = []
         for entry in entries:
             try:
@@ -51,26 +53,42 @@ class Replayer:
             except PoisonEvent:
                 result.failed += 1
         result.read += len(entries)
+        return events
+
+    async def _book(self, events: list[IngestEvent], result: ReplayResult, dry_run: bool) -> None:
         if events:
             booked = await self._store.book(events, dry_run=dry_run)
             result.applied += booked.events_new
             result.duplicates += booked.events_duplicate
 
+    async def _apply(self, entries: list[BusEntry], result: ReplayResult, dry_run: bool) -> None:
+        await self._book(self._decode(entries, result), result, dry_run)
+
+    async def _read(self, cursor: str, end: str, result: ReplayResult) -> tuple[list[IngestEvent], str | None]:
+        """One chunk from `cursor`, decoded; and the cursor after it (None at the end of the range)."""
+        reply = await self._redis.xrange(self._stream, min=cursor, max=end or "+", count=CHUNK)
+        events = self._decode([BusEntry.from_redis(sid, fields) for sid, fields in reply if fields], result)
+        if len(reply) < CHUNK:
+            return events, None
+        last_id = reply[-1][0]
+        last_ms, last_seq = parse_stream_id(last_id.decode() if isinstance(last_id, bytes) else last_id)
+        return events, f"{last_ms}-{last_seq + 1}"
+
     async def from_bus(self, start: str, end: str, *, dry_run: bool = False) -> ReplayResult:
-        """XRANGE start..end (end empty: to the end of the stream), in chunks."""
+        """XRANGE start..end (end empty: to the end of the stream), in chunks; the next chunk is read and
+        decoded while the current one is booked."""
         result = ReplayResult()
-        cursor = start
-        while True:
-            reply = await self._redis.xrange(self._stream, min=cursor, max=end or "+", count=CHUNK)
-            entries = [BusEntry.from_redis(sid, fields) for sid, fields in reply if fields]
-            if not reply:
-                break
-            await self._apply(entries, result, dry_run)
-            last_id = reply[-1][0]
-            last_ms, last_seq = parse_stream_id(last_id.decode() if isinstance(last_id, bytes) else last_id)
-            cursor = f"{last_ms}-{last_seq + 1}"
-            if len(reply) < CHUNK:
-                break
+        pending = asyncio.create_task(self._read(start, end, result))
+        try:
+            while pending is not None:
+                events, cursor = await pending
+                pending = asyncio.create_task(self._read(cursor, end, result)) if cursor else None
+                await self._book(events, result, dry_run)
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # the first error is the one raised
+                    await pending
         return result
 
     async def from_stored(self, start: str, end: str, *, dry_run: bool = False) -> ReplayResult:

@@ -16,7 +16,11 @@ async def _count(app, sql):
         return await conn.fetchval(sql)
 
 
-async def test_replaying_a_consumed_range_applies_nothing_and_duplicates_nothing(postgres_dsn, redis_url, unique_name):
+async def test_replaying_a_consumed_range_applies_nothing_and_duplicates_nothing(
+        postgres_dsn, redis_url, unique_name, monkeypatch):
+    from services.ledger import replay
+
+    monkeypatch.setattr(replay, "CHUNK", 7)  # several chunks, read ahead while the previous one books
     settings = settings_for(postgres_dsn, redis_url, unique_name)
     async with running_ledger(settings) as (app, stub, _ch):
         ids = await publish(redis_url, settings.bus_stream,
