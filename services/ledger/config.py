@@ -5,9 +5,9 @@
 | `IBKR_LEDGER_GRPC_PORT` | port | 50054 | gRPC port (0: ephemeral) |
 | `IBKR_LEDGER_METRICS_PORT` | port | 9104 | Prometheus `/metrics` port (0: ephemeral) |
 | `IBKR_DATABASE_URL` | secret DSN | required | Postgres; the ledger owns one schema in it |
-| `IBKR_REDIS_URL` | URL | required | Redis holding the bus stream |
+| `IBKR_REDIS_URL` | URL | `redis://127.0.0.1:6379/0` | Redis holding the bus stream |
 | `IBKR_BUS_STREAM` | str | `ibkr:events` | the bus stream consumed (dead letters go to `<stream>:dead`) |
-| `IBKR_BUS_MAXLEN` | int | unset | approximate length cap of the stream when the ledger publishes (drift events) |
+| `IBKR_BUS_MAXLEN` | int | 1000000 | approximate length cap of the stream when the ledger publishes (drift events); as the bridge's |
 | `IBKR_LEDGER_DB_SCHEMA` | str | `ledger` | the Postgres schema migrated and used |
 | `IBKR_LEDGER_DB_POOL_SIZE` | int | 4 | Postgres connections (ingest + queries) |
 | `IBKR_LEDGER_CONSUMER_GROUP` | str | `ledger` | the Redis consumer group |
@@ -45,9 +45,9 @@ class LedgerSettings(CommonSettings):
     ledger_grpc_port: Port = 50054
     ledger_metrics_port: Port = 9104
     database_url: SecretStr
-    redis_url: str
+    redis_url: str = "redis://127.0.0.1:6379/0"
     bus_stream: str = "ibkr:events"
-    bus_maxlen: int | None = Field(default=None, ge=1)
+    bus_maxlen: int = Field(default=1_000_000, gt=0)
     ledger_db_schema: str = Field(default="ledger", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     ledger_db_pool_size: int = Field(default=4, ge=2, le=64)
     ledger_consumer_group: str = "ledger"
