@@ -124,3 +124,19 @@ async def test_marks_and_broker_positions_update_the_position_row(pool, schema):
                              syn.quote_event("10.50"), syn.position_event("100", "10.01", market_price="10.40")))
     pos = await _position(pool)
     assert (pos["broker_quantity"], pos["broker_average_cost"], pos["mark_price"]) == (100, D("10.01"), D("10.50"))
+
+
+async def test_original_and_its_correction_in_one_batch_book_only_the_correction(pool, schema):
+    store = LedgerStore(pool, schema)
+    for order in ((0, 1), (1, 0)):
+        exec_base = f"00{order[0]}3"
+        pair = [syn.fill_event(f"{exec_base}.01", "BUY", "100", "10.00", symbol=f"S{order[0]}", con_id=9 + order[0]),
+                syn.fill_event(f"{exec_base}.02", "BUY", "100", "10.50", symbol=f"S{order[0]}", con_id=9 + order[0],
+                               correction_of=f"{exec_base}.01")]
+        await store.book(decoded(*(pair[i] for i in order)))
+        pos = await _position(pool, f"S{order[0]}")
+        assert pos["quantity"] == 100 and pos["cost_basis"] == D("1050.00")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT superseded_by FROM fills WHERE execution_id = $1",
+                                       f"{exec_base}.01") == f"{exec_base}.02"
+    assert await _unbalanced_entries(pool) == 0
