@@ -80,7 +80,8 @@ class BridgeApp:
     async def create(cls, settings: BridgeSettings, tracer_provider: TracerProvider,
                      registry: CollectorRegistry) -> BridgeApp:
         """Open the dependencies (migrating schema `bridge`)."""
-        store = await Store.open(settings.database_url.get_secret_value())
+        store = await Store.open(settings.database_url.get_secret_value(),
+                                 intent_synchronous_commit=settings.bridge_intent_synchronous_commit)
         redis = aioredis.from_url(settings.redis_url, decode_responses=False)
         return cls(settings, tracer_provider, registry, store, redis)
 

@@ -27,6 +27,10 @@ Variables (besides the common ones in `services.common.config`):
 - `IBKR_BRIDGE_MARKET_DATA_LINES` (100): the market-data line budget.
 - `IBKR_BRIDGE_LEASE_KEY` (ibkr:bridge:lease), `IBKR_BRIDGE_LEASE_TTL_SECONDS` (5): the active/standby lease
   in Redis; only its holder connects to IB and reports SERVING.
+- `IBKR_BRIDGE_INTENT_SYNCHRONOUS_COMMIT` (true): the order intent is committed with a WAL flush before the
+  order is sent, so it survives even a Postgres crash. `false` saves the flush on the order path (a few ms
+  on a busy disk) and still survives any crash of the bridge itself, but a Postgres crash in the ~200 ms
+  after the commit could lose an intent whose order was sent (reconciliation then adopts it as EXTERNAL).
 - `IBKR_BRIDGE_INSTANCE_ID` (hostname:pid): this replica's name in the lease and in events.
 """
 
@@ -71,4 +75,5 @@ class BridgeSettings(CommonSettings):
     bridge_market_data_lines: int = Field(default=100, ge=1)
     bridge_lease_key: str = "ibkr:bridge:lease"
     bridge_lease_ttl_seconds: float = Field(default=5.0, gt=0)
+    bridge_intent_synchronous_commit: bool = True
     bridge_instance_id: str = Field(default_factory=_default_instance_id)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
+import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from ib_async import Contract
@@ -65,6 +67,17 @@ NOTICE_CLASSES = frozenset({ErrorClass.CONNECTIVITY_LOST, ErrorClass.RESTORED_DA
 IMMUTABLE_ON_REPLACE = ("instrument", "side", "order_type")
 
 
+def _stamped(rec: OrderRecord) -> OrderRecord:
+    """The record with its times brought up to date (first acknowledgement, terminal state, last change)."""
+    now = dt.datetime.now(dt.UTC)
+    status = rec.state.status
+    acknowledged = status in ACKNOWLEDGED and status != Status.REJECTED
+    return dataclasses.replace(
+        rec, update_time=now,
+        submit_time=rec.submit_time or (now if acknowledged else None),
+        done_time=rec.done_time or (now if status in TERMINAL else None))
+
+
 def new_order_id() -> str:
     return f"ord_{uuid.uuid4().hex}"
 
@@ -82,7 +95,7 @@ class OrderService:
         self._metrics = metrics
         self.ready = False
         self._queue: asyncio.Queue[BrokerEvent] = asyncio.Queue()
-        self._lock = asyncio.Lock()
+        self._writes: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._by_id: dict[str, OrderRecord] = {}
         self._by_ref: dict[str, str] = {}
         self._by_perm: dict[int, str] = {}
@@ -94,6 +107,7 @@ class OrderService:
         self.accounts = AccountBook(publisher)
         self.positions: dict[tuple[str, int], portfolio_pb2.Position] = {}
         self._pump: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
         self._flushers: set[asyncio.Task[None]] = set()
         self._fills_without_commission: dict[str, tuple[str, str]] = {}
 
@@ -106,13 +120,14 @@ class OrderService:
         for execution_id, commission_known in await self._store.execution_ids():
             self._joiner.mark_seen(execution_id, commission_known=commission_known)
         self._pump = asyncio.create_task(self._run(), name="bridge-order-pump")
+        self._writer = asyncio.create_task(self._write_loop(), name="bridge-order-writer")
 
     async def stop(self) -> None:
         await self.accounts.stop()
-        for task in [self._pump, *self._flushers]:
+        for task in [self._pump, self._writer, *self._flushers]:
             if task is not None:
                 task.cancel()
-        for task in [self._pump, *self._flushers]:
+        for task in [self._pump, self._writer, *self._flushers]:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -126,8 +141,9 @@ class OrderService:
         self._queue.put_nowait(event)
 
     async def drain(self) -> None:
-        """Wait until every broker event queued so far has been applied."""
+        """Wait until every broker event queued so far has been applied, persisted and published."""
         await self._queue.join()
+        await self._writes.join()
 
     # ---------------------------------------------------------------- indexes
 
@@ -172,8 +188,10 @@ class OrderService:
     async def _existing(self, order: ValidatedOrder) -> OrderRecord | None:
         rec = self._find(order_ref=order.client_order_id) or \
             await self._store.get_by_client_order_id(order.client_order_id)
-        if rec is None:
-            return None
+        return None if rec is None else self._same_or_conflict(rec, order)
+
+    @staticmethod
+    def _same_or_conflict(rec: OrderRecord, order: ValidatedOrder) -> OrderRecord:
         if rec.fingerprint != order.fingerprint or rec.account_id != order.account_id:
             raise AlreadyExists("CLIENT_ORDER_ID_REUSED",
                                 f"client_order_id {order.client_order_id} was used for an order with other parameters",
@@ -190,9 +208,13 @@ class OrderService:
     async def place(self, order: ValidatedOrder, timeout: float | None = None) -> OrderRecord:
         """Place an order once per client_order_id: persisted before it is sent, then sent with the id as
         orderRef; returns when the broker acknowledged it (or after the ack timeout, still PENDING_SUBMIT)."""
-        existing = await self._existing(order)
-        if existing is not None:
-            return existing
+        known = self._find(order_ref=order.client_order_id)
+        if known is not None:
+            return self._same_or_conflict(known, order)
+        if not self.ready:
+            existing = await self._existing(order)  # a retry of a known order is answered even while down
+            if existing is not None:
+                return existing
         self._require_ready()
         if self._session.pacing_full():  # refuse before persisting anything: nothing to undo
             self._count_pacing_reject()
@@ -205,8 +227,10 @@ class OrderService:
             origin="SUITE", fingerprint=order.fingerprint, spec=order.spec, state=sm.new_order(order.quantity),
             broker_order_id=broker_order_id, broker_client_id=self._client_id(),
             risk_decision_id=order.risk_decision_id)
+        # The UNIQUE(client_order_id) insert is the idempotency check: a duplicate (an earlier run, or a
+        # concurrent request) inserts nothing and is compared with what is stored.
         inserted = await self._store.insert_order(rec)
-        if inserted is None:  # a concurrent request with the same key won the insert
+        if inserted is None:
             again = await self._existing(order)
             assert again is not None
             return again
@@ -304,21 +328,42 @@ class OrderService:
     # ---------------------------------------------------------------- state changes
 
     async def _apply(self, order_id: str, obs: sm.Observation, **changes: object) -> OrderRecord | None:
-        async with self._lock:
-            rec = self._by_id.get(order_id)
-            if rec is None:
-                return None
-            transition = sm.advance(rec.state, obs)
-            if transition is None and not changes:
-                return rec
-            new = dataclasses.replace(rec, state=transition.state if transition else rec.state, **changes)
-            new = await self._store.update(new)
-            self._remember(new)
-            if new.state.status in ACKNOWLEDGED and order_id in self._acks:
-                self._acks[order_id].set()
-        if transition is not None:
-            await self._publish_update(new, transition)
+        """Fold an observation into the order in memory at once (releasing a waiting PlaceOrder), and queue
+        its persistence and OrderUpdate to the writer, which keeps them in order without holding the pump."""
+        rec = self._by_id.get(order_id)
+        if rec is None:
+            return None
+        transition = sm.advance(rec.state, obs)
+        if transition is None and not changes:
+            return rec
+        new = _stamped(dataclasses.replace(rec, state=transition.state if transition else rec.state,
+                                           **changes))  # type: ignore[arg-type]
+        # The intent is already durable and the broker's state is recoverable by reconciliation, so the
+        # acknowledgement need not wait for this commit.
+        self._remember(new)
+        if new.state.status in ACKNOWLEDGED and order_id in self._acks:
+            self._acks[order_id].set()
+        self._write(functools.partial(self._persist, new, transition))
         return new
+
+    async def _persist(self, rec: OrderRecord, transition: sm.Transition | None) -> None:
+        await self._store.update(rec)
+        if transition is not None:
+            await self._publish_update(rec, transition)
+
+    def _write(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Queue I/O (persist, publish) behind everything queued before it: the bus sees one ordered stream."""
+        self._writes.put_nowait(job)
+
+    async def _write_loop(self) -> None:
+        while True:
+            job = await self._writes.get()
+            try:
+                await job()
+            except Exception:  # an order's next write carries its whole state again
+                log.exception("cannot persist or publish %r", job)
+            finally:
+                self._writes.task_done()
 
     async def _publish_update(self, rec: OrderRecord, transition: sm.Transition) -> None:
         update = event_pb2.OrderUpdate(order=convert.order_to_proto(rec), previous_status=int(transition.previous_status),
@@ -391,11 +436,12 @@ class OrderService:
         await self._apply(rec.order_id, sm.BrokerStatusObserved(ev.status, filled), **changes)
 
     async def _apply_changes(self, order_id: str, changes: dict[str, object]) -> None:
-        async with self._lock:
-            rec = self._by_id.get(order_id)
-            if rec is None:
-                return
-            self._remember(await self._store.update(dataclasses.replace(rec, **changes)))  # type: ignore[arg-type]
+        rec = self._by_id.get(order_id)
+        if rec is None:
+            return
+        new = _stamped(dataclasses.replace(rec, **changes))  # type: ignore[arg-type]
+        self._remember(new)
+        self._write(functools.partial(self._persist, new, None))
 
     async def _on_status(self, ev: StatusSeen) -> None:
         rec = self._find(perm_id=ev.perm_id, client_id=ev.client_id, broker_order_id=ev.broker_order_id)
@@ -451,12 +497,16 @@ class OrderService:
             total = (rec.commission or Decimal(0)) + joined.commission.amount
             await self._apply_changes(rec.order_id, {"commission": total,
                                                      "commission_currency": joined.commission.currency})
-        inserted = await self._store.insert_execution(ev.execution_id, rec.order_id if rec else None,
-                                                      fill.SerializeToString(), joined.commission is not None)
         if joined.commission is None:
             self._fills_without_commission[ev.execution_id] = (ev.account_id, fill.order_id)
-        if inserted:
-            await self._publish_fill(ev.execution_id, fill)
+        self._write(functools.partial(self._record_fill, ev.execution_id, rec.order_id if rec else None, fill,
+                                      joined.commission is not None))
+
+    async def _record_fill(self, execution_id: str, order_id: str | None, fill: execution_pb2.Fill,
+                           commission_known: bool) -> None:
+        """Record the execution once (the durable dedupe across restarts), then publish it."""
+        if await self._store.insert_execution(execution_id, order_id, fill.SerializeToString(), commission_known):
+            await self._publish_fill(execution_id, fill)
 
     async def _publish_fill(self, execution_id: str, fill: execution_pb2.Fill) -> None:
         if await self._publisher.publish("fill", fill, account_id=fill.account_id, symbol=fill.instrument.symbol):

@@ -15,7 +15,7 @@ from ibkr.trading.v1 import order_pb2
 
 from services.common.migrations import apply_migrations
 from services.gateway_bridge.domain.state_machine import OrderState
-from services.gateway_bridge.domain.status import TERMINAL, WORKING, Status
+from services.gateway_bridge.domain.status import Status
 from services.gateway_bridge.sqlfile import load_queries
 
 SCHEMA = "bridge"
@@ -67,34 +67,41 @@ def _record(row: asyncpg.Record) -> OrderRecord:
 class Store:
     """Async access to schema `bridge`. Create with `await Store.open(dsn)`; `close()` on shutdown."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    def __init__(self, pool: asyncpg.Pool, state_pool: asyncpg.Pool) -> None:
+        self._pool = pool  # intents and executions: synchronous commit (unless configured otherwise)
+        self._state_pool = state_pool  # order state updates: asynchronous commit
         self._q = load_queries()
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 5) -> Store:
+    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 5,
+                   intent_synchronous_commit: bool = True) -> Store:
         """Apply pending migrations, then open the pool."""
         conn = await asyncpg.connect(dsn)
         try:
             await apply_migrations(conn, SCHEMA, MIGRATIONS_DIR)
         finally:
             await conn.close()
-        # A server setting, not a SET in `init`: the pool's RESET ALL on release would undo a SET.
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
-                                         server_settings={"search_path": f"{SCHEMA},public"})
-        assert pool is not None
-        return cls(pool)
+        # Server settings, not SETs in `init`: the pool's RESET ALL on release would undo a SET. Two pools,
+        # so no statement pays a BEGIN/SET LOCAL/COMMIT round trip to choose its durability.
+        settings = {"search_path": f"{SCHEMA},public"}
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, server_settings={
+            **settings, "synchronous_commit": "on" if intent_synchronous_commit else "off"})
+        state_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2,
+                                               server_settings={**settings, "synchronous_commit": "off"})
+        assert pool is not None and state_pool is not None
+        return cls(pool, state_pool)
 
     async def close(self) -> None:
         await self._pool.close()
+        await self._state_pool.close()
 
     async def insert_order(self, rec: OrderRecord) -> OrderRecord | None:
         """Persist a new order; None when its client_order_id (or id) already exists."""
         row = await self._pool.fetchrow(
             self._q["insert_order"], rec.order_id, rec.client_order_id, rec.account_id, rec.origin,
             rec.fingerprint, rec.spec.SerializeToString(deterministic=True), rec.state.status.name,
-            rec.state.resting_status.name, rec.state.total_quantity, rec.broker_order_id, rec.broker_client_id,
-            rec.perm_id, rec.parent_order_id, rec.risk_decision_id)
+            rec.state.resting_status.name, rec.state.total_quantity, rec.broker_order_id,
+            rec.broker_client_id, rec.perm_id, rec.parent_order_id, rec.risk_decision_id)
         return None if row is None else _record(row)
 
     async def get_by_id(self, order_id: str) -> OrderRecord | None:
@@ -112,17 +119,16 @@ class Store:
     async def list_not_terminal(self) -> list[OrderRecord]:
         return [_record(r) for r in await self._pool.fetch(self._q["list_not_terminal_orders"])]
 
-    async def update(self, rec: OrderRecord) -> OrderRecord:
-        """Write the record's mutable fields; submit/done times are stamped once, when first reached."""
+    async def update(self, rec: OrderRecord) -> None:
+        """Write the record's mutable fields. Asynchronous commit: after the intent, an order's state is a copy
+        of the broker's, rebuilt by reconciliation, so it need not wait for the WAL flush."""
         s = rec.state
-        row = await self._pool.fetchrow(
+        await self._state_pool.execute(
             self._q["update_order_state"], rec.order_id, s.status.name, s.resting_status.name, s.total_quantity,
             s.filled, s.avg_fill_price, s.last_fill_price, s.reject_code, s.reject_reason, s.broker_error_code,
             s.sequence, rec.broker_order_id, rec.broker_client_id, rec.perm_id, rec.commission,
             rec.commission_currency, rec.revision, rec.spec.SerializeToString(deterministic=True),
-            s.status in WORKING or s.status in TERMINAL and s.status != Status.REJECTED, s.status in TERMINAL)
-        assert row is not None
-        return _record(row)
+            rec.update_time, rec.submit_time, rec.done_time)
 
     async def insert_execution(self, execution_id: str, order_id: str | None, fill: bytes,
                                commission_known: bool) -> bool:

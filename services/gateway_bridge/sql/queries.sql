@@ -24,11 +24,9 @@ UPDATE orders
 SET status = $2, resting_status = $3, total_quantity = $4, filled_quantity = $5, avg_fill_price = $6,
     last_fill_price = $7, reject_code = $8, reject_reason = $9, broker_error_code = $10, sequence = $11,
     broker_order_id = $12, broker_client_id = $13, perm_id = $14, commission = $15, commission_currency = $16,
-    revision = $17, spec = $18, update_time = now(),
-    submit_time = COALESCE(submit_time, CASE WHEN $19::boolean THEN now() END),
-    done_time = COALESCE(done_time, CASE WHEN $20::boolean THEN now() END)
-WHERE order_id = $1
-RETURNING *;
+    revision = $17, spec = $18, update_time = $19, submit_time = COALESCE(submit_time, $20),
+    done_time = COALESCE(done_time, $21)
+WHERE order_id = $1;
 
 -- name: insert_execution
 INSERT INTO executions (execution_id, order_id, fill, commission_known)

@@ -67,8 +67,13 @@ async def test_market_buy_is_filled_and_published_once_with_commission(bridge, b
     assert fill.order_id == order.order_id and fill.client_order_id == f"{unique_name}-1"
     assert fill.quantity.value == "10" and fill.commission.currency_code == "USD"
     assert fill.commission.units == 1  # the simulator's minimum commission, joined to the fill
-    events = await bus.events()
-    statuses = [e.order_update.order.status for e in events if e.WhichOneof("payload") == "order_update"]
+    statuses: list[int] = []
+    for _ in range(300):
+        events = await bus.events()
+        statuses = [e.order_update.order.status for e in events if e.WhichOneof("payload") == "order_update"]
+        if statuses and statuses[-1] == order_pb2.ORDER_STATUS_FILLED:
+            break
+        await __import__("asyncio").sleep(0.02)
     assert statuses[0] == order_pb2.ORDER_STATUS_PENDING_SUBMIT and statuses[-1] == order_pb2.ORDER_STATUS_FILLED
     assert any(e.WhichOneof("payload") == "position_update" and e.position_update.position.instrument.symbol == "AAPL"
                for e in events)
@@ -95,7 +100,12 @@ async def test_limit_order_rests_then_cancel_cancels_it(bridge, bus, sim, unique
             break
         await __import__("asyncio").sleep(0.02)
     assert state["status"] == order_pb2.ORDER_STATUS_CANCELLED
-    updates = [e.order_update.order.status for e in await bus.events() if e.WhichOneof("payload") == "order_update"]
+    updates: list[int] = []
+    for _ in range(300):  # the bus follows the order's state in order, a moment later
+        updates = [e.order_update.order.status for e in await bus.events() if e.WhichOneof("payload") == "order_update"]
+        if updates and updates[-1] == order_pb2.ORDER_STATUS_CANCELLED:
+            break
+        await __import__("asyncio").sleep(0.02)
     assert updates[-1] == order_pb2.ORDER_STATUS_CANCELLED
 
 
