@@ -5,6 +5,7 @@ SQL lives in `sql/queries.sql`; this module only binds parameters and maps rows 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from decimal import Decimal
@@ -91,9 +92,13 @@ class Store:
         assert pool is not None and state_pool is not None
         return cls(pool, state_pool)
 
-    async def close(self) -> None:
-        await self._pool.close()
-        await self._state_pool.close()
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close both pools; connections still busy after `timeout` are terminated (shutdown must not hang)."""
+        for pool in (self._pool, self._state_pool):
+            try:
+                await asyncio.wait_for(pool.close(), timeout)
+            except TimeoutError:
+                pool.terminate()
 
     async def insert_order(self, rec: OrderRecord) -> OrderRecord | None:
         """Persist a new order; None when its client_order_id (or id) already exists."""
