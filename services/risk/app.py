@@ -97,7 +97,7 @@ class RiskApp:
         manager = PolicyManager(self.store)
         policies = await manager.bootstrap(seed_policy_proto(s))
         states = TradingStates(self.store, self.publisher, self.metrics)
-        await states.load()
+        await states.load((s.account_id,) if s.account_id else ())
 
         channel = bridge_channel(s, self.tracer_provider)
         self.channels.append(channel)

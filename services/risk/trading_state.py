@@ -39,11 +39,14 @@ class TradingStates:
         self._states: dict[str, StoredState] = {}
         self._lock = asyncio.Lock()  # serializes writers so history rows follow the order of changes
 
-    async def load(self) -> None:
+    async def load(self, accounts: tuple[str, ...] = ()) -> None:
+        """Read the persisted states; the gauge starts with the global scope and `accounts` (ACTIVE unless
+        stored otherwise), so dashboards see the kill switch before anyone touches it."""
         if self._store is not None:
             for s in await self._store.trading_states():
                 self._states[s.scope] = s
-                self._metrics.trading_state.labels(s.scope or "global").set(int(s.state))
+        for scope in {GLOBAL, *accounts, *self._states}:
+            self._metrics.trading_state.labels(scope or "global").set(int(self.own(scope)))
 
     def own(self, scope: str) -> TradingState:
         s = self._states.get(scope)

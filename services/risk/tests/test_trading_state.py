@@ -9,6 +9,7 @@ import pytest
 from google.type import money_pb2
 from ibkr.risk.v1 import risk_pb2
 from ibkr.trading.v1 import event_pb2, order_pb2, portfolio_pb2, risk_types_pb2
+from prometheus_client import generate_latest
 
 from services.common.bus import EventBus
 from services.risk.tests.conftest import ACCOUNT, eventually, fill_event, install, publish, rule, spec
@@ -111,3 +112,9 @@ async def test_set_trading_state_without_a_state_is_invalid_argument(risk):
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await set_state(risk, 0)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "state" in caught.value.details()
+
+
+async def test_trading_state_gauge_is_exposed_from_the_start(risk):
+    text = generate_latest(risk.app.registry).decode()
+    assert 'ibkr_risk_trading_state{scope="global"} 1.0' in text
+    assert f'ibkr_risk_trading_state{{scope="{ACCOUNT}"}} 1.0' in text
