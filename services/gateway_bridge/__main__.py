@@ -37,9 +37,14 @@ async def main() -> None:
     await app.start(server)
     log.info("serving", extra={"grpc_port": port})
     assert app.health is not None
-    await run_until_signal(server, app.health, grace=settings.shutdown_grace_seconds,
+    await run_until_signal(server, app.health, grace=settings.shutdown_grace_seconds, stop=app.fatal,
                            on_shutdown=[app.stop, lambda: stop_metrics_http_server(metrics_server),
                                         lambda: shutdown_tracing(tracer_provider)])
+    if app.supervisor_failed():
+        try:
+            app.raise_supervisor_failure()
+        except LiveTradingRefused as exc:
+            raise SystemExit(f"gateway_bridge: {exc}") from None
 
 
 if __name__ == "__main__":

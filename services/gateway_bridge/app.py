@@ -65,7 +65,7 @@ class BridgeApp:
         self.metrics.pacing_queue.set_function(lambda: self.pacer.depth)
         self.market_data = MarketData(self.session, self.orders.contracts, self.publisher,
                                       settings.bridge_market_data_lines)
-        self.lease = Lease(redis, settings.bridge_lease_key, settings.bridge_instance_id,
+        self.lease = Lease(redis, settings.lease_key, settings.bridge_instance_id,
                            settings.bridge_lease_ttl_seconds)
         self.supervisor = Supervisor(settings, self.session, self.orders, self.publisher, self._set_ready,
                                      lease=self.lease,
@@ -75,6 +75,7 @@ class BridgeApp:
                                         settings.bridge_ib_request_timeout_seconds, self.reconcile_now)
         self.health: HealthServicer | None = None
         self._supervisor_task: asyncio.Task[None] | None = None
+        self.fatal = asyncio.Event()  # set when the supervisor stops for good: the process should exit
 
     @classmethod
     async def create(cls, settings: BridgeSettings, tracer_provider: TracerProvider,
@@ -132,6 +133,18 @@ class BridgeApp:
         self.market_data.start()
         await server.start()
         self._supervisor_task = asyncio.create_task(self.supervisor.run(), name="bridge-supervisor")
+        self._supervisor_task.add_done_callback(lambda _: self.fatal.set())
+
+    def supervisor_failed(self) -> bool:
+        """Whether the supervisor stopped for good (the paper-only guard refused the session)."""
+        task = self._supervisor_task
+        return task is not None and task.done() and not task.cancelled() and task.exception() is not None
+
+    def raise_supervisor_failure(self) -> None:
+        """Re-raise what stopped the supervisor (tests, and __main__ to exit non-zero)."""
+        if self.supervisor_failed():
+            assert self._supervisor_task is not None
+            self._supervisor_task.result()
 
     async def stop(self) -> None:
         await self.supervisor.stop()

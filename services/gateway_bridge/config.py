@@ -25,8 +25,9 @@ Variables (besides the common ones in `services.common.config`):
 - `IBKR_BRIDGE_COMMISSION_WAIT_SECONDS` (2): how long a fill waits for its commission report before it is
   published without it (the commission then follows as its own event).
 - `IBKR_BRIDGE_MARKET_DATA_LINES` (100): the market-data line budget.
-- `IBKR_BRIDGE_LEASE_KEY` (ibkr:bridge:lease), `IBKR_BRIDGE_LEASE_TTL_SECONDS` (5): the active/standby lease
-  in Redis; only its holder connects to IB and reports SERVING.
+- `IBKR_BRIDGE_LEASE_KEY` (`<IBKR_BUS_STREAM>:bridge-lease`), `IBKR_BRIDGE_LEASE_TTL_SECONDS` (5): the
+  active/standby lease in Redis; only its holder connects to IB and reports SERVING. The default follows the
+  bus stream, so two suites sharing one Redis (each with its own stream) never share a lease.
 - `IBKR_BRIDGE_INTENT_SYNCHRONOUS_COMMIT` (true): the order intent is committed with a WAL flush before the
   order is sent, so it survives even a Postgres crash. `false` saves the flush on the order path (a few ms
   on a busy disk) and still survives any crash of the bridge itself, but a Postgres crash in the ~200 ms
@@ -73,7 +74,12 @@ class BridgeSettings(CommonSettings):
     bridge_staleness_seconds: float = Field(default=30.0, gt=0)
     bridge_commission_wait_seconds: float = Field(default=2.0, ge=0)
     bridge_market_data_lines: int = Field(default=100, ge=1)
-    bridge_lease_key: str = "ibkr:bridge:lease"
+    bridge_lease_key: str = ""
     bridge_lease_ttl_seconds: float = Field(default=5.0, gt=0)
     bridge_intent_synchronous_commit: bool = True
     bridge_instance_id: str = Field(default_factory=_default_instance_id)
+
+    @property
+    def lease_key(self) -> str:
+        """The lease key in use (IBKR_BRIDGE_LEASE_KEY, else derived from the bus stream)."""
+        return self.bridge_lease_key or f"{self.bus_stream}:bridge-lease"

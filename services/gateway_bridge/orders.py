@@ -237,7 +237,9 @@ class OrderService:
         ack = self._acks[inserted.order_id] = asyncio.Event()
         self._remember(inserted)
         self._by_session_id[(self._client_id(), broker_order_id)] = inserted.order_id
-        await self._publish_update(inserted, sm.Transition(inserted.state, Status.UNSPECIFIED, "order accepted"))
+        # Through the writer, ahead of every later change of this order: off the path to IB, still in order.
+        self._write(functools.partial(self._publish_update, inserted,
+                                      sm.Transition(inserted.state, Status.UNSPECIFIED, "order accepted")))
         ib_order = build_order(order, order.client_order_id, order.account_id)
         ib_order.orderId = broker_order_id
         try:

@@ -99,7 +99,11 @@ class Supervisor:
                 await self._lease.acquire()
             try:
                 await self._connect_once()
-            except LiveTradingRefused:
+            except LiveTradingRefused as exc:
+                self.last_error = str(exc)
+                log.error("refusing live trading: %s", exc)
+                self._session.disconnect()
+                await self._set_state(State.BROKER_CONNECTION_STATE_DISCONNECTED, self.last_error)
                 raise
             except asyncio.CancelledError:
                 raise
