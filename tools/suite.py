@@ -32,6 +32,7 @@ SERVICES: dict[str, tuple[str, str, int, int]] = {
     "edge": ("services.edge", "EDGE", 50051, 9101),
 }
 SIM_TWS_PORT = 4002
+STANDBY = "bridge-standby"  # the second gateway_bridge replica; only the Redis lease holder connects to IB
 
 
 @dataclasses.dataclass
@@ -44,11 +45,14 @@ class Ports:
 
     @classmethod
     def defaults(cls) -> Ports:
-        return cls({n: s[2] for n, s in SERVICES.items()}, {n: s[3] for n, s in SERVICES.items()}, SIM_TWS_PORT)
+        grpc_ports = {n: s[2] for n, s in SERVICES.items()} | {STANDBY: 50063}
+        metrics_ports = {n: s[3] for n, s in SERVICES.items()} | {STANDBY: 9113}
+        return cls(grpc_ports, metrics_ports, SIM_TWS_PORT)
 
     @classmethod
     def free(cls) -> Ports:
-        return cls({n: infra.free_port() for n in SERVICES}, {n: infra.free_port() for n in SERVICES},
+        names = [*SERVICES, STANDBY]
+        return cls({n: infra.free_port() for n in names}, {n: infra.free_port() for n in names},
                    infra.free_port())
 
 
@@ -156,6 +160,12 @@ class Suite:
     def address(self, name: str) -> str:
         return f"127.0.0.1:{self.settings.ports.grpc[name]}"
 
+    @property
+    def bridge_addresses(self) -> str:
+        """What peers dial: the bridge, or both replicas (their channel routes to whichever is SERVING)."""
+        replicas = ["bridge", STANDBY] if self.settings.bridge_standby else ["bridge"]
+        return ",".join(self.address(n) for n in replicas)
+
     def env_for(self, name: str, *, client_id: int = 1) -> dict[str, str]:
         s, p = self.settings, self.settings.ports
         env = {k: v for k, v in os.environ.items() if not k.startswith("IBKR_")}
@@ -176,7 +186,7 @@ class Suite:
             env[f"IBKR_{prefix}_GRPC_PORT"] = str(p.grpc[svc])
             env[f"IBKR_{prefix}_METRICS_PORT"] = str(p.metrics[svc])
         env["IBKR_RISK_ADDRESS"] = self.address("risk")
-        env["IBKR_BRIDGE_ADDRESS"] = self.address("bridge")
+        env["IBKR_BRIDGE_ADDRESS"] = self.bridge_addresses
         env["IBKR_LEDGER_ADDRESS"] = self.address("ledger")
         env.update({k: str(v) for k, v in s.extra_env.items()})
         return env
@@ -187,9 +197,23 @@ class Suite:
             for name in names:
                 self.start_one(name)
                 self.wait_serving(name, timeout)
+                if name == "bridge" and self.settings.bridge_standby:
+                    self.start_standby()
         except BaseException:
             self.stop()
             raise
+
+    def start_standby(self, timeout: float = 30.0) -> ServiceProcess:
+        """The second bridge replica on its own ports; it answers health (NOT_SERVING) until it holds the lease."""
+        p = self.settings.ports
+        proc = self.start_one("bridge", process_name=STANDBY, client_id=1, extra_env={
+            "IBKR_BRIDGE_GRPC_PORT": str(p.grpc[STANDBY]), "IBKR_BRIDGE_METRICS_PORT": str(p.metrics[STANDBY])})
+        deadline = time.monotonic() + timeout
+        while health_status(self.address(STANDBY)) == health_pb2.HealthCheckResponse.UNKNOWN:
+            if not proc.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{STANDBY} did not come up:\n{proc.tail()}")
+            time.sleep(0.1)
+        return proc
 
     def start_one(self, name: str, *, process_name: str | None = None, client_id: int = 1,
                   extra_env: dict[str, str] | None = None) -> ServiceProcess:
@@ -204,7 +228,7 @@ class Suite:
     def wait_serving(self, name: str, timeout: float = 60.0, *, process_name: str | None = None) -> None:
         proc = self.processes[process_name or name]
         deadline = time.monotonic() + timeout
-        while health_status(self.address(name)) != health_pb2.HealthCheckResponse.SERVING:
+        while health_status(self.address(process_name or name)) != health_pb2.HealthCheckResponse.SERVING:
             if not proc.alive():
                 raise RuntimeError(f"{name} exited with {proc.proc.returncode}:\n{proc.tail()}")
             if time.monotonic() > deadline:
