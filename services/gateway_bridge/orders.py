@@ -47,11 +47,11 @@ from services.gateway_bridge.domain.events import (
     StatusSeen,
 )
 from services.gateway_bridge.domain.fills import CommissionInfo, FillJoiner, JoinedFill
-from services.gateway_bridge.domain.intent import ValidatedOrder
+from services.gateway_bridge.domain.intent import ValidatedOrder, bracket_legs
 from services.gateway_bridge.domain.pacing import PacingRejected
 from services.gateway_bridge.domain.status import ACKNOWLEDGED, TERMINAL, Status
 from services.gateway_bridge.ib.errors import ErrorClass, classify, order_effect
-from services.gateway_bridge.ib.orders import build_order
+from services.gateway_bridge.ib.orders import build_order, link_bracket
 from services.gateway_bridge.ib.session import IbSession
 from services.gateway_bridge.metrics import BridgeMetrics
 from services.gateway_bridge.publisher import Publisher
@@ -221,35 +221,48 @@ class OrderService:
             raise ResourceExhausted("PACING_LIMIT", "too many IB requests waiting; retry later")
         # Leave the caller a moment to hear our DEADLINE_EXCEEDED rather than its own transport deadline.
         contract = await self.qualify(order, None if timeout is None else max(0.01, timeout - 0.2))
-        broker_order_id = self._session.next_order_id()
-        rec = OrderRecord(
-            order_id=new_order_id(), client_order_id=order.client_order_id, account_id=order.account_id,
-            origin="SUITE", fingerprint=order.fingerprint, spec=order.spec, state=sm.new_order(order.quantity),
-            broker_order_id=broker_order_id, broker_client_id=self._client_id(),
-            risk_decision_id=order.risk_decision_id)
+        legs = bracket_legs(order) if order.spec.HasField("bracket") else []
+        client_id = self._client_id()
+        records = [self._intent(order, self._session.next_order_id(), client_id)]
+        records += [self._intent(leg, self._session.next_order_id(), client_id, parent=records[0].order_id)
+                    for leg in legs]
         # The UNIQUE(client_order_id) insert is the idempotency check: a duplicate (an earlier run, or a
-        # concurrent request) inserts nothing and is compared with what is stored.
-        inserted = await self._store.insert_order(rec)
+        # concurrent request) inserts nothing and is compared with what is stored. A bracket's parent and
+        # legs are one transaction: all intents are durable, or none.
+        inserted = await self._store.insert_orders(records)
         if inserted is None:
             again = await self._existing(order)
             assert again is not None
             return again
-        ack = self._acks[inserted.order_id] = asyncio.Event()
-        self._remember(inserted)
-        self._by_session_id[(self._client_id(), broker_order_id)] = inserted.order_id
-        # Through the writer, ahead of every later change of this order: off the path to IB, still in order.
-        self._write(functools.partial(self._publish_update, inserted,
-                                      sm.Transition(inserted.state, Status.UNSPECIFIED, "order accepted")))
-        ib_order = build_order(order, order.client_order_id, order.account_id)
-        ib_order.orderId = broker_order_id
+        parent = inserted[0]
+        ack = self._acks[parent.order_id] = asyncio.Event()
+        for rec in inserted:
+            self._remember(rec)
+            self._by_session_id[(client_id, rec.broker_order_id or 0)] = rec.order_id
+            # Through the writer, ahead of every later change of the order: off the path to IB, still in order.
+            self._write(functools.partial(self._publish_update, rec,
+                                          sm.Transition(rec.state, Status.UNSPECIFIED, "order accepted")))
+        ib_orders = []
+        for rec, intent in zip(inserted, [order, *legs], strict=True):
+            ib_order = build_order(intent, intent.client_order_id, intent.account_id)
+            ib_order.orderId = rec.broker_order_id or 0
+            ib_orders.append(ib_order)
+        if legs:
+            link_bracket(ib_orders[0], ib_orders[1:], order.client_order_id)
         try:
-            await self._session.place(contract, ib_order)
+            for ib_order in ib_orders:
+                await self._session.place(contract, ib_order)
         except PacingRejected as err:
-            await self._apply(inserted.order_id, sm.BrokerErrorObserved(sm.ErrorEffect.REJECT, 0, str(err)))
+            for rec in inserted:
+                await self._apply(rec.order_id, sm.BrokerErrorObserved(sm.ErrorEffect.REJECT, 0, str(err)))
+            if legs:  # an untransmitted parent is not working, but say so to IB explicitly
+                with contextlib.suppress(Exception):
+                    await self._session.cancel(ib_orders[0].orderId)
             self._count_pacing_reject()
             raise ResourceExhausted("PACING_LIMIT", str(err)) from None
         except (ConnectionError, Unavailable):
-            await self._apply(inserted.order_id, sm.NotAtBroker())
+            for rec in inserted:
+                await self._apply(rec.order_id, sm.NotAtBroker())
             raise Unavailable("BROKER_UNAVAILABLE", "the connection to IB dropped before the order was sent") from None
         wait = self._ack_timeout if timeout is None else max(0.0, min(self._ack_timeout, timeout - 0.1))
         try:
@@ -257,8 +270,21 @@ class OrderService:
         except TimeoutError:
             pass  # still in flight: the caller gets PENDING_SUBMIT and follows the order's events
         finally:
-            self._acks.pop(inserted.order_id, None)
-        return self._by_id.get(inserted.order_id) or inserted
+            self._acks.pop(parent.order_id, None)
+        return self._by_id.get(parent.order_id) or parent
+
+    def _intent(self, order: ValidatedOrder, broker_order_id: int, client_id: int,
+                parent: str | None = None) -> OrderRecord:
+        return OrderRecord(
+            order_id=new_order_id(), client_order_id=order.client_order_id, account_id=order.account_id,
+            origin="SUITE", fingerprint=order.fingerprint, spec=order.spec, state=sm.new_order(order.quantity),
+            broker_order_id=broker_order_id, broker_client_id=client_id, parent_order_id=parent,
+            risk_decision_id=order.risk_decision_id)
+
+    async def children(self, rec: OrderRecord) -> list[OrderRecord]:
+        """The bracket legs of a parent order, take-profit first."""
+        legs = await self._store.children(rec.order_id)
+        return [self._by_id.get(leg.order_id, leg) for leg in legs]
 
     async def cancel(self, rec: OrderRecord) -> OrderRecord:
         """Ask IB to cancel; returns the order PENDING_CANCEL (or unchanged when already terminal)."""

@@ -96,7 +96,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
                                      request.HasField("order"), default_account=self._account,
                                      risk_decision_id=request.risk_decision_id)
         rec = await self._orders.place(order, context.time_remaining())
-        return gateway_pb2.PlaceOrderResponse(order=convert.order_to_proto(rec))
+        children = await self._orders.children(rec) if order.spec.HasField("bracket") else []
+        reply = gateway_pb2.PlaceOrderResponse(order=convert.order_to_proto(rec),
+                                               child_orders=[convert.order_to_proto(c) for c in children])
+        reply.order.child_order_ids.extend(c.order_id for c in children)
+        return reply
 
     async def CancelOrder(self, request: gateway_pb2.CancelOrderRequest, context: grpc.aio.ServicerContext
                           ) -> gateway_pb2.CancelOrderResponse:

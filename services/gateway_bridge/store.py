@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 from ibkr.trading.v1 import order_pb2
 
+from services.common.errors import AlreadyExists
 from services.common.migrations import apply_migrations
 from services.gateway_bridge.domain.state_machine import OrderState
 from services.gateway_bridge.domain.status import Status
@@ -108,6 +109,32 @@ class Store:
             rec.state.resting_status.name, rec.state.total_quantity, rec.broker_order_id,
             rec.broker_client_id, rec.perm_id, rec.parent_order_id, rec.risk_decision_id)
         return None if row is None else _record(row)
+
+    async def insert_orders(self, records: list[OrderRecord]) -> list[OrderRecord] | None:
+        """Persist orders in one transaction (a bracket's parent and legs); None when the first one's
+        client_order_id already exists (nothing is inserted then)."""
+        if len(records) == 1:  # one statement, no transaction round trips on the common path
+            single = await self.insert_order(records[0])
+            return None if single is None else [single]
+        async with self._pool.acquire() as conn, conn.transaction():
+            out = []
+            for rec in records:
+                row = await conn.fetchrow(
+                    self._q["insert_order"], rec.order_id, rec.client_order_id, rec.account_id, rec.origin,
+                    rec.fingerprint, rec.spec.SerializeToString(deterministic=True), rec.state.status.name,
+                    rec.state.resting_status.name, rec.state.total_quantity, rec.broker_order_id,
+                    rec.broker_client_id, rec.perm_id, rec.parent_order_id, rec.risk_decision_id)
+                if row is None:
+                    if out:  # a leg's key is taken by another order: refuse the whole bracket
+                        raise AlreadyExists("CLIENT_ORDER_ID_REUSED",
+                                            f"client_order_id {rec.client_order_id} is already used",
+                                            metadata={"client_order_id": rec.client_order_id or ""})
+                    return None
+                out.append(_record(row))
+            return out
+
+    async def children(self, order_id: str) -> list[OrderRecord]:
+        return [_record(r) for r in await self._pool.fetch(self._q["list_children"], order_id)]
 
     async def get_by_id(self, order_id: str) -> OrderRecord | None:
         row = await self._pool.fetchrow(self._q["get_order_by_id"], order_id)

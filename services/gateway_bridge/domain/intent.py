@@ -217,3 +217,34 @@ def closing_spec(request, held: Decimal) -> order_pb2.OrderSpec:  # type: ignore
     if request.HasField("limit_price"):
         spec.limit_price.CopyFrom(request.limit_price)
     return spec
+
+
+BRACKET_SUFFIXES = (".tp", ".sl")
+
+
+def bracket_legs(parent: ValidatedOrder) -> list[ValidatedOrder]:
+    """The protective legs of a bracket parent, as validated orders of their own (client_order_id + `.tp` /
+    `.sl`): opposite side, same quantity, take-profit LIMIT and stop-loss STOP (or STOP_LIMIT)."""
+    b = parent.spec.bracket
+    side = order_pb2.ORDER_SIDE_SELL if parent.spec.side == order_pb2.ORDER_SIDE_BUY else order_pb2.ORDER_SIDE_BUY
+    tif = b.time_in_force or order_pb2.TIME_IN_FORCE_GTC
+    legs: list[ValidatedOrder] = []
+    wanted = (
+        (".tp", b.take_profit_price.value, order_pb2.ORDER_TYPE_LIMIT, {"limit_price": b.take_profit_price}),
+        (".sl", b.stop_loss_price.value,
+         order_pb2.ORDER_TYPE_STOP_LIMIT if b.stop_loss_limit_price.value else order_pb2.ORDER_TYPE_STOP,
+         {"stop_price": b.stop_loss_price, **({"limit_price": b.stop_loss_limit_price}
+                                               if b.stop_loss_limit_price.value else {})}),
+    )
+    for suffix, present, order_type, prices in wanted:
+        if not present:
+            continue
+        spec = order_pb2.OrderSpec(instrument=parent.spec.instrument, side=side, order_type=order_type,
+                                   time_in_force=tif, outside_rth=parent.spec.outside_rth)
+        spec.quantity.CopyFrom(parent.spec.quantity)
+        for name, value in prices.items():
+            getattr(spec, name).CopyFrom(value)
+        legs.append(validate_place_order(parent.account_id, parent.client_order_id + suffix, spec, True,
+                                         default_account=parent.account_id,
+                                         risk_decision_id=parent.risk_decision_id))
+    return legs

@@ -8,7 +8,6 @@ quantity). The reverse tables let reconciliation describe orders placed outside 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from ib_async import Contract, Order
 from ibkr.trading.v1 import instrument_pb2, order_pb2
@@ -64,7 +63,6 @@ MAP_IB_SIDE: dict[str, int] = {"BUY": SIDE.ORDER_SIDE_BUY, "BOT": SIDE.ORDER_SID
 REVERSE_ORDER_TYPE = {v: k for k, v in MAP_ORDER_TYPE.items()}
 REVERSE_TIME_IN_FORCE = {v: k for k, v in MAP_TIME_IN_FORCE.items()}
 REVERSE_SECURITY_TYPE = {v: k for k, v in MAP_SECURITY_TYPE.items()}
-OPPOSITE_SIDE = {"BUY": "SELL", "SELL": "BUY"}
 
 # ValidatedOrder attribute → ib_async Order attribute, for the optional prices.
 MAP_ORDER_FIELDS: dict[str, str] = {
@@ -102,7 +100,7 @@ def _gtd(order: ValidatedOrder) -> str:
 
 
 def build_order(order: ValidatedOrder, order_ref: str, account: str) -> Order:
-    """The IB order for a validated intent (bracket legs are built by `build_bracket`)."""
+    """The IB order for a validated intent (bracket legs: `link_bracket`)."""
     spec = order.spec
     ib = Order(action=MAP_SIDE[spec.side], totalQuantity=order.quantity,  # type: ignore[arg-type]
                orderType=MAP_ORDER_TYPE[spec.order_type], tif=MAP_TIME_IN_FORCE[spec.time_in_force],
@@ -126,30 +124,14 @@ def build_order(order: ValidatedOrder, order_ref: str, account: str) -> Order:
     return ib
 
 
-def build_bracket(order: ValidatedOrder, parent: Order, account: str) -> list[tuple[str, Order]]:
-    """The protective legs of a bracket: (suffix, order), all with transmit=False except the last one, so
-    IB activates parent and children atomically when the last leg arrives (IB's bracket protocol)."""
-    b = order.spec.bracket
-    tif = MAP_TIME_IN_FORCE.get(b.time_in_force, "GTC")
-    exit_side = OPPOSITE_SIDE[parent.action]
-    legs: list[tuple[str, Order]] = []
-    oca = f"bracket:{order.client_order_id}"
-    if b.take_profit_price.value:
-        legs.append((".tp", Order(action=exit_side, totalQuantity=order.quantity, orderType="LMT",  # type: ignore[arg-type]
-                                  lmtPrice=Decimal(b.take_profit_price.value), tif=tif, account=account,
-                                  ocaGroup=oca, ocaType=1)))
-    if b.stop_loss_price.value:
-        stop = Order(action=exit_side, totalQuantity=order.quantity, orderType="STP",  # type: ignore[arg-type]
-                     auxPrice=Decimal(b.stop_loss_price.value), tif=tif, account=account, ocaGroup=oca, ocaType=1)
-        if b.stop_loss_limit_price.value:
-            stop.orderType, stop.lmtPrice = "STP LMT", Decimal(b.stop_loss_limit_price.value)
-        legs.append((".sl", stop))
+def link_bracket(parent: Order, legs: list[Order], client_order_id: str) -> None:
+    """Chain a bracket for atomic activation: every leg names the parent and shares one OCA group, and only
+    the last message has transmit=True, so IB activates all of them together or none (IB's bracket protocol)."""
+    oca = f"bracket:{client_order_id}"
     parent.transmit = False
-    for _, leg in legs:
-        leg.transmit = False
-        leg.orderRef = f"{order.client_order_id}{_}"
-    legs[-1][1].transmit = True
-    return legs
+    for leg in legs:
+        leg.parentId, leg.ocaGroup, leg.ocaType, leg.transmit = parent.orderId, oca, 1, False
+    legs[-1].transmit = True
 
 
 def spec_from_ib(contract: Contract, order: Order) -> order_pb2.OrderSpec:

@@ -8,6 +8,7 @@ into `domain.events`, which go to `sink` in arrival order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -181,8 +182,15 @@ class IbSession:
         self.ib.cancelMktData(contract)
 
     async def snapshot(self, contract: Contract, timeout: float | None = None) -> Ticker:
+        """A one-off quote; on expiry the IB request is cancelled too (no orphan snapshot at the gateway)."""
         await self._pacer.acquire(Priority.DATA)
-        [ticker] = await self._deadline(self.ib.reqTickersAsync(contract), "quote snapshot", timeout)
+        ib = self.ib
+        try:
+            [ticker] = await self._deadline(ib.reqTickersAsync(contract), "quote snapshot", timeout)
+        except DeadlineExceeded:
+            with contextlib.suppress(Exception):
+                ib.cancelMktData(contract)
+            raise
         return ticker
 
     def ticker(self, contract: Contract) -> Ticker | None:

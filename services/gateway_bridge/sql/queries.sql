@@ -16,6 +16,9 @@ SELECT * FROM orders WHERE client_order_id = $1;
 -- name: get_order_by_perm_id
 SELECT * FROM orders WHERE perm_id = $1 ORDER BY create_time LIMIT 1;
 
+-- name: list_children
+SELECT * FROM orders WHERE parent_order_id = $1 ORDER BY client_order_id DESC;
+
 -- name: list_not_terminal_orders
 SELECT * FROM orders WHERE status NOT IN ('FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED') ORDER BY create_time;
 

@@ -93,3 +93,19 @@ async def test_close_position_without_a_position_is_failed_precondition(bridge, 
 async def test_reconcile_on_request_completes(bridge):
     reply = await bridge.stub.Reconcile(gateway_pb2.ReconcileRequest(), timeout=10)
     assert reply.run.succeeded and reply.run.trigger == "request"
+
+
+async def test_bracket_is_placed_atomically_with_linked_take_profit_and_stop_loss(bridge, sim, unique_name):
+    s = spec(order_type=order_pb2.ORDER_TYPE_LIMIT, limit="100")
+    s.bracket.take_profit_price.value = "120"
+    s.bracket.stop_loss_price.value = "80"
+    reply = await bridge.stub.PlaceOrder(place(f"{unique_name}-br", s), timeout=10)
+    assert [c.client_order_id for c in reply.child_orders] == [f"{unique_name}-br.tp", f"{unique_name}-br.sl"]
+    assert all(c.parent_order_id == reply.order.order_id for c in reply.child_orders)
+    assert list(reply.order.child_order_ids) == [c.order_id for c in reply.child_orders]
+    assert [c.spec.side for c in reply.child_orders] == [order_pb2.ORDER_SIDE_SELL] * 2
+    at_broker = {o.req.order_ref: o for o in sim.orders()}
+    parent = at_broker[f"{unique_name}-br"]
+    assert set(parent.children) == {at_broker[f"{unique_name}-br.tp"].perm_id, at_broker[f"{unique_name}-br.sl"].perm_id}
+    again = await bridge.stub.PlaceOrder(place(f"{unique_name}-br", s), timeout=10)
+    assert again.order.order_id == reply.order.order_id and len(sim.orders()) == 3
