@@ -34,6 +34,7 @@ from services.risk.core.policy import DailyLossLimit, Policy
 from services.risk.core.rules import RULES, Ctx
 
 TRADING_STATE_RULE_ID = "trading-state"
+DENIED = Outcome.DENIED
 _LIMIT_PRICED = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_ON_CLOSE,
                            OrderType.TRAILING_STOP_LIMIT})
 
@@ -121,13 +122,15 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
     ctx = Ctx(intent, book, quote, price, source, notional, reducing, now,
               lambda: exposure_before(book, market, now, max_age))
 
-    results = [_state_result(state, reducing)]
-    denied_by = results[0] if results[0].denied else None
+    first = _state_result(state, reducing)
+    results = [first]
+    denied_by = first if first.outcome is DENIED else None
     trip = None
+    rules = RULES
     for rule in policy.rules_for(intent.account_id, intent.symbol):
-        res = RULES[rule.kind](rule, ctx)
+        res = rules[rule.kind](rule, ctx)
         results.append(res)
-        if res.denied:
+        if res.outcome is DENIED:
             if denied_by is None:
                 denied_by = res
             if isinstance(rule.params, DailyLossLimit) and state < rule.params.trip_state:
