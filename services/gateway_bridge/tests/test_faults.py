@@ -58,3 +58,20 @@ async def test_order_sent_but_unacknowledged_before_a_drop_is_resolved_by_reconc
     if at_broker:
         final = await wait_status(bridge, placed.order_id, expected)
     assert final.status == expected
+
+
+async def test_silent_socket_is_detected_by_the_staleness_watchdog_and_reconnected(sim, bridge_dsn, redis_url,
+                                                                                    unique_name):
+    from .conftest import bridge_settings, start_bridge
+
+    running = await start_bridge(bridge_settings(
+        sim, bridge_dsn, redis_url, unique_name, bridge_staleness_seconds=0.5,
+        bridge_ib_request_timeout_seconds=0.5, bridge_connect_timeout_seconds=2))
+    try:
+        await running.wait_serving()
+        sim.gateway.drop_responses = True  # the socket stays open but the gateway answers nothing
+        await until(lambda: not running.app.orders.ready)
+        sim.gateway.drop_responses = False
+        await running.wait_serving(timeout=20)
+    finally:
+        await running.stop()
