@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Callable
 
 from ibkr.trading.v1 import event_pb2, portfolio_pb2
 
@@ -32,8 +33,9 @@ class _Account:
 class AccountBook:
     """Latest account values and portfolio lines per account."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def __init__(self, publisher: Publisher, on_pnl: Callable[[portfolio_pb2.Pnl], None] | None = None) -> None:
         self._publisher = publisher
+        self._on_pnl = on_pnl or (lambda pnl: None)
         self._accounts: dict[str, _Account] = {}
         self.portfolio: dict[tuple[str, int], PortfolioSeen] = {}
         self._pending: set[str] = set()
@@ -65,8 +67,9 @@ class AccountBook:
             state = self._accounts[account_id]
             if state.pnl_changed:
                 state.pnl_changed = False
-                await self._publisher.publish("pnl_update", event_pb2.PnlUpdate(pnl=self.account_pnl(account_id)),
-                                              account_id=account_id)
+                pnl = self.account_pnl(account_id)
+                self._on_pnl(pnl)
+                await self._publisher.publish("pnl_update", event_pb2.PnlUpdate(pnl=pnl), account_id=account_id)
 
     def summary(self, account_id: str) -> portfolio_pb2.AccountSummary:
         account = self._accounts.get(account_id)

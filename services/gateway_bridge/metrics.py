@@ -22,5 +22,8 @@ class BridgeMetrics:
         self.pacing_rejected = Counter("ibkr_bridge_pacing_rejected_total",
                                        "Requests refused at once because the pacing queue was full.",
                                        registry=registry)
+        # Prometheus samples are floats by nature; the P&L itself stays Decimal everywhere else.
+        self.pnl = Gauge("ibkr_bridge_pnl", "The account's P&L as IB reports it.", ["account_id", "kind"],
+                         registry=registry)
         self.reconciliations = Counter("ibkr_bridge_reconciliations_total", "Reconciliations completed.",
                                        registry=registry)

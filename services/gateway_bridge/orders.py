@@ -104,7 +104,7 @@ class OrderService:
         self._seen_this_session: set[str] = set()
         self._joiner: FillJoiner[ExecutionSeen] = FillJoiner()
         self.contracts = ContractResolver(session)
-        self.accounts = AccountBook(publisher)
+        self.accounts = AccountBook(publisher, on_pnl=self._observe_pnl)
         self.positions: dict[tuple[str, int], portfolio_pb2.Position] = {}
         self._pump: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -345,6 +345,14 @@ class OrderService:
             except DomainError as err:
                 failed.append((rec.order_id, err))
         return done, failed
+
+    def _observe_pnl(self, pnl: portfolio_pb2.Pnl) -> None:
+        if self._metrics is None:
+            return
+        for kind, field in (("daily", "daily_pnl"), ("unrealized", "unrealized_pnl"), ("realized", "realized_pnl")):
+            if pnl.HasField(field):
+                money = getattr(pnl, field)
+                self._metrics.pnl.labels(pnl.account_id, kind).set(money.units + money.nanos / 1e9)
 
     def _count_pacing_reject(self) -> None:
         if self._metrics is not None:
