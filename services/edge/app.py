@@ -19,7 +19,6 @@ from ibkr.edge.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
     event_service_pb2,
-    event_service_pb2_grpc,
     market_data_service_pb2,
     market_data_service_pb2_grpc,
     portfolio_service_pb2,
@@ -41,7 +40,7 @@ from services.edge.keys import ApiKeyStore
 from services.edge.quotelines import QuoteLines
 from services.edge.ratelimit import RateLimiter, StreamSlots
 from services.edge.servicers.admin import AdminServicer
-from services.edge.servicers.events import EventServicer
+from services.edge.servicers.events import EventServicer, add_event_service
 from services.edge.servicers.market_data import MarketDataServicer
 from services.edge.servicers.portfolio import PortfolioServicer
 from services.edge.servicers.trading import TradingServicer
@@ -133,7 +132,7 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
         ServiceSpec(market_data_service_pb2_grpc.add_MarketDataServiceServicer_to_server,
                     MarketDataServicer(down, hub, lines, heartbeat_seconds=settings.edge_heartbeat_seconds,
                                        min_interval_ms=settings.edge_quote_conflate_ms), public_service_names()[2]),
-        ServiceSpec(event_service_pb2_grpc.add_EventServiceServicer_to_server,
+        ServiceSpec(add_event_service,
                     EventServicer(hub, down, queue_size=settings.edge_subscriber_queue_size,
                                   heartbeat_seconds=settings.edge_heartbeat_seconds), public_service_names()[3]),
         ServiceSpec(admin_service_pb2_grpc.add_AdminServiceServicer_to_server, admin, public_service_names()[4]),

@@ -43,6 +43,8 @@ class StreamItem:
     account_id: str
     symbol: str
     event: event_pb2.Event
+    cache: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """Encoded frames of this event, shared by every subscriber (fan-out serializes once, not N times)."""
 
 
 class HubMetrics:

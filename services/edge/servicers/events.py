@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -182,10 +183,10 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
             yield joined, _gap(token, encode(joined), missing, "quotes are not stored by the ledger; "
                                "the ones before this point were not replayed")
 
-    def _frames(self, item: StreamItem, flt: EventFilter, token: str) -> list[pb.StreamEventsResponse]:
-        frames = []
+    def _frames(self, item: StreamItem, flt: EventFilter, token: str) -> list[Any]:
+        frames: list[Any] = []
         if flt.matches(item.payload, item.account_id, item.symbol):
-            frames.append(pb.StreamEventsResponse(event=item.event, resume_token=token))
+            frames.append(encoded_event_frame(item, token))
         if item.payload == "connection_state_change":
             change = item.event.connection_state_change
             kind = BROKER_MARKERS.get(change.state)
@@ -225,6 +226,37 @@ class EventServicer(event_service_pb2_grpc.EventServiceServicer):
             state.task.cancel()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await abort
+
+
+class EncodedFrame(bytes):
+    """A `StreamEventsResponse` already serialized; the stream's serializer passes it through as is."""
+
+    resume_token: str
+
+
+def encoded_event_frame(item: StreamItem, token: str) -> EncodedFrame:
+    """The event frame for `item`, serialized once per (event, token) and shared by every subscriber."""
+    frame = item.cache.get(token)
+    if frame is None:
+        frame = EncodedFrame(pb.StreamEventsResponse(event=item.event, resume_token=token).SerializeToString())
+        frame.resume_token = token
+        item.cache[token] = frame
+    return frame  # type: ignore[return-value]
+
+
+def serialize_frame(frame: pb.StreamEventsResponse | bytes) -> bytes:
+    """The EventService response serializer: pre-encoded frames as they are, messages serialized."""
+    # grpc wants exactly `bytes`; copying a few hundred bytes is far cheaper than re-encoding the event.
+    return bytes(frame) if isinstance(frame, bytes) else frame.SerializeToString()
+
+
+def add_event_service(servicer: EventServicer, server: grpc.aio.Server) -> None:
+    """Like the generated `add_EventServiceServicer_to_server`, with the pass-through serializer."""
+    handler = grpc.unary_stream_rpc_method_handler(servicer.StreamEvents,
+                                                   request_deserializer=pb.StreamEventsRequest.FromString,
+                                                   response_serializer=serialize_frame)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        pb.DESCRIPTOR.services_by_name["EventService"].full_name, {"StreamEvents": handler}),))
 
 
 def _resumed(token: str, source: int) -> pb.StreamEventsResponse:
