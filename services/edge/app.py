@@ -30,6 +30,7 @@ from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from services.common.channels import make_internal_channel
+from services.gateway_bridge.client import gateway_channel
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, build_server, set_serving
 from services.edge.auth import AuthMetrics, AuthServerInterceptor
@@ -106,8 +107,9 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
     """Build (not start) the edge from settings: channels, hub, servicers, interceptors, server."""
     channels = {name: make_internal_channel(address, tracer_provider, settings,
                                             options=(("grpc.max_receive_message_length", settings.edge_max_message_bytes),))
-                for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address),
-                                      ("bridge", settings.bridge_address))}
+                for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address))}
+    # The bridge may be an active/standby pair: its own channel only ever calls the SERVING replica.
+    channels["bridge"] = gateway_channel(settings.bridge_address, tracer_provider, settings)
     down = Downstream.from_channels(channels["risk"], channels["ledger"], channels["bridge"],
                                     settings.edge_downstream_timeout_seconds)
     redis = aioredis.Redis.from_url(settings.redis_url)
@@ -115,7 +117,7 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
     # otherwise a burst alone would cut healthy subscribers.
     read_count = max(1, min(settings.edge_bus_read_count, settings.edge_subscriber_queue_size // 2))
     hub = StreamHub(redis, settings.bus_stream, metrics=HubMetrics(registry), read_count=read_count,
-                    block_ms=settings.edge_bus_block_ms)
+                    block_ms=settings.edge_bus_block_ms, tracer=tracer_provider.get_tracer("ibkr.edge"))
     keys = ApiKeyStore(settings.edge_api_keys_file)
     lines = QuoteLines(down, subscriber_id=f"edge-{uuid.uuid4().hex[:12]}")
     health_stubs = {name: (address, health_pb2_grpc.HealthStub(channels[name]))

@@ -22,6 +22,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from ibkr.trading.v1 import event_pb2
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from services.common.bus import BusEntry, EventBus
@@ -140,8 +141,9 @@ class StreamHub:
     """Owns the bus reader and the subscriber set. `start()` once, `close()` on shutdown."""
 
     def __init__(self, redis: aioredis.Redis, stream: str, *, metrics: HubMetrics, read_count: int = 500,
-                 block_ms: int = 1000) -> None:
+                 block_ms: int = 1000, tracer: trace.Tracer | None = None) -> None:
         self.redis = redis
+        self._tracer = tracer or trace.NoOpTracer()
         self.stream = stream
         self._bus = EventBus(redis, stream, maxlen=None)
         self._metrics = metrics
@@ -186,16 +188,31 @@ class StreamHub:
         self._subscribers.discard(sub)
         self._metrics.subscribers.set(len(self._subscribers))
 
-    def dispatch(self, entry: StreamItem) -> None:
-        """Offer one entry to every interested subscriber; synchronous, so fan-out is atomic per entry."""
+    def dispatch(self, entry: StreamItem) -> int:
+        """Offer one entry to every interested subscriber; synchronous, so fan-out is atomic per entry.
+        Returns how many subscribers it was offered to."""
+        offered = 0
         for sub in tuple(self._subscribers):
             if sub.filter.matches(entry.payload, entry.account_id, entry.symbol) or entry.payload in MARKER_PAYLOADS:
                 sub.offer(entry)
+                offered += 1
                 if sub.cut:
                     self._metrics.cut.inc()
                     self._subscribers.discard(sub)
                     self._metrics.subscribers.set(len(self._subscribers))
         self.position = entry.position
+        return offered
+
+    def _dispatch_traced(self, raw: BusEntry, item: StreamItem) -> None:
+        """Fan out inside a span that continues the publisher's trace, so an order's trace reaches the stream.
+        Entries published outside any trace (quotes, ticks) get no span: no cost on the hot path."""
+        if not raw.trace_context:
+            self.dispatch(item)
+            return
+        with self._tracer.start_as_current_span("edge.stream_fanout", context=raw.extract_context(),
+                                                kind=trace.SpanKind.CONSUMER) as span:
+            span.set_attribute("ibkr.event.type", raw.event_type)
+            span.set_attribute("ibkr.edge.subscribers_offered", self.dispatch(item))
 
     async def _run(self) -> None:
         backoff = 0.1
@@ -218,7 +235,7 @@ class StreamHub:
                 if item is None:
                     self.position = StreamPosition.parse(raw.stream_id)
                 else:
-                    self.dispatch(item)
+                    self._dispatch_traced(raw, item)
 
     async def last_position(self) -> StreamPosition:
         """The id of the newest entry on the stream (ORIGIN when empty or missing)."""

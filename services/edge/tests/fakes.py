@@ -230,7 +230,9 @@ async def start_fakes(state: FakeState) -> tuple[grpc.aio.Server, int]:
     ledger_pb2_grpc.add_LedgerServiceServicer_to_server(FakeLedger(state), server)
     gateway_pb2_grpc.add_GatewayServiceServicer_to_server(FakeBridge(state), server)
     health = HealthServicer()
-    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    # Per service too, like the real servers: the bridge channel health-checks its service name.
+    for name in ("", "ibkr.risk.v1.RiskService", "ibkr.ledger.v1.LedgerService", "ibkr.gateway.v1.GatewayService"):
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
