@@ -72,7 +72,7 @@ def main() -> int:
     ib_port = int(os.environ["IBKR_IB_PORT"]) if ib_host and os.environ.get("IBKR_IB_PORT") else None
     settings = SuiteSettings(run_dir=run_dir, database_url=postgres.url, redis_url=redis.url,
                              ports=Ports.defaults(), ib_host=ib_host, ib_port=ib_port,
-                             account_id=account_id)
+                             account_id=account_id, bridge_standby=True)
     suite = Suite(settings)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -102,7 +102,7 @@ def print_banner(suite: Suite, key_file: Path, account_id: str, postgres: infra.
     lines = ["", "IBKR Local API is up.", ""]
     for name in suite.processes:
         p = suite.settings.ports
-        lines.append(f"  {name:8} gRPC {suite.address(name):20} metrics http://127.0.0.1:{p.metrics[name]}/metrics")
+        lines.append(f"  {name:14} gRPC {suite.address(name):20} metrics http://127.0.0.1:{p.metrics[name]}/metrics")
     if suite.start_sim:
         lines.append(f"  simulator TWS API socket 127.0.0.1:{suite.settings.ports.sim_tws} (paper account {account_id})")
     lines += [(f"  postgres {'embedded' if postgres.embedded else 'configured'}, "

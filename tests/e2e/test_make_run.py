@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tools import infra
-from tools.suite import REPO_ROOT, SERVICES, SIM_TWS_PORT
+from tools.suite import REPO_ROOT, SIM_TWS_PORT, STANDBY, Ports
 
 BANNER_END = "Ctrl-C stops everything."
 
@@ -49,9 +49,14 @@ def run_printed(command: str, timeout: float) -> subprocess.CompletedProcess:
                           timeout=timeout, env={**os.environ, "PATH": path}, check=False)
 
 
+def design_ports() -> list[int]:
+    """Every port `make run` listens on: each service, the bridge standby and the simulator's TWS socket."""
+    return [*Ports.defaults().grpc.values(), SIM_TWS_PORT]
+
+
 @pytest.fixture
 def make_run():
-    busy = [p for p in (50051, 50052, 50053, 50054, 50055, SIM_TWS_PORT) if infra.port_answers("127.0.0.1", p)]
+    busy = [p for p in design_ports() if infra.port_answers("127.0.0.1", p)]
     if busy:
         pytest.skip(f"the DESIGN ports {busy} are taken (is `make run` already running here?)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("IBKR_")}
@@ -82,7 +87,8 @@ def test_make_run_comes_up_serves_the_printed_grpcurl_commands_and_stops_cleanly
             assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
     assert (REPO_ROOT / ".run" / "api-key").read_text().strip()
 
+    assert any(line.lstrip().startswith(STANDBY) for line in banner), "make run runs the bridge standby"
+
     proc.send_signal(signal.SIGINT)
     assert proc.wait(60) == 0
-    ports = [SERVICES[n][2] for n in SERVICES] + [SIM_TWS_PORT]
-    assert [p for p in ports if infra.port_answers("127.0.0.1", p)] == []
+    assert [p for p in design_ports() if infra.port_answers("127.0.0.1", p)] == []
