@@ -30,7 +30,7 @@ from bench.echo import measure_unary_echo
 from bench.stats import line, summary_ms
 
 ORDERS = 150
-RATE_PER_SECOND = 30  # below the bridge's pacing (40/s + burst 5) and ib_async's throttle (45/s)
+RATE_PER_SECOND = 30  # below the bridge's pacing (38/s + burst 4) and ib_async's throttle (45/s)
 WARMUP = 20
 REPO = Path(__file__).resolve().parent.parent
 DSN = os.environ.get("IBKR_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

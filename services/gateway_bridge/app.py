@@ -55,13 +55,15 @@ class BridgeApp:
         self.settings, self.tracer_provider, self.registry = settings, tracer_provider, registry
         self.store, self.redis = store, redis
         self.metrics = BridgeMetrics(registry)
-        self.publisher = Publisher(EventBus(redis, settings.bus_stream, settings.bus_maxlen))
+        tracer = tracer_provider.get_tracer("ibkr.gateway_bridge")
+        self.publisher = Publisher(EventBus(redis, settings.bus_stream, settings.bus_maxlen), tracer)
         self.pacer = Pacer(TokenBucket(settings.bridge_pacing_rate, settings.bridge_pacing_burst),
                            settings.bridge_pacing_queue)
         self.session = IbSession(self.pacer, settings.bridge_ib_request_timeout_seconds, self._on_broker_event)
         self.orders = OrderService(store, self.session, self.publisher,
                                    ack_timeout=settings.bridge_ack_timeout_seconds,
-                                   commission_wait=settings.bridge_commission_wait_seconds, metrics=self.metrics)
+                                   commission_wait=settings.bridge_commission_wait_seconds, metrics=self.metrics,
+                                   tracer=tracer)
         self.metrics.pacing_queue.set_function(lambda: self.pacer.depth)
         self.market_data = MarketData(self.session, self.orders.contracts, self.publisher,
                                       settings.bridge_market_data_lines)

@@ -10,8 +10,9 @@ Variables (besides the common ones in `services.common.config`):
 - `IBKR_IB_HOST` (127.0.0.1), `IBKR_IB_PORT` (4002), `IBKR_IB_CLIENT_ID` (1): the IB Gateway/TWS API socket.
 - `IBKR_ACCOUNT_ID` (DU1234567): the account orders go to when a request leaves it empty.
 - `IBKR_ALLOW_LIVE_TRADING` (false): allow live ports (4001/7496) and non-DU accounts. Paper only otherwise.
-- `IBKR_BRIDGE_PACING_RATE` (40) and `IBKR_BRIDGE_PACING_BURST` (5): the token bucket in front of every IB
-  request; any one second sees at most rate + burst messages (IB's limit is 50; ib_async throttles at 45).
+- `IBKR_BRIDGE_PACING_RATE` (38) and `IBKR_BRIDGE_PACING_BURST` (4): the token bucket in front of every IB
+  request; any one second of sending sees at most rate + burst = 42 messages, which leaves room for network
+  jitter bunching them on arrival while staying under 45 there (IB's limit is 50; ib_async throttles at 45).
 - `IBKR_BRIDGE_PACING_QUEUE` (50): requests allowed to wait for a token; beyond it RESOURCE_EXHAUSTED at once.
 - `IBKR_BRIDGE_IB_REQUEST_TIMEOUT_SECONDS` (5): deadline of every IB request (contract details, snapshots,
   executions...) when the caller's deadline is not shorter; expiry is DEADLINE_EXCEEDED.
@@ -63,8 +64,8 @@ class BridgeSettings(CommonSettings):
     ib_client_id: int = Field(default=1, ge=0)
     account_id: str = Field(default="DU1234567", pattern=r"^[A-Z]{1,3}[0-9]{1,12}$")
     allow_live_trading: bool = False
-    bridge_pacing_rate: float = Field(default=40.0, gt=0, le=50)
-    bridge_pacing_burst: float = Field(default=5.0, ge=1, le=50)
+    bridge_pacing_rate: float = Field(default=38.0, gt=0, le=50)
+    bridge_pacing_burst: float = Field(default=4.0, ge=1, le=50)
     bridge_pacing_queue: int = Field(default=50, ge=0)
     bridge_ib_request_timeout_seconds: float = Field(default=5.0, gt=0)
     bridge_ack_timeout_seconds: float = Field(default=5.0, gt=0)

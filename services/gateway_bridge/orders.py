@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from ib_async import Contract
 from ibkr.trading.v1 import event_pb2, execution_pb2, portfolio_pb2
+from opentelemetry import trace
 
 from services.common.errors import (
     AlreadyExists,
@@ -54,6 +55,7 @@ from services.gateway_bridge.ib.errors import ErrorClass, classify, order_effect
 from services.gateway_bridge.ib.orders import build_order, link_bracket
 from services.gateway_bridge.ib.session import IbSession
 from services.gateway_bridge.metrics import BridgeMetrics
+from services.gateway_bridge.order_traces import OrderTraces
 from services.gateway_bridge.publisher import Publisher
 from services.gateway_bridge.store import OrderRecord, Store
 
@@ -87,8 +89,10 @@ class OrderService:
 
     def __init__(self, store: Store, session: IbSession, publisher: Publisher, *, ack_timeout: float,
                  commission_wait: float, metrics: BridgeMetrics | None = None, on_notice: Callable[[ErrorSeen], None] | None = None,
-                 on_closed: Callable[[], None] | None = None) -> None:
+                 on_closed: Callable[[], None] | None = None, tracer: trace.Tracer | None = None) -> None:
         self._store, self._session, self._publisher = store, session, publisher
+        self._tracer = tracer or trace.NoOpTracer()
+        self._traces = OrderTraces()
         self._ack_timeout, self._commission_wait = ack_timeout, commission_wait
         self._on_notice = on_notice or (lambda e: None)
         self._on_closed = on_closed or (lambda: None)
@@ -237,6 +241,7 @@ class OrderService:
         parent = inserted[0]
         ack = self._acks[parent.order_id] = asyncio.Event()
         for rec in inserted:
+            self._traces.remember(rec.order_id)
             self._remember(rec)
             self._by_session_id[(client_id, rec.broker_order_id or 0)] = rec.order_id
             # Through the writer, ahead of every later change of the order: off the path to IB, still in order.
@@ -251,7 +256,9 @@ class OrderService:
             link_bracket(ib_orders[0], ib_orders[1:], order.client_order_id)
         try:
             for ib_order in ib_orders:
-                await self._session.place(contract, ib_order)
+                with self._tracer.start_as_current_span("ib.place_order", kind=trace.SpanKind.CLIENT,
+                                                        attributes={"ibkr.broker_order_id": ib_order.orderId}):
+                    await self._session.place(contract, ib_order)
         except PacingRejected as err:
             for rec in inserted:
                 await self._apply(rec.order_id, sm.BrokerErrorObserved(sm.ErrorEffect.REJECT, 0, str(err)))
@@ -407,7 +414,8 @@ class OrderService:
         if transition.broker_error_code is not None:
             update.broker_error_code = transition.broker_error_code
         await self._publisher.publish("order_update", update, account_id=rec.account_id,
-                                      symbol=rec.spec.instrument.symbol)
+                                      symbol=rec.spec.instrument.symbol,
+                                      trace_carrier=self._traces.get(rec.order_id), span_name="ib.order_status")
         if self._metrics is not None:
             self._metrics.order_updates.labels(rec.state.status.name).inc()
 
@@ -522,7 +530,8 @@ class OrderService:
         elif isinstance(result, CommissionInfo):
             account_id, order_id = self._fills_without_commission.pop(result.execution_id, ("", ""))
             await self._publisher.publish("commission", convert.commission_to_proto(result, account_id, order_id),
-                                          account_id=account_id)
+                                          account_id=account_id, trace_carrier=self._traces.get(order_id),
+                                          span_name="ib.commission_report")
 
     async def _emit_fill(self, joined: JoinedFill[ExecutionSeen]) -> None:
         ev = joined.execution
@@ -545,7 +554,8 @@ class OrderService:
             await self._publish_fill(execution_id, fill)
 
     async def _publish_fill(self, execution_id: str, fill: execution_pb2.Fill) -> None:
-        if await self._publisher.publish("fill", fill, account_id=fill.account_id, symbol=fill.instrument.symbol):
+        if await self._publisher.publish("fill", fill, account_id=fill.account_id, symbol=fill.instrument.symbol,
+                                         trace_carrier=self._traces.get(fill.order_id), span_name="ib.exec_details"):
             await self._store.mark_execution_published(execution_id)
             if self._metrics is not None:
                 self._metrics.fills.inc()

@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
-from ibkr.trading.v1 import event_pb2, system_pb2
+from ibkr.trading.v1 import event_pb2, reconciliation_pb2, system_pb2
 
 from services.gateway_bridge.config import BridgeSettings
+from services.gateway_bridge.convert import now_timestamp
 from services.gateway_bridge.domain.backoff import Backoff
 from services.gateway_bridge.domain.events import ErrorSeen
 from services.gateway_bridge.domain.guard import LiveTradingRefused, check_accounts, check_port
@@ -133,7 +135,13 @@ class Supervisor:
         self._orders.ready = False
         await self._set_state(State.BROKER_CONNECTION_STATE_RECONCILING, "reconciling", code, market_data_lost)
         account = self.accounts[0] if len(self.accounts) == 1 else self._s.account_id
+        run = reconciliation_pb2.ReconciliationRun(run_id=str(uuid.uuid4()), start_time=now_timestamp(),
+                                                   trigger="connect" if code is None else f"ib-{code}")
         counts = await self._orders.reconcile(account, self._s.bridge_ib_request_timeout_seconds * 2)
+        run.orders_resolved, run.succeeded = counts["resolved_not_at_broker"], True
+        run.complete_time.CopyFrom(now_timestamp())
+        await self._publisher.publish("reconciliation_completed", event_pb2.ReconciliationCompleted(run=run),
+                                      account_id=account)
         if market_data_lost and self._on_market_data_lost is not None:
             await self._on_market_data_lost()
         log.info("reconciled with IB", extra=counts)

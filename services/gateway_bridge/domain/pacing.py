@@ -30,7 +30,8 @@ class TokenBucket:
     """A bucket of `rate` tokens per second holding at most `burst`, refilled continuously.
 
     Any one-second window sees at most `burst + rate` takes (the tokens held at its start plus one second of
-    refill), so `rate=40, burst=5` keeps the broker at ≤ 45 messages in every second, not just on average.
+    refill), so `rate=38, burst=4` sends at most 42 in every second, not just on average (the bridge default,
+    leaving a margin for network jitter bunching messages on arrival at the gateway).
     """
 
     def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
