@@ -160,6 +160,10 @@ class Suite:
     def address(self, name: str) -> str:
         return f"127.0.0.1:{self.settings.ports.grpc[name]}"
 
+    def metrics_ports(self) -> dict[str, int]:
+        """The metrics port of every process this suite is running (what a Prometheus should scrape)."""
+        return {name: self.settings.ports.metrics[name] for name in self.processes}
+
     @property
     def bridge_addresses(self) -> str:
         """What peers dial: the bridge, or both replicas (their channel routes to whichever is SERVING)."""

@@ -45,23 +45,20 @@ async def exercise(suite, auth) -> str:
 
 def test_every_exposed_metric_is_registered_and_every_registered_metric_is_exposed(suite, auth):
     asyncio.run(exercise(suite, auth))
-    result = telemetry_check.check_suite(telemetry_check.metrics_urls(suite.settings.ports.metrics),
+    result = telemetry_check.check_suite(telemetry_check.metrics_urls(suite.metrics_ports()),
                                          telemetry_check.load_registry())
     assert result.ok, result.describe()
 
 
-@pytest.mark.xfail(strict=False, reason="risk sets ibkr_risk_trading_state only after a state change (to fix)")
 def test_every_dashboard_query_returns_data_from_a_real_prometheus(suite, auth, tmp_path):
     if prometheus_check.prometheus_binary() is None:
         pytest.skip("Debian's prometheus is not installed (make test installs it when run as root)")
     asyncio.run(exercise(suite, auth))
-    report = prometheus_check.check_dashboards(telemetry_check.metrics_urls(suite.settings.ports.metrics),
+    report = prometheus_check.check_dashboards(telemetry_check.metrics_urls(suite.metrics_ports()),
                                                tmp_path)
     assert report.ok, report.describe()
 
 
-@pytest.mark.xfail(strict=False, reason="bridge callbacks do not yet carry the order's trace into bus events, "
-                                         "and the edge has no stream-delivery span (to fix)")
 async def test_one_order_trace_crosses_every_service_edge(suite, otlp, auth):
     filled = await exercise(suite, auth)
 
