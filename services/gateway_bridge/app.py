@@ -157,7 +157,8 @@ class BridgeApp:
         await self.orders.stop()
         await self.market_data.stop()
         self.pacer.close()
-        await self.redis.aclose()
+        with contextlib.suppress(Exception):  # bounded: shutdown must not hang on an unreachable Redis
+            await asyncio.wait_for(self.redis.aclose(), 2)
         await self.store.close()
 
 

@@ -91,8 +91,8 @@ class Lease:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._renewer
         if self._renewed_at is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.eval(_RELEASE, 1, self.key, self.owner.encode())
+            with contextlib.suppress(Exception):  # bounded: shutdown must not hang on an unreachable Redis
+                await asyncio.wait_for(self._redis.eval(_RELEASE, 1, self.key, self.owner.encode()), self.ttl / 3)
         self._renewed_at = None
 
     def abandon(self) -> None:

@@ -90,7 +90,7 @@ class Running:
     async def stop(self) -> None:
         await self.channel.close()
         await self.server.stop(0)
-        await self.app.stop()
+        await asyncio.wait_for(self.app.stop(), 30)  # a hang here fails loudly instead of eating the timeout
 
 
 def bridge_settings(sim: Simulator, dsn: str, redis_url: str, prefix: str, **overrides: object) -> BridgeSettings:
