@@ -11,6 +11,7 @@ import argparse
 import ast
 import importlib
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -42,12 +43,27 @@ def attribute_docstrings(cls: type) -> dict[str, str]:
 
 
 def docstring_table(module) -> dict[str, str]:
-    """Meanings from a config module's docstring table: rows like `| `IBKR_X` | default | meaning |`."""
-    found = {}
+    """Meanings from a config module's docstring, written either as table rows
+    (`| `IBKR_X` | default | meaning |`) or as bullets (`- `IBKR_X` (default): meaning`, possibly naming
+    several variables and running over indented lines)."""
+    found: dict[str, str] = {}
+    bullets: list[list[str]] = []
     for line in (module.__doc__ or "").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 3 and cells[0].startswith("`IBKR_"):
+        stripped = line.strip()
+        cells = [c.strip() for c in stripped.strip("|").split("|")]
+        if stripped.startswith("|") and len(cells) >= 3 and cells[0].startswith("`IBKR_"):
             found[cells[0].strip("`")] = cells[-1]
+        elif stripped.startswith("- `IBKR_"):
+            bullets.append([stripped[2:]])
+        elif bullets and line.startswith("  ") and stripped:
+            bullets[-1].append(stripped)
+        elif bullets and bullets[-1]:
+            bullets.append([])  # any other line ends the bullet
+    for bullet in filter(None, bullets):
+        text = " ".join(bullet)
+        head, _, meaning = text.partition("): ") if "): " in text else text.partition(": ")
+        for variable in re.findall(r"`(IBKR_[A-Z0-9_]+)`", head):
+            found.setdefault(variable, meaning.strip())
     return found
 
 
