@@ -21,3 +21,10 @@ async def test_redis_url_answers_commands(redis_url, unique_name):
     finally:
         await client.delete(f"{unique_name}:k")
         await client.aclose()
+
+
+def test_free_ports_are_distinct_within_one_call():
+    from tools.infra import free_ports
+
+    ports = free_ports(50)
+    assert len(set(ports)) == 50

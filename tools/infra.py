@@ -30,9 +30,17 @@ def port_answers(host: str, port: int, timeout: float = 0.3) -> bool:
 
 def free_port() -> int:
     """A loopback port that was free a moment ago (for child processes that cannot report theirs)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports that were free a moment ago: every socket stays bound until all are
+    chosen, so the OS cannot hand the same port out twice within one call."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 @dataclasses.dataclass

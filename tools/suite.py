@@ -52,8 +52,8 @@ class Ports:
     @classmethod
     def free(cls) -> Ports:
         names = [*SERVICES, STANDBY]
-        return cls({n: infra.free_port() for n in names}, {n: infra.free_port() for n in names},
-                   infra.free_port())
+        ports = iter(infra.free_ports(2 * len(names) + 1))
+        return cls({n: next(ports) for n in names}, {n: next(ports) for n in names}, next(ports))
 
 
 @dataclasses.dataclass
