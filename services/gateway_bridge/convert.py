@@ -11,6 +11,7 @@ from ibkr.trading.v1 import execution_pb2, order_pb2, portfolio_pb2
 from services.common.money import decimal_to_proto, money_to_proto
 from services.gateway_bridge.domain.events import ExecutionSeen, PositionSeen
 from services.gateway_bridge.domain.fills import CommissionInfo
+from services.gateway_bridge.ib.numbers import to_commission, to_decimal
 from services.gateway_bridge.store import OrderRecord
 
 ORIGIN = {"SUITE": order_pb2.OrderOrigin.ORDER_ORIGIN_SUITE, "EXTERNAL": order_pb2.OrderOrigin.ORDER_ORIGIN_EXTERNAL}
@@ -117,4 +118,44 @@ def position_to_proto(pos: PositionSeen) -> portfolio_pb2.Position:
     out.quantity.CopyFrom(decimal_to_proto(pos.quantity))
     if pos.average_cost is not None:
         out.average_cost.CopyFrom(decimal_to_proto(pos.average_cost))
+    return out
+
+
+# OrderState attribute prefix → OrderPreview MarginImpact field.
+PREVIEW_MARGINS = {"initMargin": "initial_margin", "maintMargin": "maintenance_margin",
+                   "equityWithLoan": "equity_with_loan"}
+PREVIEW_COMMISSIONS = {"commission": "commission", "minCommission": "min_commission",
+                       "maxCommission": "max_commission"}
+
+
+def _preview_money(amount: Decimal | None, currency: str):
+    """Money, or None when absent or not representable (a garbage figure is absent, never a wrong number)."""
+    try:
+        return _money(amount, currency)
+    except ValueError:
+        return None
+
+
+def preview_to_proto(state: object, *, currency: str = "USD", notional: Decimal | None = None,
+                     notional_currency: str = "") -> order_pb2.OrderPreview:
+    """IB's what-if `OrderState` → `OrderPreview`. IB sends the margin figures as strings and the commissions
+    as doubles, with "" / UNSET_DOUBLE (and -1 for commissions) meaning unknown: those fields stay ABSENT.
+    Margins are in `currency` (the account's); commissions in `commissionCurrency` when IB names one."""
+    out = order_pb2.OrderPreview(warning_text=str(getattr(state, "warningText", "") or ""))
+    for prefix, field in PREVIEW_MARGINS.items():
+        impact = order_pb2.MarginImpact()
+        for part in ("before", "change", "after"):
+            amount = _preview_money(to_decimal(getattr(state, f"{prefix}{part.capitalize()}", None)), currency)
+            if amount is not None:
+                getattr(impact, part).CopyFrom(amount)
+        if impact.ListFields():
+            getattr(out, field).CopyFrom(impact)
+    commission_currency = str(getattr(state, "commissionCurrency", "") or "") or currency
+    for attr, field in PREVIEW_COMMISSIONS.items():
+        amount = _preview_money(to_commission(getattr(state, attr, None)), commission_currency)
+        if amount is not None:
+            getattr(out, field).CopyFrom(amount)
+    money = _preview_money(notional, notional_currency or currency)
+    if money is not None:
+        out.estimated_notional.CopyFrom(money)
     return out

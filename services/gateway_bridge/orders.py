@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from ib_async import Contract
-from ibkr.trading.v1 import event_pb2, execution_pb2, portfolio_pb2
+from ibkr.trading.v1 import event_pb2, execution_pb2, order_pb2, portfolio_pb2
 from opentelemetry import trace
 
 from services.common.errors import (
@@ -52,6 +52,7 @@ from services.gateway_bridge.domain.intent import ValidatedOrder, bracket_legs
 from services.gateway_bridge.domain.pacing import PacingRejected
 from services.gateway_bridge.domain.status import ACKNOWLEDGED, TERMINAL, Status
 from services.gateway_bridge.ib.errors import ErrorClass, classify, order_effect
+from services.gateway_bridge.ib.numbers import to_decimal
 from services.gateway_bridge.ib.orders import build_order, link_bracket
 from services.gateway_bridge.ib.session import IbSession
 from services.gateway_bridge.metrics import BridgeMetrics
@@ -78,6 +79,14 @@ def _stamped(rec: OrderRecord) -> OrderRecord:
         rec, update_time=now,
         submit_time=rec.submit_time or (now if acknowledged else None),
         done_time=rec.done_time or (now if status in TERMINAL else None))
+
+
+def preview_notional(order: ValidatedOrder, contract: Contract) -> Decimal | None:
+    """quantity × limit price × multiplier; None without a limit price (a market order has no price of its own)."""
+    if order.limit_price is None:
+        return None
+    multiplier = to_decimal(contract.multiplier or "1") or Decimal(1)
+    return order.quantity * order.limit_price * multiplier
 
 
 def new_order_id() -> str:
@@ -208,6 +217,31 @@ class OrderService:
 
     async def qualify(self, order: ValidatedOrder, timeout: float | None) -> Contract:
         return await self.contracts.resolve(order.spec.instrument, timeout, field="order.instrument.symbol")
+
+    async def preview(self, order: ValidatedOrder, timeout: float | None = None) -> order_pb2.OrderPreview:
+        """IB's what-if for a validated order: qualified like a placement, paced and deadlined, never placed,
+        nothing persisted or published."""
+        self._require_ready()
+        if self._session.pacing_full():
+            self._count_pacing_reject()
+            raise ResourceExhausted("PACING_LIMIT", "too many IB requests waiting; retry later")
+        started = asyncio.get_running_loop().time()
+        # Leave the caller a moment to hear our DEADLINE_EXCEEDED rather than its own transport deadline.
+        budget = None if timeout is None else max(0.01, timeout - 0.2)
+        contract = await self.qualify(order, budget)
+        ib_order = build_order(order, "", order.account_id)
+        left = None if budget is None else max(0.01, budget - (asyncio.get_running_loop().time() - started))
+        try:
+            with self._tracer.start_as_current_span("ib.what_if_order", kind=trace.SpanKind.CLIENT):
+                state = await self._session.what_if(contract, ib_order, left)
+        except PacingRejected as err:
+            self._count_pacing_reject()
+            raise ResourceExhausted("PACING_LIMIT", str(err)) from None
+        except ConnectionError:
+            raise Unavailable("BROKER_UNAVAILABLE", "the connection to IB dropped during the preview") from None
+        return convert.preview_to_proto(state, currency=contract.currency or "USD",
+                                        notional=preview_notional(order, contract),
+                                        notional_currency=contract.currency or "USD")
 
     async def place(self, order: ValidatedOrder, timeout: float | None = None) -> OrderRecord:
         """Place an order once per client_order_id: persisted before it is sent, then sent with the id as

@@ -23,6 +23,7 @@ from services.gateway_bridge.orders import OrderService
 from services.gateway_bridge.store import OrderRecord
 
 MAX_PAGE = 1000
+PREVIEW_CLIENT_ORDER_ID = "preview"
 
 
 def _unimplemented(name: str) -> DomainError:
@@ -160,8 +161,13 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
             subscriptions=[gateway_pb2.QuoteSubscription(instrument=i, reference_count=n) for i, n in held],
             lines_in_use=self._market_data.book.in_use)
 
-    async def PreviewOrder(self, request, context):  # type: ignore[no-untyped-def]
-        raise _unimplemented("PreviewOrder")
+    async def PreviewOrder(self, request: gateway_pb2.PreviewOrderRequest, context: grpc.aio.ServicerContext
+                           ) -> gateway_pb2.PreviewOrderResponse:
+        # The same validation as PlaceOrder; a preview has no client_order_id, so a fixed valid one stands in.
+        order = validate_place_order(request.account_id, PREVIEW_CLIENT_ORDER_ID, request.order,
+                                     request.HasField("order"), default_account=self._account)
+        preview = await self._orders.preview(order, self._deadline(context))
+        return gateway_pb2.PreviewOrderResponse(preview=preview)
 
     async def ReplaceOrder(self, request: gateway_pb2.ReplaceOrderRequest, context: grpc.aio.ServicerContext
                            ) -> gateway_pb2.ReplaceOrderResponse:

@@ -179,8 +179,7 @@ def test_cli_places_an_order_and_waits_for_its_fill(suite, priced) -> None:
     [
         (["positions"], 0), (["account"], 0), (["quote", SYMBOL], 0), (["fills", "--limit", "5"], 0),
         (["orders", "--open"], 0), (["watch", "--count", "1"], 0),
-        pytest.param(["preview", SYMBOL, "buy", "1", "--limit", LIMIT], 0, marks=pytest.mark.xfail(
-            reason="the bridge answers UNIMPLEMENTED: GatewayService.PreviewOrder is not implemented yet")),
+        (["preview", SYMBOL, "buy", "1", "--limit", LIMIT], 0),
         (["quote", "NOSUCHSYM"], 4),
         (["halt", "--reason", "e2e: a trader key may not halt"], 6),  # the dev key is a trader, not an admin
         (["--api-key", "not-a-key", "account"], 6),

@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ib_async import IB, Contract, ExecutionFilter, Order, Ticker
+from ib_async import IB, Contract, ExecutionFilter, Order, OrderState, Ticker
 
-from services.common.errors import DeadlineExceeded, Unavailable
+from services.common.errors import DeadlineExceeded, FailedPrecondition, Unavailable
 from services.gateway_bridge.domain.events import BrokerEvent, SessionClosed
 from services.gateway_bridge.domain.pacing import Pacer, Priority
 from services.gateway_bridge.ib import translate
+from services.gateway_bridge.ib.errors import REJECT_WHEN_PENDING, ErrorClass, classify
 
 log = logging.getLogger("services.gateway_bridge.ib")
 
@@ -39,6 +40,10 @@ _TAPS: dict[str, Callable[..., BrokerEvent | None]] = {
     "updateAccountValue": translate.account_value,
     "updatePortfolio": translate.portfolio,
 }
+
+
+# Error classes that end a what-if request: the broker will not preview this order.
+WHAT_IF_REFUSALS = frozenset({ErrorClass.ORDER_REJECTED, ErrorClass.UNKNOWN_CONTRACT})
 
 
 class IbSession:
@@ -144,6 +149,44 @@ class IbSession:
         if paced:
             await self._pacer.acquire(Priority.ORDER)
         self.ib.placeOrder(contract, order)
+
+    async def what_if(self, contract: Contract, order: Order, timeout: float | None = None) -> OrderState:
+        """IB's what-if for `order` (a placeOrder with whatIf set: paced like an order, never working at the
+        broker). A broker refusal is FAILED_PRECONDITION (`PREVIEW_REJECTED`) with IB's code and text, as soon
+        as it arrives: ib_async treats some refusals (321) as warnings and would leave the request hanging."""
+        await self._pacer.acquire(Priority.ORDER)
+        ib = self.ib
+        refused: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+
+        def on_error(req_id: int, code: int, message: str, about: Contract | None) -> None:
+            if about is contract and req_id > 0 and not refused.done() and \
+                    (classify(code) in WHAT_IF_REFUSALS or code in REJECT_WHEN_PENDING):
+                refused.set_result((code, message))
+
+        async def answer() -> OrderState | None:
+            answered = asyncio.ensure_future(ib.whatIfOrderAsync(contract, order))
+            try:
+                await asyncio.wait({answered, refused}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not answered.done():
+                    answered.cancel()
+            if refused.done():
+                code, message = refused.result()
+                raise FailedPrecondition("PREVIEW_REJECTED", f"IB refused the what-if: {message}",
+                                         metadata={"broker_error_code": str(code)})
+            return answered.result()
+
+        ib.errorEvent += on_error
+        try:
+            state = await self._deadline(answer(), "what-if order", timeout)
+        finally:
+            ib.errorEvent -= on_error
+            if not refused.done():
+                refused.cancel()
+        if not isinstance(state, OrderState):  # ib_async ends a failed request with an empty result
+            raise FailedPrecondition("PREVIEW_REJECTED", "the broker did not preview the order",
+                                     metadata={"broker_error_code": "0"})
+        return state
 
     async def cancel(self, broker_order_id: int) -> None:
         """Send a cancel; cancels go ahead of everything else in the pacing queue."""
