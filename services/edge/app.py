@@ -30,7 +30,6 @@ from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from services.common.channels import make_internal_channel
-from services.gateway_bridge.client import gateway_channel
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, build_server, set_serving
 from services.edge.auth import AuthMetrics, AuthServerInterceptor
@@ -45,6 +44,7 @@ from services.edge.servicers.events import EventServicer, add_event_service
 from services.edge.servicers.market_data import MarketDataServicer
 from services.edge.servicers.portfolio import PortfolioServicer
 from services.edge.servicers.trading import TradingServicer
+from services.gateway_bridge.client import gateway_channel
 
 
 def public_service_names() -> list[str]:

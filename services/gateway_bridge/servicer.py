@@ -10,7 +10,6 @@ from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ibkr.trading.v1 import instrument_pb2, order_pb2, reconciliation_pb2, system_pb2
 
 from services.common.errors import (
-    DomainError,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -24,11 +23,6 @@ from services.gateway_bridge.store import OrderRecord
 
 MAX_PAGE = 1000
 PREVIEW_CLIENT_ORDER_ID = "preview"
-
-
-def _unimplemented(name: str) -> DomainError:
-    return DomainError("NOT_IMPLEMENTED", f"GatewayService.{name} is not implemented yet",
-                       code=grpc.StatusCode.UNIMPLEMENTED)
 
 
 def _require_key(request: object, field: str = "key") -> str:
