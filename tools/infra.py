@@ -9,9 +9,11 @@ ships), started here and stopped by the returned handle.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -19,6 +21,20 @@ from pathlib import Path
 
 LOCAL_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def parent_death_signal():
+    """A pre-exec hook that has the child SIGTERMed when the supervisor dies, however it dies (even SIGKILL),
+    so no child is ever orphaned; None where prctl does not exist (not Linux). The symbol is resolved
+    here, in the parent, so the child does nothing between fork and exec but one foreign call."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (AttributeError, OSError):
+        return None
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def port_answers(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -81,7 +97,15 @@ def start_embedded_postgres(data_dir: Path) -> Endpoint:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
-    return Endpoint(server.get_uri(), embedded=True, _stop=server.cleanup)
+
+    def stop() -> None:
+        server.cleanup()
+        # pgserver stops the cluster only when it believes it holds the last handle; a supervisor killed
+        # earlier leaves a stale handle on disk, so make sure the cluster is down ourselves.
+        with contextlib.suppress(Exception):
+            pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server.system_user)
+
+    return Endpoint(server.get_uri(), embedded=True, _stop=stop)
 
 
 def _redis_server_binary() -> str:
@@ -99,6 +123,7 @@ def start_embedded_redis(data_dir: Path, port: int | None = None) -> Endpoint:
         [_redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
          "--appendonly", "yes", "--save", "", "--logfile", str(data_dir / "redis.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=parent_death_signal(),  # noqa: PLW1509 - one prctl call only
     )
     deadline = time.monotonic() + 10
     while not port_answers("127.0.0.1", port):

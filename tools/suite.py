@@ -6,7 +6,6 @@ stream), so the tests exercise exactly what users run.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import os
 import secrets
@@ -73,20 +72,6 @@ class SuiteSettings:
     bridge_standby: bool = False
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _parent_death_signal():
-    """A pre-exec hook that has the child SIGTERMed when the supervisor dies, however it dies (even SIGKILL),
-    so no service is ever orphaned; None where prctl does not exist (not Linux). The symbol is resolved
-    here, in the parent, so the child does nothing between fork and exec but one foreign call."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (AttributeError, OSError):
-        return None
-    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class ServiceProcess:
     """One child process with its log file, started in its own process group so nothing is orphaned."""
 
@@ -99,7 +84,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env, cwd=REPO_ROOT,
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=_parent_death_signal())  # noqa: PLW1509 - one prctl call only
+                                     preexec_fn=infra.parent_death_signal())  # noqa: PLW1509 - one prctl call only
         log.close()
 
     @property

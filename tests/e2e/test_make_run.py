@@ -92,3 +92,4 @@ def test_make_run_comes_up_serves_the_printed_grpcurl_commands_and_stops_cleanly
     proc.send_signal(signal.SIGINT)
     assert proc.wait(60) == 0
     assert [p for p in design_ports() if infra.port_answers("127.0.0.1", p)] == []
+    assert not (REPO_ROOT / ".run" / "postgres" / "postmaster.pid").exists(), "embedded Postgres left running"
