@@ -9,32 +9,25 @@ ships), started here and stopped by the returned handle.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import os
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def parent_death_signal():
-    """A pre-exec hook that has the child SIGTERMed when the supervisor dies, however it dies (even SIGKILL),
-    so no child is ever orphaned; None where prctl does not exist (not Linux). The symbol is resolved
-    here, in the parent, so the child does nothing between fork and exec but one foreign call."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (AttributeError, OSError):
-        return None
-    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def supervised(argv: list[str]) -> list[str]:
+    """argv wrapped so the child dies with this process (see `tools.child`)."""
+    if argv[:2] == [sys.executable, "-m"]:
+        return [sys.executable, "-m", "tools.child", str(os.getpid()), "-m", *argv[2:]]
+    return [sys.executable, "-m", "tools.child", str(os.getpid()), *argv]
 
 
 def port_answers(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -120,10 +113,9 @@ def start_embedded_redis(data_dir: Path, port: int | None = None) -> Endpoint:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     proc = subprocess.Popen(
-        [_redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
-         "--appendonly", "yes", "--save", "", "--logfile", str(data_dir / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=parent_death_signal(),  # noqa: PLW1509 - one prctl call only
+        supervised([_redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
+                    "--appendonly", "yes", "--save", "", "--logfile", str(data_dir / "redis.log")]),
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while not port_answers("127.0.0.1", port):

@@ -82,9 +82,8 @@ class ServiceProcess:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-        self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=self.env, cwd=REPO_ROOT,
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=infra.parent_death_signal())  # noqa: PLW1509 - one prctl call only
+        self.proc = subprocess.Popen(infra.supervised([sys.executable, "-m", self.module]), env=self.env,
+                                     cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 
     @property
