@@ -23,7 +23,8 @@ def test_keys_file_holds_no_plaintext_and_is_private(tmp_path):
     path = tmp_path / "keys.json"
     key = ApiKeyStore(path).create(name="dev", role="viewer", accounts=["DU1"])
     text = path.read_text()
-    secret = key.rsplit("_", 1)[-1]
+    secret = key.split("_", 2)[2]  # ibkr_<hex key id>_<secret>; the secret itself may contain "_"
+    assert len(secret) >= 32
     assert key not in text and secret not in text
     assert json.loads(text)["keys"][0]["algorithm"] == "hmac-sha256-peppered"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
