@@ -8,8 +8,8 @@ positions, marks, snapshots. The caller acks the bus entries only after this com
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -45,11 +45,6 @@ POSTING_COLUMNS = ["entry_id", "line", "account_key", "currency", "amount", "pre
                    "account_version"]
 
 
-def writer_lock_key(schema: str) -> int:
-    """The advisory lock that serializes writers of one ledger schema."""
-    return zlib.crc32(f"ibkr-ledger-writer:{schema}".encode())
-
-
 @dataclasses.dataclass(frozen=True)
 class BatchResult:
     """What a batch did: events new to the ledger, fills booked, duplicates skipped."""
@@ -78,7 +73,6 @@ class LedgerStore:
         self.pool = pool
         self.schema = schema
         self.q = queries or Queries.load()
-        self._lock_key = writer_lock_key(schema)
 
     async def book(self, events: Sequence[IngestEvent], *, dry_run: bool = False) -> BatchResult:
         """Book a batch atomically (all or nothing); re-booking the same events changes nothing.
@@ -86,14 +80,15 @@ class LedgerStore:
         With `dry_run` the work is done and rolled back: the result says what booking would do.
         """
         async with self.pool.acquire() as conn:
-            tx = conn.transaction()
-            await tx.start()
+            await conn.execute(self.q["begin_writer"])
             try:
                 result = await self._book(conn, events)
             except BaseException:
-                await tx.rollback()
+                if not conn.is_closed():
+                    with contextlib.suppress(Exception):  # the original error is the one to raise
+                        await conn.execute("ROLLBACK")
                 raise
-            await (tx.rollback() if dry_run else tx.commit())
+            await conn.execute("ROLLBACK" if dry_run else "COMMIT")
             return result
 
     async def rebuild(self, account_id: str, *, dry_run: bool) -> RebuildResult:
@@ -101,7 +96,7 @@ class LedgerStore:
         `dry_run`. Runs under the writer lock, so ingest waits rather than interleaves."""
         q = self.q
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(q["lock_writer"], self._lock_key)
+            await conn.execute(q["lock_writer"])
             rows = await conn.fetch(q["rebuilt_balances"], account_id)
             balances = [AccountBalance(r["account_key"], r["account_id"], r["kind"], r["instrument_key"],
                                        r["stored"], r["rebuilt"]) for r in rows]
@@ -133,8 +128,7 @@ class LedgerStore:
             return RebuildResult(entries, unbalanced == 0, positions, differences)
 
     async def _book(self, conn: asyncpg.Connection, events: Sequence[IngestEvent]) -> BatchResult:
-        q = self.q
-        await conn.execute(q["lock_writer"], self._lock_key)
+        q = self.q  # the writer lock is already held (begin_writer)
         unique: dict[str, IngestEvent] = {}
         for e in events:
             unique.setdefault(e.event_id, e)
@@ -337,7 +331,7 @@ class LedgerStore:
         drafts = [journal.opening_entry(account_id=account_id, currency=ccy, amount=amt, as_of=as_of.isoformat())
                   for ccy, amt in sorted(balances.items()) if amt != 0]
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(self.q["lock_writer"], self._lock_key)
+            await conn.execute(self.q["lock_writer"])
             if await conn.fetchval(self.q["has_opening_entry"], account_id):
                 return False
             if drafts:

@@ -3,8 +3,14 @@
 -- round trip per statement whatever the batch size.
 
 -- name: lock_writer
--- Serializes ledger writers until commit, so `commit_seq` values are issued in commit order.
-SELECT pg_advisory_xact_lock($1::bigint);
+-- Serializes ledger writers until commit, so `commit_seq` values are issued in commit order. The key is
+-- derived from the schema here (no parameter), so `begin_writer` can send it in the same round trip as BEGIN.
+SELECT pg_advisory_xact_lock(hashtext('ibkr-ledger-writer:' || current_schema())::bigint);
+
+-- name: begin_writer
+-- BEGIN and the writer lock in one simple-query round trip (a batch is ~15 round trips; under CPU
+-- contention each one is a chance to be descheduled, which is what makes the fill → commit tail).
+BEGIN; SELECT pg_advisory_xact_lock(hashtext('ibkr-ledger-writer:' || current_schema())::bigint);
 
 -- name: create_staging_tables
 -- Per-connection staging for binary COPY (asyncpg encodes COPY rows far faster than array parameters);
@@ -86,7 +92,7 @@ SELECT 'commission' AS what, execution_id, '' AS other, amount, currency
   FROM commissions WHERE execution_id = any($1::text[])
 UNION ALL
 SELECT 'corrected', supersedes, execution_id, NULL, NULL
-  FROM fills WHERE supersedes = any($1::text[]);
+  FROM fills WHERE supersedes = any($1::text[]) AND supersedes <> '';  -- lets the partial index serve it
 
 -- name: insert_fills
 -- The staged fills; idempotent by execution id: returns only the executions that are new to the ledger.

@@ -164,9 +164,11 @@ CREATE TABLE journal_entries (
 CREATE INDEX journal_entries_account ON journal_entries (account_id, entry_id);
 
 CREATE TABLE journal_postings (
-    entry_id          bigint NOT NULL REFERENCES journal_entries (entry_id),
+    -- entry_id and account_key name existing rows: checked per INSERT statement (journal_postings_balance),
+    -- set-based, rather than by foreign keys (a lookup per row); entries and accounts are never deleted.
+    entry_id          bigint NOT NULL,
     line              integer NOT NULL,
-    account_key       text NOT NULL REFERENCES journal_accounts (account_key),
+    account_key       text NOT NULL,
     currency          text NOT NULL,
     amount            numeric NOT NULL,
     previous_balance  numeric NOT NULL,
@@ -317,23 +319,29 @@ CREATE TRIGGER account_snapshots_append_only BEFORE UPDATE OR DELETE ON account_
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER risk_decisions_append_only BEFORE UPDATE OR DELETE ON risk_decisions
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
+-- Journal accounts change balance but are never removed (postings name them).
+CREATE TRIGGER journal_accounts_no_delete BEFORE DELETE ON journal_accounts
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER journal_accounts_no_truncate BEFORE TRUNCATE ON journal_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
 -- Every journal entry has postings and sums to zero in each currency. Checked at COMMIT (deferred), so
 -- an entry's postings can be inserted one by one; a violating transaction fails as a whole.
 CREATE FUNCTION check_entry_balanced() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-    unbalanced record;
+    lines bigint;
+    unbalanced text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM journal_postings WHERE entry_id = NEW.entry_id) THEN
+    SELECT sum(n), min(CASE WHEN total <> 0 THEN currency || ': ' || total END) INTO lines, unbalanced
+      FROM (SELECT currency, count(*) AS n, sum(amount) AS total
+              FROM journal_postings WHERE entry_id = NEW.entry_id GROUP BY currency) per_currency;
+    IF lines IS NULL THEN
         RAISE EXCEPTION 'journal entry % has no postings', NEW.entry_id USING ERRCODE = 'check_violation';
     END IF;
-    SELECT currency, sum(amount) AS total INTO unbalanced
-      FROM journal_postings WHERE entry_id = NEW.entry_id
-     GROUP BY currency HAVING sum(amount) <> 0 LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % does not balance in %: %', NEW.entry_id, unbalanced.currency,
-            unbalanced.total USING ERRCODE = 'check_violation';
+    IF unbalanced IS NOT NULL THEN
+        RAISE EXCEPTION 'journal entry % does not balance in %', NEW.entry_id, unbalanced
+            USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END;
@@ -349,6 +357,7 @@ CREATE FUNCTION check_statement_postings_balanced() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     unbalanced record;
+    missing text;
 BEGIN
     -- Only the statement's own rows: if every statement adds a zero-sum set to each entry, every entry
     -- stays balanced, so nothing already in the table needs reading.
@@ -357,6 +366,18 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'journal entry % does not balance in %: %', unbalanced.entry_id, unbalanced.currency,
             unbalanced.total USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT p.entry_id::text INTO missing FROM (SELECT DISTINCT entry_id FROM new_postings) p
+     WHERE NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.entry_id = p.entry_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal posting names entry %, which does not exist', missing
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT p.account_key INTO missing FROM (SELECT DISTINCT account_key FROM new_postings) p
+     WHERE NOT EXISTS (SELECT 1 FROM journal_accounts a WHERE a.account_key = p.account_key) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal posting names account %, which does not exist', missing
+            USING ERRCODE = 'foreign_key_violation';
     END IF;
     RETURN NULL;
 END;

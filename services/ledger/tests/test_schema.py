@@ -34,7 +34,7 @@ async def test_every_named_query_parses_against_the_schema(pool):
     queries = Queries.load()
     async with pool.acquire() as conn:
         for name in queries.names():
-            if name.startswith("create_"):  # DDL script, several statements
+            if name.startswith(("create_", "begin_")):  # scripts of several statements (DDL; BEGIN + lock)
                 continue
             await conn.prepare(queries[name])  # raises on a syntax error or an unknown column
 
@@ -94,3 +94,26 @@ async def test_entry_without_postings_is_refused_by_the_deferred_constraint_trig
         with pytest.raises(asyncpg.exceptions.CheckViolationError, match="no postings"):
             await tx.commit()
         assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
+
+
+@pytest.mark.parametrize(("entry_id", "account", "names"), [(2, "a", "entry 2"), (1, "nope", "account nope")])
+async def test_posting_naming_a_missing_entry_or_account_is_refused(pool, entry_id, account, names):
+    # Set-based replacement of the foreign keys (one anti-join per INSERT statement, not a lookup per row).
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        with pytest.raises(asyncpg.exceptions.ForeignKeyViolationError, match=names):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                                   " VALUES (1, 'x', 'DU1', 'fill', now())")
+                await conn.execute("INSERT INTO journal_postings VALUES ($1, 1, $2, 'USD', 10, 0, 10, 1),"
+                                   " ($1, 2, 'b', 'USD', -10, 0, -10, 1)", entry_id, account)
+
+
+async def test_journal_accounts_cannot_be_deleted(pool):
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        with pytest.raises(asyncpg.exceptions.RestrictViolationError):
+            await conn.execute("DELETE FROM journal_accounts")
+        with pytest.raises(asyncpg.exceptions.RestrictViolationError):
+            await conn.execute("TRUNCATE journal_accounts CASCADE")
