@@ -39,12 +39,12 @@ from services.edge.hub import HubMetrics, StreamHub
 from services.edge.keys import ApiKeyStore
 from services.edge.quotelines import QuoteLines
 from services.edge.ratelimit import RateLimiter, StreamSlots
-from services.edge.servicers.admin import AdminServicer
+from services.edge.servicers.admin import AdminServicer, HealthProbe
 from services.edge.servicers.events import EventServicer, add_event_service
 from services.edge.servicers.market_data import MarketDataServicer
 from services.edge.servicers.portfolio import PortfolioServicer
 from services.edge.servicers.trading import TradingServicer
-from services.gateway_bridge.client import gateway_channel
+from services.gateway_bridge.client import HEALTH_SERVICE_NAME as GATEWAY_HEALTH_SERVICE
 
 
 def public_service_names() -> list[str]:
@@ -56,6 +56,10 @@ def public_service_names() -> list[str]:
         event_service_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
         admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
     ]
+
+
+BUS_SERVICES = frozenset({public_service_names()[2], public_service_names()[3]})
+"""The services that read the bus (StreamQuotes, StreamEvents): NOT_SERVING while Redis is unreachable."""
 
 
 def server_credentials(settings: EdgeSettings) -> grpc.ServerCredentials | None:
@@ -83,10 +87,17 @@ class Edge:
     service_names: list[str] = field(default_factory=public_service_names)
 
     async def start(self) -> None:
-        """Start the hub and the server, then report SERVING."""
+        """Start the hub and the server, then report SERVING (overall and the streaming services follow the
+        bus reader: NOT_SERVING while it cannot reach Redis)."""
+        self.hub.on_health = self._bus_health
         await self.hub.start()
         await self.server.start()
         await set_serving(self.health, self.service_names, True)
+
+    async def _bus_health(self, reachable: bool) -> None:
+        # Orders and queries do not need Redis, so their services stay SERVING; streams and the whole server
+        # ("", what the supervisor and probes read) follow the bus.
+        await set_serving(self.health, [n for n in self.service_names if n in BUS_SERVICES], reachable)
 
     async def close(self, grace: float = 0.0) -> None:
         """Stop serving (streams get `grace` seconds), then close the hub, channels and Redis."""
@@ -108,9 +119,9 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
     channels = {name: make_internal_channel(address, tracer_provider, settings,
                                             options=(("grpc.max_receive_message_length", settings.edge_max_message_bytes),))
                 for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address))}
-    # The bridge may be an active/standby pair: its own channel only ever calls the SERVING replica.
-    channels["bridge"] = gateway_channel(settings.bridge_address, tracer_provider, settings)
-    down = Downstream.from_channels(channels["risk"], channels["ledger"], channels["bridge"],
+    # The bridge's reads go through risk's relay (only risk may reach the bridge), which calls the SERVING
+    # replica of the active/standby pair.
+    down = Downstream.from_channels(channels["risk"], channels["ledger"], channels["risk"],
                                     settings.edge_downstream_timeout_seconds)
     redis = aioredis.Redis.from_url(settings.redis_url)
     # One XREAD batch is dispatched before any stream gets to send, so a batch must fit in half a queue:
@@ -120,12 +131,13 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
                     block_ms=settings.edge_bus_block_ms, tracer=tracer_provider.get_tracer("ibkr.edge"))
     keys = ApiKeyStore(settings.edge_api_keys_file)
     lines = QuoteLines(down, subscriber_id=f"edge-{uuid.uuid4().hex[:12]}")
-    health_stubs = {name: (address, health_pb2_grpc.HealthStub(channels[name]))
-                    for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address),
-                                          ("bridge", settings.bridge_address))}
+    health_probes = {name: HealthProbe(address, health_pb2_grpc.HealthStub(channels[name]))
+                     for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address))}
+    health_probes["bridge"] = HealthProbe(f"via risk {settings.risk_address}",
+                                          health_pb2_grpc.HealthStub(channels["risk"]), GATEWAY_HEALTH_SERVICE)
     auth = AuthServerInterceptor(keys, RateLimiter(settings.edge_rate_limit_per_second, settings.edge_rate_limit_burst),
                                  StreamSlots(settings.edge_max_streams_per_key), AuthMetrics(registry))
-    admin = AdminServicer(down, health_stubs)
+    admin = AdminServicer(down, health_probes)
     specs = [
         ServiceSpec(trading_service_pb2_grpc.add_TradingServiceServicer_to_server, TradingServicer(down),
                     public_service_names()[0]),

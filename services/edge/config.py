@@ -40,7 +40,6 @@ class EdgeSettings(CommonSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     bus_stream: str = "ibkr:events"
     risk_address: str = "127.0.0.1:50052"
-    bridge_address: str = "127.0.0.1:50053"
     ledger_address: str = "127.0.0.1:50054"
 
     edge_api_keys_file: Path = Path(".run/api-keys.json")

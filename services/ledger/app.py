@@ -23,11 +23,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from services.common.bus import ConsumerGroup, EventBus
-from services.common.channels import InternalAuthServerInterceptor
+from services.common.channels import InternalAuthServerInterceptor, make_internal_channel
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, set_serving
 from services.common.server import build_server as build_grpc_server
-from services.gateway_bridge.client import gateway_channel
 from services.ledger.config import LedgerSettings
 from services.ledger.db import create_pool, migrate
 from services.ledger.ingest import IngestOptions, Ingestor, refresh_lag
@@ -86,8 +85,8 @@ class LedgerApp:
         self.ingestor = Ingestor(group, store, self.metrics, self.tracer_provider.get_tracer("services.ledger"),
                                  options, on_consuming=self._consuming, logger=self.log)
         reader = self.reader = LedgerReader(self.pool)
-        # The bridge's own helper: one channel over its active/standby replicas, calls go to the SERVING one.
-        self.bridge_channel = gateway_channel(s.bridge_address, self.tracer_provider, s)
+        # The broker's figures come through risk's read relay of the bridge: only risk may reach the bridge.
+        self.bridge_channel = make_internal_channel(s.risk_address, self.tracer_provider, s)
         self.reconciler = Reconciler(store, reader, gateway_pb2_grpc.GatewayServiceStub(self.bridge_channel),
                                      EventBus(self.redis, s.bus_stream, s.bus_maxlen), self.metrics,
                                      deadline=s.ledger_bridge_deadline_seconds, logger=self.log)

@@ -19,10 +19,10 @@
 | `IBKR_LEDGER_MAX_DELIVERIES` | int | 5 | deliveries after which an entry that cannot be booked is dead-lettered |
 | `IBKR_LEDGER_LAG_INTERVAL_SECONDS` | float | 5 | how often the lag gauges are refreshed |
 | `IBKR_LEDGER_PAGE_TOKEN_SECRET` | secret | `IBKR_INTERNAL_TOKEN`, else random per process | HMAC key of page tokens |
-| `IBKR_BRIDGE_ADDRESS` | host:port | `127.0.0.1:50053` | the bridge, asked for the broker's positions and cash |
+| `IBKR_RISK_ADDRESS` | host:port | `127.0.0.1:50052` | risk, whose read relay of the bridge answers the broker's positions and cash (only risk reaches the bridge) |
 | `IBKR_ACCOUNT_ID` | str | unset | the account reconciled periodically (none: only on request) |
 | `IBKR_LEDGER_RECONCILE_INTERVAL_SECONDS` | float | 60 | periodic reconciliation (0: only on request) |
-| `IBKR_LEDGER_BRIDGE_DEADLINE_SECONDS` | float | 5 | deadline of each call to the bridge |
+| `IBKR_LEDGER_BRIDGE_DEADLINE_SECONDS` | float | 5 | deadline of each call for the broker's figures (through risk to the bridge) |
 | `IBKR_LEDGER_FAILPOINT_KILL_AFTER_COMMITS` | int | 0 (off) | fault drills only: SIGKILL the ledger after N batch commits, before their ack |
 """
 
@@ -59,7 +59,7 @@ class LedgerSettings(CommonSettings):
     ledger_max_deliveries: int = Field(default=5, ge=1)
     ledger_lag_interval_seconds: float = Field(default=5.0, gt=0)
     ledger_page_token_secret: SecretStr | None = None
-    bridge_address: str = "127.0.0.1:50053"
+    risk_address: str = "127.0.0.1:50052"
     account_id: str | None = None
     ledger_reconcile_interval_seconds: float = Field(default=60.0, ge=0)
     ledger_bridge_deadline_seconds: float = Field(default=5.0, gt=0)

@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
 
 from services.common.bus import EventBus, stream_id_key
-from services.common.channels import make_internal_channel
+from services.common.channels import InternalAuthServerInterceptor, make_internal_channel
 from services.common.metrics import GrpcServerMetrics, new_registry
 from services.common.server import ServiceSpec, build_server, set_serving
 from services.common.telemetry import build_tracer_provider
@@ -40,6 +40,12 @@ from services.risk.config import RiskSettings
 from services.risk.core.book import Books
 from services.risk.feed import BusTail, Feed
 from services.risk.gate import Gate
+from services.risk.gateway_relay import (
+    GATEWAY_SERVICE_NAME,
+    BridgeHealthMirror,
+    add_gateway_relay_to_server,
+    gateway_relay_handler,
+)
 from services.risk.metrics import RiskMetrics
 from services.risk.policy_codec import seed_policy_proto
 from services.risk.policy_manager import PolicyManager
@@ -78,6 +84,7 @@ class RiskApp:
         self.gate: Gate | None = None
         self.bridge: Bridge | None = None
         self.publisher: Publisher | None = None
+        self.bridge_health: BridgeHealthMirror | None = None
         self.ledger_ok = False
 
     async def build_server(self) -> tuple[grpc.aio.Server, int]:
@@ -110,10 +117,14 @@ class RiskApp:
         self.tail = BusTail(bus, feed, start_id)
 
         servicer = RiskServicer(self.gate, bridge, manager)
+        relay = gateway_relay_handler(channel, s.risk_downstream_timeout_seconds)
         self.server, port, self.health = await build_server(
-            services=[ServiceSpec(risk_pb2_grpc.add_RiskServiceServicer_to_server, servicer, SERVICE_NAME)],
+            services=[ServiceSpec(risk_pb2_grpc.add_RiskServiceServicer_to_server, servicer, SERVICE_NAME),
+                      ServiceSpec(add_gateway_relay_to_server, relay, GATEWAY_SERVICE_NAME)],
             settings=s, port=s.risk_grpc_port, tracer_provider=self.tracer_provider,
-            metrics=GrpcServerMetrics(self.registry))
+            metrics=GrpcServerMetrics(self.registry),
+            extra_interceptors=[InternalAuthServerInterceptor(s.internal_token)])
+        self.bridge_health = BridgeHealthMirror(channel, self.health)
         return self.server, port
 
     async def _restore(self, feed: Feed) -> str:
@@ -157,11 +168,15 @@ class RiskApp:
         self.publisher.start()
         self.tail.start()
         await set_serving(self.health, [SERVICE_NAME], True)
+        assert self.bridge_health is not None
+        self.bridge_health.start()
         await self.health.set(LEDGER_REBUILD_HEALTH, health_pb2.HealthCheckResponse.SERVING if self.ledger_ok
                               else health_pb2.HealthCheckResponse.NOT_SERVING)
 
     async def close(self) -> None:
         """Release dependencies (after the server stopped)."""
+        if self.bridge_health is not None:
+            await self.bridge_health.stop()
         if self.tail is not None:
             await self.tail.stop()
         if self.publisher is not None:

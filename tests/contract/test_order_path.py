@@ -1,6 +1,6 @@
-"""Guarantee 1: no order reaches the broker without passing risk. Only risk may call the bridge's mutating
-RPCs; the edge and the ledger read from the bridge and nothing else (a network policy cannot tell methods
-apart, so this is enforced in the code and checked here)."""
+"""Guarantee 1: no order reaches the broker without passing risk. Only risk talks to the bridge: the edge
+and the ledger read the bridge through risk's relay (`services/risk/gateway_relay.py`, which refuses every
+order-changing method), never through a channel of their own, so the network policy can admit risk alone."""
 
 import re
 from pathlib import Path
@@ -10,15 +10,22 @@ REPO = Path(__file__).resolve().parents[2]
 CALL = re.compile(r"\bbridge[\w.]*\.(" + "|".join(MUTATING) + r")\b")
 
 
-def test_only_risk_calls_the_bridges_mutating_rpcs():
-    offenders = []
-    for service in ("edge", "ledger"):
-        for path in (REPO / "services" / service).rglob("*.py"):
-            if "tests" in path.parts:
-                continue
+def _code_lines(service: str):
+    for path in (REPO / "services" / service).rglob("*.py"):
+        if "tests" not in path.parts:
             for number, line in enumerate(path.read_text().splitlines(), 1):
-                if CALL.search(line):
-                    offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+                yield f"{path.relative_to(REPO)}:{number}: {line.strip()}", line
+
+
+def test_only_risk_calls_the_bridges_mutating_rpcs():
+    offenders = [where for service in ("edge", "ledger") for where, line in _code_lines(service) if CALL.search(line)]
+    assert offenders == []
+
+
+def test_the_edge_and_the_ledger_never_open_a_channel_to_the_bridge():
+    reaching = re.compile(r"\bgateway_channel\(|\bbridge_address\b|IBKR_BRIDGE_ADDRESS")
+    offenders = [where for service in ("edge", "ledger") for where, line in _code_lines(service)
+                 if reaching.search(line)]
     assert offenders == []
 
 

@@ -288,9 +288,9 @@ def allowed(docs, src: str, dst: str, port: int) -> bool:
 
 CONTRACT = [
     ("<outside>", "edge", 50051),
-    ("edge", "risk", 50052), ("edge", "ledger", 50054), ("edge", "gateway-bridge", 50053),
+    ("edge", "risk", 50052), ("edge", "ledger", 50054),
     ("risk", "gateway-bridge", 50053), ("risk", "ledger", 50054),
-    ("ledger", "gateway-bridge", 50053),
+    ("ledger", "risk", 50052),
     ("edge", "redis", 6379), ("risk", "redis", 6379), ("ledger", "redis", 6379), ("gateway-bridge", "redis", 6379),
     ("risk", "postgres", 5432), ("ledger", "postgres", 5432), ("gateway-bridge", "postgres", 5432),
     ("prometheus", "edge", 9101), ("prometheus", "gateway-bridge", 9103), ("prometheus", "ledger", 9104),
@@ -301,7 +301,8 @@ FORBIDDEN = [
     ("<outside>", "risk", 50052), ("<outside>", "gateway-bridge", 50053), ("<outside>", "ledger", 50054),
     ("<outside>", "grafana", 3000), ("<outside>", "postgres", 5432), ("<outside>", "redis", 6379),
     ("edge", "postgres", 5432), ("edge", "ib-gateway", 4004), ("risk", "ib-gateway", 4004),
-    ("ledger", "risk", 50052), ("gateway-bridge", "risk", 50052), ("grafana", "gateway-bridge", 50053),
+    ("edge", "gateway-bridge", 50053), ("ledger", "gateway-bridge", 50053),
+    ("gateway-bridge", "risk", 50052), ("grafana", "gateway-bridge", 50053),
     ("prometheus", "gateway-bridge", 50053), ("otel-collector", "gateway-bridge", 50053),
     ("tempo", "gateway-bridge", 50053), ("postgres", "gateway-bridge", 50053), ("edge", "risk", 9999),
 ]
@@ -314,11 +315,10 @@ def test_network_policies_allow_exactly_the_contract_calls():
     assert [c for c in FORBIDDEN if allowed(docs, *c)] == []
 
 
-def test_only_risk_edge_and_ledger_can_open_the_bridge_and_only_the_edge_is_public():
+def test_only_risk_can_open_the_bridge_and_only_the_edge_is_public():
     docs = built("overlays/paper")
     apps = sorted(pod_templates(docs))
-    assert [a for a in apps if a != "gateway-bridge" and allowed(docs, a, "gateway-bridge", 50053)] == \
-        ["edge", "ledger", "risk"]
+    assert [a for a in apps if a != "gateway-bridge" and allowed(docs, a, "gateway-bridge", 50053)] == ["risk"]
     public = [(a, p) for a in apps for p in (50051, 50052, 50053, 50054, 3000, 9090, 4004, 5432, 6379)
               if allowed(docs, "<outside>", a, p)]
     assert public == [("edge", 50051)]

@@ -14,7 +14,7 @@ from tools.suite import SERVICES
 EXPECTED = {
     "edge": {"ibkr.edge.v1.TradingService", "ibkr.edge.v1.PortfolioService", "ibkr.edge.v1.MarketDataService",
              "ibkr.edge.v1.EventService", "ibkr.edge.v1.AdminService"},
-    "risk": {"ibkr.risk.v1.RiskService"},
+    "risk": {"ibkr.risk.v1.RiskService", "ibkr.gateway.v1.GatewayService"},  # the latter: the read relay
     "bridge": {"ibkr.gateway.v1.GatewayService"},
     "ledger": {"ibkr.ledger.v1.LedgerService"},
     "sim": {"ibkr.sim.v1.SimulatorControlService"},

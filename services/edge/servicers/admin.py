@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -28,13 +29,22 @@ _SERVING = {
 }
 
 
+@dataclass(frozen=True)
+class HealthProbe:
+    """Where to ask after a peer's health: `service` on the health server behind `stub` ("" = the whole
+    server). The bridge is asked through risk, which mirrors the bridge's health under the gateway's name."""
+
+    address: str
+    stub: health_pb2_grpc.HealthStub
+    service: str = ""
+
+
 class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
     """Thin: validate → risk (state, policy) or a fan-out of status probes → map back."""
 
-    def __init__(self, downstream: Downstream,
-                 health_stubs: Mapping[str, tuple[str, health_pb2_grpc.HealthStub]]) -> None:
+    def __init__(self, downstream: Downstream, health_probes: Mapping[str, HealthProbe]) -> None:
         self._down = downstream
-        self._health = health_stubs
+        self._health = health_probes
 
     async def GetTradingState(self, request: pb.GetTradingStateRequest,
                               context: grpc.aio.ServicerContext) -> pb.GetTradingStateResponse:
@@ -86,7 +96,7 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
             _quiet(d.call(d.ledger.GetIngestStatus, ledger_pb2.GetIngestStatusRequest(), context)),
             _quiet(d.call(d.risk.GetTradingState, risk_pb2.GetTradingStateRequest(global_scope=True), context)),
             _quiet(d.call(d.ledger.GetReconciliationReport, ledger_pb2.GetReconciliationReportRequest(), context)),
-            *(self._probe(name, address, stub) for name, (address, stub) in self._health.items()),
+            *(self._probe(name, probe) for name, probe in self._health.items()),
         )
         response = pb.GetSystemStatusResponse(services=[self._edge_status(), *health])
         if connection is not None:
@@ -105,10 +115,11 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         return system_pb2.ServiceHealth(service_name="edge", status=system_pb2.ServingStatus.Value(
             "SERVING_STATUS_SERVING"), message="answering this call")
 
-    async def _probe(self, name: str, address: str, stub: health_pb2_grpc.HealthStub) -> system_pb2.ServiceHealth:
-        health = system_pb2.ServiceHealth(service_name=name, address=address)
+    async def _probe(self, name: str, probe: HealthProbe) -> system_pb2.ServiceHealth:
+        health = system_pb2.ServiceHealth(service_name=name, address=probe.address)
         try:
-            reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=min(2.0, self._down.timeout))
+            reply = await probe.stub.Check(health_pb2.HealthCheckRequest(service=probe.service),
+                                           timeout=min(2.0, self._down.timeout))
         except grpc.aio.AioRpcError as err:
             health.status = system_pb2.ServingStatus.Value("SERVING_STATUS_UNREACHABLE")
             health.message = f"health check failed: {err.code().name}"

@@ -59,7 +59,7 @@ async def harness(tmp_path, redis_url, unique_name, edge_overrides) -> AsyncIter
     keys = make_keys(tmp_path / "keys.json")
     fake = f"127.0.0.1:{fake_port}"
     values = {"edge_grpc_port": 0, "edge_metrics_port": 0, "redis_url": redis_url, "bus_stream": f"{unique_name}:events",
-                  "risk_address": fake, "ledger_address": fake, "bridge_address": fake,
+                  "risk_address": fake, "ledger_address": fake,
                   "edge_api_keys_file": tmp_path / "keys.json", "edge_heartbeat_seconds": 0.5,
                   "edge_bus_block_ms": 100, "edge_rate_limit_per_second": 0}
     values.update(edge_overrides)

@@ -45,7 +45,7 @@ async def _tls_edge(tmp_path, redis_url, unique_name, pki: Path, *, mutual: bool
     keys = make_keys(tmp_path / "keys.json")
     settings = EdgeSettings(
         edge_grpc_port=0, redis_url=redis_url, bus_stream=f"{unique_name}:events",
-        risk_address=f"127.0.0.1:{port}", ledger_address=f"127.0.0.1:{port}", bridge_address=f"127.0.0.1:{port}",
+        risk_address=f"127.0.0.1:{port}", ledger_address=f"127.0.0.1:{port}",
         edge_api_keys_file=tmp_path / "keys.json", edge_tls_cert_file=pki / "server.pem",
         edge_tls_key_file=pki / "server.key", edge_tls_client_ca_file=(pki / "ca.pem") if mutual else None)
     edge = await build_edge(settings, tracer_provider=TracerProvider(), registry=new_registry())

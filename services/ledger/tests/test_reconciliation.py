@@ -44,7 +44,7 @@ async def test_drift_is_reported_with_size_and_age_as_event_and_answer_then_clea
     gateway_pb2_grpc.add_GatewayServiceServicer_to_server(fake, bridge)
     port = bridge.add_insecure_port("127.0.0.1:0")
     await bridge.start()
-    settings = settings_for(postgres_dsn, redis_url, unique_name, bridge_address=f"127.0.0.1:{port}")
+    settings = settings_for(postgres_dsn, redis_url, unique_name, risk_address=f"127.0.0.1:{port}")
     try:
         async with running_ledger(settings) as (app, stub, _channel):
             await publish(redis_url, settings.bus_stream, syn.fill_event("r1", "BUY", "100", "10.00"))
@@ -90,7 +90,7 @@ async def test_drift_is_reported_with_size_and_age_as_event_and_answer_then_clea
 async def test_report_with_the_bridge_down_is_unavailable_and_counted(postgres_dsn, redis_url, unique_name):
     from tools.infra import free_port
 
-    settings = settings_for(postgres_dsn, redis_url, unique_name, bridge_address=f"127.0.0.1:{free_port()}",
+    settings = settings_for(postgres_dsn, redis_url, unique_name, risk_address=f"127.0.0.1:{free_port()}",
                             ledger_bridge_deadline_seconds=1.0)
     async with running_ledger(settings) as (app, stub, _channel):
         try:
