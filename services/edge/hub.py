@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +141,8 @@ class StreamHub:
     """Owns the bus reader and the subscriber set. `start()` once, `close()` on shutdown."""
 
     def __init__(self, redis: aioredis.Redis, stream: str, *, metrics: HubMetrics, read_count: int = 500,
-                 block_ms: int = 1000, tracer: trace.Tracer | None = None) -> None:
+                 block_ms: int = 1000, tracer: trace.Tracer | None = None,
+                 on_health: Callable[[bool], Awaitable[None]] | None = None) -> None:
         self.redis = redis
         self._tracer = tracer or trace.NoOpTracer()
         self.stream = stream
@@ -153,10 +154,23 @@ class StreamHub:
         self.position: StreamPosition = ORIGIN
         self._task: asyncio.Task[None] | None = None
         self.healthy = False
+        self.on_health = on_health
+        """Awaited with the new state when the bus becomes unreachable or reachable again."""
+
+    async def _set_healthy(self, healthy: bool) -> None:
+        # Only transitions reach `on_health` (the edge's health status), never every read.
+        if healthy == self.healthy:
+            return
+        self.healthy = healthy
+        if healthy:
+            _log.info("bus reachable again; event streams are live")
+        if self.on_health is not None:
+            await self.on_health(healthy)
 
     async def start(self) -> None:
         """Start tailing after the newest entry (history is served by replay, not by the tail)."""
         self.position = await self.last_position()
+        self.healthy = True  # Redis just answered
         self._task = asyncio.create_task(self._run(), name="edge-bus-reader")
 
     async def close(self) -> None:
@@ -219,11 +233,12 @@ class StreamHub:
         while True:
             try:
                 entries = await self._bus.read_after(str(self.position), self._read_count, self._block_ms)
-                self.healthy, backoff = True, 0.1
+                backoff = 0.1
+                await self._set_healthy(True)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis down: keep subscribers, retry with backoff
-                self.healthy = False
+                await self._set_healthy(False)
                 self._metrics.read_errors.inc()
                 _log.warning("bus read failed; retrying in %.1fs", backoff, exc_info=True)
                 await asyncio.sleep(backoff)
