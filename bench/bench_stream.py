@@ -9,8 +9,14 @@ shapes against a bare grpc.aio server that fans a timestamp out to per-subscribe
 protobuf, no auth): what gRPC alone costs here, in the same run. Then edge memory per idle subscriber, from
 its RSS with 0 and with 1,000 idle streams (10 shared connections) [≤ 64 KB].
 
-The edge and the baseline server each run in their own process; the publisher and all subscribers share this
-one, so on a 2-core machine the client side is part of what is measured (for both rows alike).
+    python -m bench.bench_stream --only 100x100 --client python     (one scenario; grpc.aio subscribers)
+
+Fairness on a small machine: the edge (or the baseline server), the publisher and the subscribers each run in
+their own processes (subscribers split over WORKERS processes), so neither side starves the other inside one
+event loop. Subscribers are Node (@grpc/grpc-js, `bench/stream_subscriber.js`) when `clients/node` has its
+modules installed (`make node-client`), else grpc.aio: Node costs about half the CPU per received message, and
+every core-second the clients burn is one the measured server cannot have. Each row prints the CPU the server
+and the subscribers used during the measurement and the load average, so a saturated run shows as one.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -93,6 +101,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 WORKERS = 2
+NODE_WORKER = Path(__file__).with_name("stream_subscriber.js")
+NODE_MODULES = Path(__file__).resolve().parent.parent / "clients" / "node" / "node_modules" / "@grpc" / "grpc-js"
+
+
+def default_client() -> str:
+    """Node subscribers when its modules and a node binary are there, else grpc.aio ones."""
+    return "node" if NODE_MODULES.is_dir() and shutil.which("node") else "python"
+
+
+CLIENT = default_client()
 
 
 async def _consume_worker(target: str, key: str, subscribers: int, seconds: float) -> None:
@@ -140,13 +158,38 @@ def _raw_sent_ns(frame: bytes) -> int:
 
 
 def _worker(target: str, key: str, subscribers: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bench.bench_stream", "--worker", target, key or "-",
-                             str(subscribers), str(MEASURE_S)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    if CLIENT == "node":
+        argv = ["node", str(NODE_WORKER), target, key or "-", str(subscribers), str(MEASURE_S),
+                str(max(1, CHANNELS // WORKERS))]
+    else:
+        argv = [sys.executable, "-m", "bench.bench_stream", "--worker", target, key or "-", str(subscribers),
+                str(MEASURE_S)]
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
-async def _measure(target: str, key: str, subscribers: int, start_load, stop_load) -> tuple[list[float], int]:
-    """Spread `subscribers` over worker processes, run the load; (lags after the warm-up, streams cut)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    """One scenario's result: lags (seconds), streams cut, and the CPU each side used while measuring."""
+
+    lags: list[float]
+    cut: int
+    server_cores: float
+    client_cores: float
+    load: float
+
+    def note(self) -> str:
+        return (f"cpu: server {self.server_cores:.2f} cores, subscribers {self.client_cores:.2f} cores "
+                f"({CLIENT}); load {self.load:.2f}")
+
+
+async def _measure(target: str, key: str, subscribers: int, server_pid: int, start_load, stop_load) -> Run:
+    """Spread `subscribers` over worker processes, run the load; lags after the warm-up, streams cut, CPU."""
     share = [subscribers // WORKERS + (1 if i < subscribers % WORKERS else 0) for i in range(WORKERS)]
     workers = [_worker(target, key, n) for n in share]
     try:
@@ -156,23 +199,30 @@ async def _measure(target: str, key: str, subscribers: int, start_load, stop_loa
         await asyncio.sleep(1.0)  # every stream established
         await start_load()
         await asyncio.sleep(WARMUP_S)
+        started = time.monotonic()
+        cpu0 = [cpu_seconds(p) for p in (server_pid, *(w.pid for w in workers))]
         for worker in workers:
             worker.stdin.write("go\n")
             worker.stdin.flush()
+        await asyncio.sleep(MEASURE_S)
+        cpu1 = [cpu_seconds(p) for p in (server_pid, *(w.pid for w in workers))]
+        elapsed, load = time.monotonic() - started, os.getloadavg()[0]
         outputs = [await loop.run_in_executor(None, w.stdout.readline) for w in workers]
         await stop_load()
         rows = [out.split() for out in outputs]
-        return [float(x) for row in rows for x in row[1:]], sum(int(row[0]) for row in rows if row)
+        used = [(b - a) / elapsed for a, b in zip(cpu0, cpu1, strict=True)]
+        return Run([float(x) for row in rows for x in row[1:]], sum(int(row[0]) for row in rows if row),
+                   used[0], sum(used[1:]), load)
     finally:
         for worker in workers:
             _stop(worker)
 
 
-async def bench_raw(subscribers: int, rate: float) -> tuple[list[float], int]:
+async def bench_raw(subscribers: int, rate: float) -> Run:
     proc = _spawn(["-m", "bench.bench_stream", "--raw-server", str(rate)])
     try:
         port = int(proc.stdout.readline())
-        return await _measure(f"127.0.0.1:{port}", "", subscribers, _noop, _noop)
+        return await _measure(f"127.0.0.1:{port}", "", subscribers, proc.pid, _noop, _noop)
     finally:
         _stop(proc)
 
@@ -264,10 +314,10 @@ def _event_sent_ns(frame: events.StreamEventsResponse) -> int | None:
     return frame.event.event_time.ToNanoseconds() if frame.WhichOneof("frame") == "event" else None
 
 
-async def bench_edge(edge: EdgeProcess, redis: aioredis.Redis, subscribers: int,
-                     rate: float) -> tuple[list[float], int]:
+async def bench_edge(edge: EdgeProcess, redis: aioredis.Redis, subscribers: int, rate: float) -> Run:
     publisher = Publisher(EventBus(redis, edge.stream, maxlen=100_000), rate)
-    return await _measure(f"127.0.0.1:{edge.port}", edge.key, subscribers, publisher.start, publisher.stop)
+    return await _measure(f"127.0.0.1:{edge.port}", edge.key, subscribers, edge.proc.pid, publisher.start,
+                          publisher.stop)
 
 
 async def bench_idle_memory(edge: EdgeProcess) -> tuple[int, int]:
@@ -286,7 +336,7 @@ async def bench_idle_memory(edge: EdgeProcess) -> tuple[int, int]:
     return before, after
 
 
-async def main() -> None:
+async def main(scenarios: tuple[tuple[int, int], ...] = SCENARIOS, idle_memory: bool = True) -> None:
     from tools import infra
 
     started = time.monotonic()
@@ -296,20 +346,23 @@ async def main() -> None:
         edge = EdgeProcess(redis_endpoint.url, Path(tmp))
         try:
             await edge.wait_ready()
-            before, after = await bench_idle_memory(edge)
-            print(f"edge RSS idle: {before} KB; with {IDLE_SUBSCRIBERS} idle subscribers on {CHANNELS} connections: "
-                  f"{after} KB → {(after - before) / IDLE_SUBSCRIBERS:.1f} KB per idle subscriber (goal ≤ 64 KB)",
-                  flush=True)
-            for subscribers, rate in SCENARIOS:
+            if idle_memory:
+                before, after = await bench_idle_memory(edge)
+                print(f"edge RSS idle: {before} KB; with {IDLE_SUBSCRIBERS} idle subscribers on {CHANNELS} "
+                      f"connections: {after} KB → {(after - before) / IDLE_SUBSCRIBERS:.1f} KB per idle subscriber "
+                      f"(goal ≤ 64 KB)", flush=True)
+            print(f"subscribers: {CLIENT}, {WORKERS} processes; load average now {os.getloadavg()[0]:.2f} "
+                  f"on {os.cpu_count()} cores", flush=True)
+            for subscribers, rate in scenarios:
                 goal = 25 if rate == 100 else 100
                 expected = subscribers * rate * MEASURE_S
-                raw, _ = await bench_raw(subscribers, rate)
-                print(line(f"raw gRPC fan-out {subscribers} subs x {rate:g} ev/s", summary_ms(raw))
-                      + f"   delivered {len(raw) / expected:.0%}", flush=True)
-                lag, cut = await bench_edge(edge, redis, subscribers, rate)
-                print(line(f"edge bus→client {subscribers} subs x {rate:g} ev/s", summary_ms(lag))
-                      + f"   delivered {len(lag) / expected:.0%}, {cut} cut as too slow (goal p99 ≤ {goal} ms)",
-                      flush=True)
+                raw = await bench_raw(subscribers, rate)
+                print(line(f"raw gRPC fan-out {subscribers} subs x {rate:g} ev/s", summary_ms(raw.lags))
+                      + f"   delivered {len(raw.lags) / expected:.0%}; {raw.note()}", flush=True)
+                run = await bench_edge(edge, redis, subscribers, rate)
+                print(line(f"edge bus→client {subscribers} subs x {rate:g} ev/s", summary_ms(run.lags))
+                      + f"   delivered {len(run.lags) / expected:.0%}, {run.cut} cut as too slow; {run.note()} "
+                      f"(goal p99 ≤ {goal} ms)", flush=True)
         finally:
             _stop(edge.proc)
             await redis.delete(edge.stream)
@@ -322,7 +375,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--raw-server", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker", nargs=4, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--only", action="append", default=None, metavar="SUBSxRATE",
+                        help="run only this scenario (e.g. 100x100; repeatable) and skip the idle-memory figure")
+    parser.add_argument("--client", choices=("node", "python"), default=None,
+                        help="subscriber implementation (default: node when clients/node is installed)")
     args = parser.parse_args()
+    if args.client is not None:
+        CLIENT = args.client
     if args.raw_server is not None:
         asyncio.run(_raw_server(args.raw_server))
     elif args.worker is not None:
@@ -331,4 +390,5 @@ if __name__ == "__main__":
     else:
         # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the edge and workers are always stopped.
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        asyncio.run(main())
+        only = tuple(tuple(int(x) for x in o.lower().split("x")) for o in args.only or ())
+        asyncio.run(main(only or SCENARIOS, idle_memory=not only))  # type: ignore[arg-type]
