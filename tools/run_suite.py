@@ -1,61 +1,44 @@
 """`make run`: bring the whole suite up on embedded defaults, print how to reach it, stop it on Ctrl-C.
 
 Postgres and Redis are embedded under `.run/` unless `IBKR_DATABASE_URL` / `IBKR_REDIS_URL` are set; the
-simulator is started unless `IBKR_IB_HOST` is set. A development API key with trader rights on the paper
-account is written to `.run/api-key`.
+simulator is started unless `IBKR_IB_HOST` is set. Development API keys on the paper account are written to
+`.run/api-key` (trader) and `.run/admin-key` (admin: trading state and risk policy).
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from tools import infra
+from tools.grpcurl_catalog import EXAMPLES, grpcurl_argv, render
 from tools.suite import REPO_ROOT, Ports, Suite, SuiteSettings
 
-EDGE_SERVICES = ("TradingService", "PortfolioService", "MarketDataService", "EventService", "AdminService")
+# The banner shows a few; the README lists one command for every public RPC.
+BANNER_EXAMPLES = ("place a market order", "look the order up, with its history", "positions with average cost",
+                   "stream events: snapshot, then every change, each with a resume token (Ctrl-C to stop)")
 
 
-def grpcurl_examples(edge_address: str, key_file: Path, account_id: str) -> list[tuple[str, list[str]]]:
-    """Ready-to-paste grpcurl commands as (title, argv); the e2e tier runs these exact commands."""
-    auth = ["-H", f"authorization: Bearer $(cat {key_file})"]
-    order = ('{"client_order_id":"demo-1","order":{"instrument":{"symbol":"AAPL",'
-             '"security_type":"SECURITY_TYPE_STOCK"},"side":"ORDER_SIDE_BUY","quantity":{"value":"10"},'
-             '"order_type":"ORDER_TYPE_MARKET","time_in_force":"TIME_IN_FORCE_DAY"}}')
-    return [
-        ("list the public services", ["grpcurl", "-plaintext", edge_address, "list"]),
-        ("place a market order", ["grpcurl", "-plaintext", *auth, "-d", order, edge_address,
-                                  "ibkr.edge.v1.TradingService/PlaceOrder"]),
-        ("look the order up", ["grpcurl", "-plaintext", *auth, "-d", '{"client_order_id":"demo-1"}',
-                               edge_address, "ibkr.edge.v1.TradingService/GetOrder"]),
-        ("list positions", ["grpcurl", "-plaintext", *auth, "-d", "{}", edge_address,
-                            "ibkr.edge.v1.PortfolioService/ListPositions"]),
-        ("stream events", ["grpcurl", "-plaintext", *auth, "-d", "{}", edge_address,
-                           "ibkr.edge.v1.EventService/StreamEvents"]),
-    ]
+def banner_commands(edge_address: str, trader_key: Path, admin_key: Path) -> list[tuple[str, str]]:
+    """(title, shell text) of the grpcurl commands the banner prints, with the real key paths."""
+    chosen = [e for e in EXAMPLES if e.title in BANNER_EXAMPLES]
+    return [("list the public services", f"grpcurl -plaintext {edge_address} list"), *(
+        (e.title, render(grpcurl_argv(e, edge=edge_address, trader_key=str(trader_key), admin_key=str(admin_key))))
+        for e in chosen)]
 
 
-def render(argv: list[str]) -> str:
-    """Shell text for argv, keeping `$(cat …)` live so the pasted command reads the key file."""
-    out = []
-    for arg in argv:
-        if "$(" in arg:
-            out.append('"' + arg.replace('"', '\\"') + '"')
-        else:
-            out.append(shlex.quote(arg))
-    return " ".join(out)
-
-
-def create_dev_key(run_dir: Path, account_id: str) -> Path:
+def create_dev_key(run_dir: Path, account_id: str, role: str = "trader") -> Path:
+    """A development key with `role` on the paper account, written to `.run/api-key` (trader) or
+    `.run/<role>-key`; only its hash goes to the keys file."""
     from services.edge.keys import ApiKeyStore
 
     store = ApiKeyStore(run_dir / "api-keys.json")
-    key = store.create(name="dev", role="trader", accounts=[account_id], replace=True)
-    key_file = run_dir / "api-key"
+    key = store.create(name="dev" if role == "trader" else f"dev-{role}", role=role, accounts=[account_id],
+                       replace=True)
+    key_file = run_dir / ("api-key" if role == "trader" else f"{role}-key")
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
     return key_file
@@ -79,8 +62,9 @@ def main() -> int:
         signal.signal(sig, lambda *_: stopping.set())
     try:
         key_file = create_dev_key(run_dir, account_id)
+        admin_key_file = create_dev_key(run_dir, account_id, role="admin")
         suite.start()
-        print_banner(suite, key_file, account_id, postgres, redis)
+        print_banner(suite, key_file, admin_key_file, account_id, postgres, redis)
         while not stopping.wait(1.0):
             dead = [n for n, p in suite.processes.items() if not p.alive()]
             if dead:
@@ -95,7 +79,7 @@ def main() -> int:
         print("stopped.", flush=True)
 
 
-def print_banner(suite: Suite, key_file: Path, account_id: str, postgres: infra.Endpoint,
+def print_banner(suite: Suite, key_file: Path, admin_key_file: Path, account_id: str, postgres: infra.Endpoint,
                  redis: infra.Endpoint) -> None:
     edge = suite.address("edge")
     key = key_file.read_text().strip()
@@ -107,10 +91,11 @@ def print_banner(suite: Suite, key_file: Path, account_id: str, postgres: infra.
         lines.append(f"  simulator TWS API socket 127.0.0.1:{suite.settings.ports.sim_tws} (paper account {account_id})")
     lines += [(f"  postgres {'embedded' if postgres.embedded else 'configured'}, "
               f"redis {'embedded' if redis.embedded else 'configured'}"),
-              "", f"dev API key (trader on {account_id}): {key}   (saved in {key_file})", ""]
-    for title, argv in grpcurl_examples(edge, key_file, account_id):
-        lines += [f"# {title}", render(argv), ""]
-    lines.append("Ctrl-C stops everything.")
+              "", f"dev API key (trader on {account_id}): {key}   (saved in {key_file})",
+              f"admin key (trading state, risk policy) saved in {admin_key_file}", ""]
+    for title, command in banner_commands(edge, key_file, admin_key_file):
+        lines += [f"# {title}", command, ""]
+    lines += ["README.md lists a grpcurl command for every public RPC.", "Ctrl-C stops everything."]
     print("\n".join(lines), flush=True)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from ibkr.edge.v1 import admin_service_pb2, admin_service_pb2_grpc, portfolio_service_pb2, portfolio_service_pb2_grpc
+from ibkr.edge.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    portfolio_service_pb2,
+    portfolio_service_pb2_grpc,
+)
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ibkr.trading.v1 import system_pb2
 
