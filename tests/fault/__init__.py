@@ -1,0 +1,1 @@
+"""Fault drills that need several real processes (simulator, bridge, ledger); marked `slow`."""
