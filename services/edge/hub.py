@@ -66,14 +66,20 @@ class HubMetrics:
 
 @dataclass(eq=False)
 class Subscriber:
-    """A bounded queue of entries for one stream. Consumed by exactly one task."""
+    """A bounded queue of entries for one stream. Consumed by exactly one task.
+
+    The hot path (one entry offered, one handed out) costs one future and no timer: the heartbeat timer is
+    one per subscriber and re-armed lazily, instead of every wait scheduling and cancelling its own timeout.
+    """
 
     filter: EventFilter
     capacity: int
     on_cut: Callable[[], None]
     queue: deque[StreamItem] = field(default_factory=deque)
     cut: bool = False
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _waiter: asyncio.Future[None] | None = field(default=None, repr=False)
+    _quiet_until: float = 0.0
+    _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
     def offer(self, entry: StreamItem) -> None:
         """Enqueue without waiting; on overflow the subscriber is cut and its queue dropped."""
@@ -82,22 +88,52 @@ class Subscriber:
         if len(self.queue) >= self.capacity:
             self.cut = True
             self.queue.clear()
-            self._wake.set()
+            self._wake()
             self.on_cut()
             return
         self.queue.append(entry)
-        self._wake.set()
+        if self._waiter is not None:
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def next(self, timeout: float) -> StreamItem | None:
         """The next entry, or None when `timeout` passes with nothing (time for a heartbeat) or when cut."""
         if not self.queue and not self.cut:
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
+            loop = asyncio.get_running_loop()
+            self._quiet_until = loop.time() + timeout
+            if self._timer is None or self._timer.when() > self._quiet_until:  # (a shorter timeout than before)
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = loop.call_at(self._quiet_until, self._on_timer, loop)
+            self._waiter = loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         if self.cut or not self.queue:
             return None
         return self.queue.popleft()
+
+    def _on_timer(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Fires at the deadline of the wait that armed it; a later wait has pushed the deadline on, so re-arm
+        # for that. Not waiting at all: stay unarmed until the next wait.
+        self._timer = None
+        if self._waiter is None or self._waiter.done():
+            return
+        if loop.time() + 0.001 >= self._quiet_until:
+            self._waiter.set_result(None)
+        else:
+            self._timer = loop.call_at(self._quiet_until, self._on_timer, loop)
+
+    def close(self) -> None:
+        """Drop the heartbeat timer (the stream is over)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def parse_entry(entry: BusEntry) -> StreamItem | None:
@@ -150,7 +186,10 @@ class StreamHub:
         self._metrics = metrics
         self._read_count = read_count
         self._block_ms = block_ms
-        self._subscribers: set[Any] = set()
+        # Subscribers grouped by filter: an entry is matched once per distinct filter, not once per subscriber
+        # (hundreds of streams usually share a handful of filters).
+        self._groups: dict[Any, set[Any]] = {}
+        self._count = 0
         self.position: StreamPosition = ORIGIN
         self._task: asyncio.Task[None] | None = None
         self.healthy = False
@@ -183,7 +222,7 @@ class StreamHub:
     @property
     def subscriber_count(self) -> int:
         """How many subscribers are attached."""
-        return len(self._subscribers)
+        return self._count
 
     def subscribe(self, flt: EventFilter, capacity: int, on_cut: Callable[[], None]) -> tuple[Subscriber,
                                                                                                 StreamPosition]:
@@ -192,28 +231,43 @@ class StreamHub:
         return sub, self.attach(sub)
 
     def attach(self, sub: Any) -> StreamPosition:
-        """Attach any subscriber (anything with `filter`, `offer`, `cut`); returns the join position."""
-        self._subscribers.add(sub)
-        self._metrics.subscribers.set(len(self._subscribers))
+        """Attach any subscriber (anything with a hashable `filter`, `offer`, `cut`); returns the join position."""
+        group = self._groups.setdefault(sub.filter, set())
+        if sub not in group:
+            group.add(sub)
+            self._count += 1
+            self._metrics.subscribers.set(self._count)
         return self.position
 
     def unsubscribe(self, sub: Any) -> None:
         """Detach a subscriber (idempotent)."""
-        self._subscribers.discard(sub)
-        self._metrics.subscribers.set(len(self._subscribers))
+        group = self._groups.get(sub.filter)
+        if group is not None and sub in group:
+            group.discard(sub)
+            if not group:
+                del self._groups[sub.filter]
+            self._count -= 1
+            self._metrics.subscribers.set(self._count)
+        close = getattr(sub, "close", None)
+        if close is not None:
+            close()
 
     def dispatch(self, entry: StreamItem) -> int:
         """Offer one entry to every interested subscriber; synchronous, so fan-out is atomic per entry.
         Returns how many subscribers it was offered to."""
         offered = 0
-        for sub in tuple(self._subscribers):
-            if sub.filter.matches(entry.payload, entry.account_id, entry.symbol) or entry.payload in MARKER_PAYLOADS:
-                sub.offer(entry)
-                offered += 1
-                if sub.cut:
-                    self._metrics.cut.inc()
-                    self._subscribers.discard(sub)
-                    self._metrics.subscribers.set(len(self._subscribers))
+        everyone = entry.payload in MARKER_PAYLOADS
+        cut: list[Any] = []
+        for flt, group in self._groups.items():
+            if everyone or flt.matches(entry.payload, entry.account_id, entry.symbol):
+                offered += len(group)
+                for sub in group:
+                    sub.offer(entry)
+                    if sub.cut:
+                        cut.append(sub)
+        for sub in cut:  # detached after the loop: the groups must not change while iterated
+            self._metrics.cut.inc()
+            self.unsubscribe(sub)
         self.position = entry.position
         return offered
 
