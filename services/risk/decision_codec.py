@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
 from ibkr.trading.v1 import order_pb2, risk_types_pb2
 
 from services.common.errors import FailedPrecondition
-from services.common.money import decimal_to_proto
+from services.common.money import decimal_to_string
 from services.risk.core.evaluate import TRADING_STATE_RULE_ID
-from services.risk.core.model import Decision, RuleResult, TradingState
+from services.risk.core.model import Decision, Outcome, RuleResult, TradingState
 
 _STATE_REASON = {TradingState.HALTED: "TRADING_HALTED", TradingState.REDUCING: "TRADING_REDUCING"}
 
@@ -39,14 +40,34 @@ class DecisionRecord:
     pb: risk_types_pb2.RiskDecision | None = None
 
 
-def rule_result_to_proto(r: RuleResult) -> risk_types_pb2.RuleResult:
-    pb = risk_types_pb2.RuleResult(rule_id=r.rule_id, outcome=int(r.outcome), control=int(r.control), unit=r.unit,
-                                   message=r.message, scope_account_id=r.scope_account_id,
-                                   scope_symbol=r.scope_symbol)
-    if r.threshold is not None:
-        pb.threshold.CopyFrom(decimal_to_proto(r.threshold))
-    if r.observed is not None:
-        pb.observed_value.CopyFrom(decimal_to_proto(r.observed))
+_PASSED = int(Outcome.PASSED)
+_TEXT: dict[Decimal, str] = {}  # thresholds recur order after order: format each once (bounded, see _text)
+
+
+def _text(value: Decimal) -> str:
+    text = _TEXT.get(value)
+    if text is None:
+        if len(_TEXT) > 4096:
+            _TEXT.clear()
+        text = _TEXT[value] = decimal_to_string(value)
+    return text
+
+
+def rule_result_to_proto(r: RuleResult | tuple) -> risk_types_pb2.RuleResult:
+    """One rule's result as a proto, from a RuleResult or the compact passing form (model.Compact)."""
+    if r.__class__ is tuple:
+        rule, threshold, observed, unit = r
+        pb = risk_types_pb2.RuleResult(rule_id=rule.rule_id, outcome=_PASSED, control=int(rule.control), unit=unit,
+                                       scope_account_id=rule.account_id, scope_symbol=rule.symbol)
+    else:
+        threshold, observed = r.threshold, r.observed
+        pb = risk_types_pb2.RuleResult(rule_id=r.rule_id, outcome=int(r.outcome), control=int(r.control),
+                                       unit=r.unit, message=r.message, scope_account_id=r.scope_account_id,
+                                       scope_symbol=r.scope_symbol)
+    if threshold is not None:
+        pb.threshold.value = _text(threshold)
+    if observed is not None:
+        pb.observed_value.value = decimal_to_string(observed)
     return pb
 
 
@@ -62,7 +83,7 @@ def decision_to_proto(rec: DecisionRecord) -> risk_types_pb2.RiskDecision:
         order_id=rec.order_id, request_type=rec.request_type,
         outcome=(risk_types_pb2.RISK_DECISION_OUTCOME_ACCEPTED if d.accepted
                  else risk_types_pb2.RISK_DECISION_OUTCOME_DENIED),
-        rule_results=[rule_result_to_proto(r) for r in d.results],
+        rule_results=[rule_result_to_proto(r) for r in d.raw],
         denied_rule_id=d.denied_by.rule_id if d.denied_by else "", policy_version=d.policy_version,
         trading_state=int(d.trading_state), shadow=d.shadow, order=rec.spec, decision_time=ts,
         principal=rec.principal)

@@ -83,7 +83,7 @@ class Feed:
             self.metrics.open_reservations.dec()
         if self.gate.store is not None:
             remaining = book.open_orders[key].remaining if key in book.open_orders else None
-            await self.gate.store.apply_fill(account, symbol, book.positions[symbol], key, remaining,
+            self.gate.store.apply_fill(account, symbol, book.positions[symbol], key, remaining,
                                              self.stream, stream_id)
 
     async def _on_order_update(self, event: event_pb2.Event, update: event_pb2.OrderUpdate, stream_id: str) -> None:
@@ -92,11 +92,11 @@ class Feed:
         key = order_key(order.client_order_id, order.order_id)
         book = self.gate.books.account(account)
         if key in book.open_orders:
-            await self.gate.apply_order(account, key, order)
+            self.gate.apply_order(account, key, order)
         elif order.status not in TERMINAL_STATUSES and order.status != order_pb2.ORDER_STATUS_UNSPECIFIED:
-            await self.adopt(account, key, order)
+            self.adopt(account, key, order)
 
-    async def adopt(self, account: str, key: str, order: order_pb2.Order) -> None:
+    def adopt(self, account: str, key: str, order: order_pb2.Order) -> None:
         """Reserve a working order risk did not admit (placed outside the suite, or before a restart)."""
         side = _SIDES.get(order.spec.side)
         qty = _dec(order.spec.quantity)
@@ -115,7 +115,7 @@ class Feed:
         self.gate.books.account(account).reserve(reservation)
         self.metrics.open_reservations.inc()
         if self.gate.store is not None:
-            await self.gate.store.save_reservation(reservation)
+            self.gate.store.save_reservation(reservation)
 
     async def _on_position_update(self, event: event_pb2.Event, update: event_pb2.PositionUpdate, stream_id: str) -> None:
         p = update.position
@@ -126,7 +126,7 @@ class Feed:
         book.set_position(symbol, qty, mark=_dec(p.market_price), average_cost=_dec(p.average_cost),
                           multiplier=_dec(p.instrument.multiplier))
         if self.gate.store is not None:
-            await self.gate.store.save_position(account, symbol, book.positions[symbol])
+            self.gate.store.save_position(account, symbol, book.positions[symbol])
 
     async def _on_account_update(self, event: event_pb2.Event, update: event_pb2.AccountUpdate, stream_id: str) -> None:
         a = update.account
@@ -184,7 +184,7 @@ class BusTail:
             stateful = stateful or entry.event_type in PERSISTED_TYPES
         store = self.feed.gate.store
         if stateful and store is not None:
-            await store.save_bus_cursor(self.bus.stream, self.last_id)
+            store.save_bus_cursor(self.bus.stream, self.last_id)
         return len(entries)
 
     async def _apply(self, entry: BusEntry) -> None:

@@ -22,10 +22,10 @@ import grpc
 from ibkr.trading.v1 import order_pb2, risk_types_pb2
 from opentelemetry import trace
 
-from services.common.errors import DomainError, Unavailable
+from services.common.errors import DomainError
 from services.risk.core.book import Books, OpenOrder
 from services.risk.core.evaluate import evaluate, loss_trip
-from services.risk.core.model import MARKET_PRICED, Decision, OrderIntent, Quote
+from services.risk.core.model import MARKET_PRICED, ZERO, Decision, OrderIntent, Quote
 from services.risk.core.policy import Policy
 from services.risk.decision_codec import DecisionRecord, denial_error
 from services.risk.metrics import RiskMetrics
@@ -48,6 +48,7 @@ TERMINAL_STATUSES = frozenset({order_pb2.ORDER_STATUS_FILLED, order_pb2.ORDER_ST
                                order_pb2.ORDER_STATUS_REJECTED, order_pb2.ORDER_STATUS_EXPIRED})
 # How long accepted-order history is kept for the rolling-window and duplicate rules.
 DEFAULT_ACTIVITY_SECONDS = 3600.0
+PRUNE_ACTIVITY_EVERY = 60.0  # seconds between deletions of persisted history older than that
 
 QuoteLookup = Callable[[str], Awaitable[Quote | None]]
 
@@ -58,15 +59,20 @@ class Policies:
 
     live: Policy
     shadow: Policy | None = None
+    _activity: tuple | None = None  # (live, shadow, seconds): recomputed only when a policy is replaced
 
     def activity_seconds(self) -> float:
         """The longest window any rule looks back over, so history is kept exactly that long."""
+        cached = self._activity
+        if cached is not None and cached[0] is self.live and cached[1] is self.shadow:
+            return cached[2]
         longest = DEFAULT_ACTIVITY_SECONDS
         for policy in (self.live, self.shadow):
             for rule in policy.rules if policy else ():
                 window = getattr(rule.params, "window_seconds", None)
                 if window is not None:
                     longest = max(longest, float(window))
+        self._activity = (self.live, self.shadow, longest)
         return longest
 
 
@@ -86,6 +92,7 @@ class Gate:
         self.quote_lookup = quote_lookup
         self.clock = clock
         self._tasks: set[asyncio.Task] = set()
+        self._pruned_at = 0.0
 
     # -- evaluation --------------------------------------------------------------------------------------
 
@@ -186,14 +193,16 @@ class Gate:
         srec = self._record(intent, spec, shadow, request_type, principal) if shadow is not None else None
         reservation = None
         if live.accepted:
-            price = live.notional / (intent.quantity * intent.multiplier) if live.notional is not None else Decimal(0)
+            price = live.notional / (intent.quantity * intent.multiplier) if live.notional is not None else ZERO
             reservation = OpenOrder(replaces or intent.client_order_id, intent.account_id, intent.symbol,
                                     intent.side, intent.quantity, price, intent.multiplier,
                                     previous.order_id if previous else "")
             book.reserve(reservation)
-            book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
+            self._record_activity(book, intent, live.notional, now)
             if previous is None:
                 self.metrics.open_reservations.inc()
+            if self.store is not None:
+                self.store.save_reservation(reservation, rec.decision_id)  # written behind, never awaited
         elif previous is not None:
             book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
@@ -202,27 +211,29 @@ class Gate:
             raise denial_error(rec)
 
         try:
-            if self.store is not None:
-                await self.store.save_reservation(reservation, rec.decision_id)
-        except Exception as exc:
-            self._restore(book, reservation, previous)
-            log.exception("could not persist a reservation; order not sent")
-            raise Unavailable("RISK_STATE_UNAVAILABLE", "risk could not record the reservation; retry") from exc
-
-        try:
             response = await forward(rec.decision_id)
         except DomainError as err:
             if err.code in DEFINITE_FAILURES:
                 self._restore(book, reservation, previous)
                 if self.store is not None:
                     if previous is not None:
-                        await self.store.save_reservation(previous)
+                        self.store.save_reservation(previous)
                     else:
-                        await self.store.delete_reservation(reservation.key)
+                        self.store.delete_reservation(reservation.key)
             raise
-        order = order_of(response)
-        await self.apply_order(intent.account_id, reservation.key, order)
+        self.apply_order(intent.account_id, reservation.key, order_of(response))
         return response, rec
+
+    def _record_activity(self, book, intent: OrderIntent, notional: Decimal | None, now: float) -> None:
+        """An accepted order joins the rolling windows and duplicate history, in memory and (behind) in
+        Postgres, so both survive a restart."""
+        keep = self.policies.activity_seconds()
+        book.record_accepted(intent, notional, now, keep)
+        if self.store is not None:
+            self.store.save_activity(intent, notional or ZERO, now)
+            if now - self._pruned_at > PRUNE_ACTIVITY_EVERY:
+                self._pruned_at = now
+                self.store.prune_activity(now - keep)
 
     def _restore(self, book, reservation: OpenOrder, previous: OpenOrder | None) -> None:
         """Undo a reservation made for a send that did not happen (putting back what it replaced)."""
@@ -241,19 +252,19 @@ class Gate:
         self.metrics.open_reservations.dec()
         return True
 
-    async def release(self, account_id: str, key: str) -> None:
-        """Drop a reservation in memory, then in Postgres."""
+    def release(self, account_id: str, key: str) -> None:
+        """Drop a reservation in memory (and, behind, in Postgres)."""
         if self._release(account_id, key) and self.store is not None:
-            await self.store.delete_reservation(key)
+            self.store.delete_reservation(key)
 
-    async def apply_order(self, account_id: str, key: str, order: order_pb2.Order) -> None:
+    def apply_order(self, account_id: str, key: str, order: order_pb2.Order) -> None:
         """Bring a reservation in line with an order's latest state (bridge response or bus update):
         terminal → released; otherwise shrunk to the remaining quantity and tagged with the order id."""
         book = self.books.accounts.get(account_id)
         if book is None or not key or key not in book.open_orders:
             return
         if order.status in TERMINAL_STATUSES:
-            await self.release(account_id, key)
+            self.release(account_id, key)
             return
         reserved = book.open_orders[key]
         remaining = reserved.remaining
@@ -269,9 +280,9 @@ class Gate:
             self.metrics.open_reservations.dec()
         if self.store is not None:
             if key in book.open_orders:
-                await self.store.update_reservation(key, book.open_orders[key].remaining, order.order_id)
+                self.store.update_reservation(key, book.open_orders[key].remaining, order.order_id)
             else:
-                await self.store.delete_reservation(key)
+                self.store.delete_reservation(key)
 
     # -- automatic trading-state changes -----------------------------------------------------------------
 

@@ -26,7 +26,8 @@ WORKING = (order_pb2.ORDER_STATUS_PENDING_SUBMIT, order_pb2.ORDER_STATUS_SUBMITT
 
 
 async def load_own_state(gate: Gate) -> tuple[int, int]:
-    """Reservations and positions from risk's schema; returns (reservations, positions) loaded."""
+    """Reservations, positions and the recent accepted-order history (rolling windows, duplicates) from
+    risk's schema; returns (reservations, positions) loaded."""
     if gate.store is None:
         return 0, 0
     reservations = await gate.store.reservations()
@@ -35,7 +36,10 @@ async def load_own_state(gate: Gate) -> tuple[int, int]:
     gate.metrics.open_reservations.set(sum(len(b.open_orders) for b in gate.books.accounts.values()))
     positions = await gate.store.positions()
     for account, symbol, pos in positions:
-        gate.books.account(account).positions[symbol] = pos
+        gate.books.account(account).restore_position(symbol, pos)
+    keep = gate.policies.activity_seconds()
+    for at, notional, intent in await gate.store.activity(gate.clock() - keep):
+        gate.books.account(intent.account_id).record_accepted(intent, notional, at, keep)
     return len(reservations), len(positions)
 
 
@@ -68,7 +72,7 @@ async def _positions(gate: Gate, stub, account: str, timeout: float) -> None:
                               mark=Decimal(p.market_price.value) if p.market_price.value else None,
                               average_cost=Decimal(p.average_cost.value) if p.average_cost.value else None)
             if gate.store is not None:
-                await gate.store.save_position(account, p.instrument.symbol.upper(),
+                gate.store.save_position(account, p.instrument.symbol.upper(),
                                                book.positions[p.instrument.symbol.upper()])
         token = reply.next_page_token
         if not token:
@@ -85,9 +89,9 @@ async def _orders(gate: Gate, feed: Feed, stub, account: str, timeout: float) ->
         for order in reply.orders:
             key = order_key(order.client_order_id, order.order_id)
             if key in book.open_orders:
-                await gate.apply_order(account, key, order)
+                gate.apply_order(account, key, order)
             else:
-                await feed.adopt(account, key, order)  # the same adoption as a bus update
+                feed.adopt(account, key, order)  # the same adoption as a bus update
         token = reply.next_page_token
         if not token:
             return

@@ -16,7 +16,8 @@ import asyncpg
 
 from services.common.migrations import apply_migrations
 from services.risk.core.book import OpenOrder, PositionState
-from services.risk.core.model import Side, TradingState
+from services.risk.core.model import OrderIntent, OrderType, Side, TradingState
+from services.risk.journal import Journal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 QUERIES_FILE = Path(__file__).parent / "sql" / "queries.sql"
@@ -56,19 +57,21 @@ def digest(data: bytes) -> str:
 class RiskStore:
     """The risk schema through an asyncpg pool whose connections use it as search_path."""
 
-    def __init__(self, pool: asyncpg.Pool, schema: str, hot_pool: asyncpg.Pool | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, schema: str, hot_pool: asyncpg.Pool, journal: Journal) -> None:
         self._pool = pool
-        # Writes on the order path (reservations, positions, cursor, decisions) use asynchronous commit:
-        # committed and visible at once, durable against a crash of risk, but not waiting for the WAL
-        # flush (a Postgres crash may lose the last ~0.2 s; the ledger and the broker are the system of
-        # record and the rebuild re-adopts working orders). Policy and trading-state writes stay synchronous.
-        self._hot = hot_pool or pool
+        # Decisions (written off the order path by the publisher) use asynchronous commit: committed and
+        # visible at once, durable against a crash of risk, not waiting for the WAL flush. Policy and
+        # trading-state writes stay synchronous.
+        self._hot = hot_pool
         self.schema = schema
         self._q = load_queries()
+        # The book's changes (reservations, positions, cursor, activity) are written behind the order path,
+        # in order, on one asynchronous-commit connection: see journal.py for why that is safe.
+        self.journal = journal
 
     @classmethod
     async def open(cls, dsn: str, schema: str, *, min_size: int = 1, max_size: int = 4) -> RiskStore:
-        """Migrate the schema, then open the pools."""
+        """Migrate the schema, then open the pools and the journal."""
         conn = await asyncpg.connect(dsn)
         try:
             await apply_migrations(conn, schema, MIGRATIONS)
@@ -79,12 +82,15 @@ class RiskStore:
                                          server_settings={"search_path": schema})
         hot = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, command_timeout=COMMAND_TIMEOUT,
                                         server_settings={"search_path": schema, "synchronous_commit": "off"})
-        return cls(pool, schema, hot)
+        settings = {"search_path": schema, "synchronous_commit": "off"}
+        journal = Journal(lambda: asyncpg.connect(dsn, server_settings=settings, command_timeout=COMMAND_TIMEOUT),
+                          load_queries())
+        return cls(pool, schema, hot, journal)
 
     async def close(self) -> None:
+        await self.journal.close()
         await self._pool.close()
-        if self._hot is not self._pool:
-            await self._hot.close()
+        await self._hot.close()
 
     # -- policy ----------------------------------------------------------------------------------------
 
@@ -145,45 +151,57 @@ class RiskStore:
         return [OpenOrder(r["key"], r["account_id"], r["symbol"], Side(r["side"]), r["remaining"], r["price"],
                           r["multiplier"], r["order_id"]) for r in rows]
 
-    async def save_reservation(self, order: OpenOrder, decision_id: str = "") -> None:
-        await self._hot.execute(self._q["insert_reservation"], order.key, order.account_id, order.symbol,
-                                 int(order.side), order.remaining, order.price, order.multiplier, order.order_id,
-                                 decision_id)
+    # Writes of the book: appended to the journal (synchronous, never awaited on the order path).
 
-    async def update_reservation(self, key: str, remaining: Decimal, order_id: str = "") -> None:
-        await self._hot.execute(self._q["update_reservation"], key, remaining, order_id)
+    def save_reservation(self, order: OpenOrder, decision_id: str = "") -> None:
+        self.journal.write("insert_reservation", order.key, order.account_id, order.symbol, int(order.side),
+                           order.remaining, order.price, order.multiplier, order.order_id, decision_id)
 
-    async def delete_reservation(self, key: str) -> None:
-        await self._hot.execute(self._q["delete_reservation"], key)
+    def update_reservation(self, key: str, remaining: Decimal, order_id: str = "") -> None:
+        self.journal.write("update_reservation", key, remaining, order_id)
+
+    def delete_reservation(self, key: str) -> None:
+        self.journal.write("delete_reservation", key)
+
+    def save_activity(self, intent: OrderIntent, notional: Decimal, now: float) -> None:
+        self.journal.write("insert_activity", intent.account_id, intent.client_order_id, now, notional,
+                           intent.symbol, int(intent.side), intent.quantity, intent.order_type.value,
+                           intent.limit_price, intent.stop_price)
+
+    def prune_activity(self, before: float) -> None:
+        self.journal.write("prune_activity", before)
+
+    async def activity(self, since: float) -> list[tuple[float, Decimal, OrderIntent]]:
+        """Accepted orders after `since` (epoch seconds), oldest first: (time, notional, the order)."""
+        rows = await self._pool.fetch(self._q["activity"], since)
+        return [(r["at"], r["notional"], OrderIntent(r["account_id"], r["symbol"], Side(r["side"]), r["quantity"],
+                                                    OrderType(r["order_type"]), r["limit_price"], r["stop_price"],
+                                                    r["client_order_id"])) for r in rows]
 
     async def positions(self) -> list[tuple[str, str, PositionState]]:
         rows = await self._pool.fetch(self._q["positions"])
         return [(r["account_id"], r["symbol"], PositionState(r["quantity"], r["mark"], r["average_cost"],
                                                              r["multiplier"])) for r in rows]
 
-    async def save_position(self, account_id: str, symbol: str, pos: PositionState) -> None:
-        await self._hot.execute(self._q["upsert_position"], account_id, symbol, pos.quantity, pos.mark,
-                                 pos.average_cost, pos.multiplier)
+    def save_position(self, account_id: str, symbol: str, pos: PositionState) -> None:
+        self.journal.write("upsert_position", account_id, symbol, pos.quantity, pos.mark, pos.average_cost,
+                           pos.multiplier)
 
-    async def apply_fill(self, account_id: str, symbol: str, pos: PositionState, key: str,
-                         remaining: Decimal | None, stream: str, stream_id: str) -> None:
+    def apply_fill(self, account_id: str, symbol: str, pos: PositionState, key: str,
+                   remaining: Decimal | None, stream: str, stream_id: str) -> None:
         """A fill's effects and the bus cursor in one transaction: a fill is the one event that is not
         idempotent to re-apply, so it must never be both persisted and replayed after a restart."""
-        async with self._hot.acquire() as conn, conn.transaction():
-            await conn.execute(self._q["upsert_position"], account_id, symbol, pos.quantity, pos.mark,
-                               pos.average_cost, pos.multiplier)
-            if remaining is None:
-                await conn.execute(self._q["delete_reservation"], key)
-            else:
-                await conn.execute(self._q["update_reservation"], key, remaining, "")
-            if stream_id:
-                await conn.execute(self._q["save_bus_cursor"], stream, stream_id)
+        ops = [("upsert_position", (account_id, symbol, pos.quantity, pos.mark, pos.average_cost, pos.multiplier)),
+               ("delete_reservation", (key,)) if remaining is None else ("update_reservation", (key, remaining, ""))]
+        if stream_id:
+            ops.append(("save_bus_cursor", (stream, stream_id)))
+        self.journal.write_group(ops)
 
     async def bus_cursor(self, stream: str) -> str | None:
         return await self._pool.fetchval(self._q["bus_cursor"], stream)
 
-    async def save_bus_cursor(self, stream: str, stream_id: str) -> None:
-        await self._hot.execute(self._q["save_bus_cursor"], stream, stream_id)
+    def save_bus_cursor(self, stream: str, stream_id: str) -> None:
+        self.journal.write("save_bus_cursor", stream, stream_id)
 
     # -- decisions -------------------------------------------------------------------------------------
 

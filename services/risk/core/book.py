@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.risk.core.model import ZERO, OrderIntent, Quote, Side
+from services.risk.core.model import ONE, ZERO, OrderIntent, Quote, Side
 
 
 @dataclass(slots=True)
@@ -70,9 +70,12 @@ class AccountBook:
     fingerprints: dict[tuple, tuple[float, str]] = field(default_factory=dict)
     fingerprint_order: deque = field(default_factory=deque)
     seen_executions: set[str] = field(default_factory=set)
-    # Bumped by every change to positions or reservations; keys the exposure cache (see evaluate.py).
+    # Bumped by every change to positions or reservations.
     version: int = 0
-    exposure_cache: tuple | None = None
+    # Symbols whose position or reservations changed since the exposure memo last looked (see evaluate.py):
+    # only those are re-priced, not the whole account.
+    dirty: set[str] = field(default_factory=set)
+    exposure_cache: object | None = None
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -121,8 +124,8 @@ class AccountBook:
         if not worst:
             return ZERO
         pos = self.positions.get(symbol)
-        mark = marks.get(symbol) or (pos and (pos.mark or pos.average_cost)) or self._order_price(symbol) or price
-        return worst * (mark or ZERO) * (pos.multiplier if pos else Decimal(1))
+        mark = marks.get(symbol) or (pos and (pos.mark or pos.average_cost)) or self.order_price(symbol) or price
+        return worst * (mark or ZERO) * (pos.multiplier if pos else ONE)
 
     def gross_exposure(self, marks: dict[str, Decimal], extra: tuple[str, Side, Decimal, Decimal] | None = None
                        ) -> Decimal:
@@ -134,7 +137,7 @@ class AccountBook:
             total += self.symbol_exposure(symbol, marks, qty, side, price) - self.symbol_exposure(symbol, marks)
         return total
 
-    def _order_price(self, symbol: str) -> Decimal | None:
+    def order_price(self, symbol: str) -> Decimal | None:
         qty = notional = ZERO
         for side in (Side.BUY, Side.SELL):
             qty += self.open_qty.get((symbol, side), ZERO)
@@ -147,6 +150,7 @@ class AccountBook:
         """Count a working order (replacing any reservation under the same key)."""
         self.release(order.key)
         self.version += 1
+        self.dirty.add(order.symbol)
         self.open_orders[order.key] = order
         k = (order.symbol, order.side)
         self.open_qty[k] = self.open_qty.get(k, ZERO) + order.remaining
@@ -160,6 +164,7 @@ class AccountBook:
         if order is None:
             return None
         self.version += 1
+        self.dirty.add(order.symbol)
         k = (order.symbol, order.side)
         self.open_qty[k] = self.open_qty.get(k, ZERO) - order.remaining
         self.open_count[k] = self.open_count.get(k, 0) - 1
@@ -180,6 +185,7 @@ class AccountBook:
             self.release(key)
             return
         self.version += 1
+        self.dirty.add(order.symbol)
         delta = order.remaining - remaining
         k = (order.symbol, order.side)
         self.open_qty[k] -= delta
@@ -195,6 +201,7 @@ class AccountBook:
             return False
         self.seen_executions.add(execution_id)
         self.version += 1
+        self.dirty.add(symbol)
         pos = self.positions.setdefault(symbol, PositionState())
         pos.quantity += quantity if side is Side.BUY else -quantity
         if key is not None and key in self.open_orders:
@@ -206,6 +213,7 @@ class AccountBook:
         """The broker's (or ledger's) absolute position, which supersedes what fills added up to."""
         pos = self.positions.setdefault(symbol, PositionState())
         self.version += 1
+        self.dirty.add(symbol)
         pos.quantity = quantity
         if mark is not None:
             pos.mark = mark
@@ -213,6 +221,12 @@ class AccountBook:
             pos.average_cost = average_cost
         if multiplier is not None:
             pos.multiplier = multiplier
+
+    def restore_position(self, symbol: str, pos: PositionState) -> None:
+        """A position as stored (start-up), replacing whatever the book had for the symbol."""
+        self.version += 1
+        self.dirty.add(symbol)
+        self.positions[symbol] = pos
 
     def record_accepted(self, intent: OrderIntent, notional: Decimal | None, now: float,
                         keep_seconds: float) -> None:
@@ -246,11 +260,25 @@ class MarketBook:
     """The latest quote per symbol, from the bus."""
 
     quotes: dict[str, Quote] = field(default_factory=dict)
-    version: int = 0  # bumped by every quote; keys the exposure cache
+    version: int = 0  # bumped by every quote
+    # The symbols of the latest updates: log[k] is the symbol of version log_base + k + 1. Lets the exposure
+    # memo re-price only what changed since it last looked (and rebuild when it fell behind the trimmed log).
+    log: list[str] = field(default_factory=list)
+    log_base: int = 0
 
     def update(self, symbol: str, quote: Quote) -> None:
         self.quotes[symbol] = quote
         self.version += 1
+        self.log.append(symbol)
+        if len(self.log) > 8192:
+            del self.log[:4096]
+            self.log_base += 4096
+
+    def changed_since(self, version: int) -> list[str] | None:
+        """The symbols updated after `version`, or None when the log no longer reaches back that far."""
+        if version < self.log_base:
+            return None
+        return self.log[version - self.log_base:]
 
     def fresh(self, symbol: str, now: float, max_age: float) -> Quote | None:
         """The quote if it is no older than `max_age`; a stale quote is never used."""

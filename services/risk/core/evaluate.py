@@ -31,7 +31,7 @@ from services.risk.core.model import (
     TradingState,
 )
 from services.risk.core.policy import DailyLossLimit, Policy
-from services.risk.core.rules import RULES, Ctx
+from services.risk.core.rules import RULES, Ctx, restricted_list
 
 TRADING_STATE_RULE_ID = "trading-state"
 DENIED = Outcome.DENIED
@@ -75,26 +75,8 @@ def is_reducing(intent: OrderIntent, book: AccountBook) -> bool:
     return book.open_quantity(intent.symbol, intent.side) + intent.quantity <= abs(position)
 
 
-def exposure_before(book: AccountBook, market: MarketBook, now: float, max_age: float
-                    ) -> tuple[dict[str, Decimal], Decimal]:
-    """(fresh marks, gross exposure) of the account, cached on the book until the book or a quote changes
-    or the oldest quote used goes stale, so a burst of orders does not re-walk every position."""
-    cache = book.exposure_cache
-    if (cache is not None and cache[0] == book.version and cache[1] == market.version and now <= cache[2]
-            and cache[3] == max_age):
-        return cache[4], cache[5]
-    marks: dict[str, Decimal] = {}
-    expiry = float("inf")
-    for symbol in book.exposure_symbols():
-        quote = market.fresh(symbol, now, max_age)
-        if quote is not None:
-            mark = quote.last or quote.midpoint
-            if mark:
-                marks[symbol] = mark
-                expiry = min(expiry, quote.received_at + max_age)
-    total = book.gross_exposure(marks)
-    book.exposure_cache = (book.version, market.version, expiry, max_age, marks, total)
-    return marks, total
+_STATE_PASSED = {state: RuleResult(TRADING_STATE_RULE_ID, Outcome.PASSED, Control.KILL_SWITCH, unit="state",
+                                    observed_text=state.name) for state in TradingState}
 
 
 def _state_result(state: TradingState, reducing: bool) -> RuleResult:
@@ -106,38 +88,60 @@ def _state_result(state: TradingState, reducing: bool) -> RuleResult:
         return RuleResult(TRADING_STATE_RULE_ID, Outcome.DENIED, Control.KILL_SWITCH,
                           threshold_text="reducing orders only", observed_text="REDUCING", unit="state",
                           message="trading-state: account is REDUCING; only orders that shrink a position pass")
-    return RuleResult(TRADING_STATE_RULE_ID, Outcome.PASSED, Control.KILL_SWITCH, unit="state",
-                      observed_text=state.name)
+    return _STATE_PASSED[state]  # shared: results are never mutated
+
+
+def _plan(policy: Policy, account_id: str, symbol: str) -> tuple:
+    """The rules that apply to (account, symbol) paired with their functions: resolved once per policy
+    version (the plan lives on the policy object an update replaces), not once per order."""
+    key = (account_id, symbol)
+    plan = policy.plans.get(key)
+    if plan is None:
+        steps = []
+        for rule in policy.rules_for(account_id, symbol):
+            check = RULES[rule.kind]
+            if check is restricted_list:
+                # Decided by the symbol alone: its (immutable) result is computed here, once.
+                fixed = restricted_list(rule, _SymbolOnly(symbol))
+                check = lambda _rule, _ctx, _fixed=fixed: _fixed
+            steps.append((check, rule))
+        plan = policy.plans[key] = tuple(steps)
+    return plan
+
+
+class _SymbolOnly:
+    """The part of a context a symbol-only rule reads."""
+
+    def __init__(self, symbol: str) -> None:
+        self.order = self
+        self.symbol = symbol
 
 
 def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy: Policy, state: TradingState,
              now: float, reference_prices: Mapping[str, Decimal], *, shadow: bool = False) -> Decision:
     """The policy's decision on one order. Pure: reads the books and changes nothing in them (it only
-    memoizes the account's exposure in `book.exposure_cache`, keyed by the book and market versions)."""
-    max_age = float(policy.quote_max_age_seconds)
+    memoizes the account's exposure on the book, see exposure.py)."""
+    max_age = policy.quote_max_age
     quote = market.fresh(intent.symbol, now, max_age)
     price, source = order_price(intent, quote, reference_prices)
     notional = price * intent.quantity * intent.multiplier if price is not None else None
     reducing = is_reducing(intent, book)
-    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now,
-              lambda: exposure_before(book, market, now, max_age))
+    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, market, max_age)
 
     first = _state_result(state, reducing)
     results = [first]
     denied_by = first if first.outcome is DENIED else None
     trip = None
-    rules = RULES
-    for rule in policy.rules_for(intent.account_id, intent.symbol):
-        res = rules[rule.kind](rule, ctx)
+    for check, rule in _plan(policy, intent.account_id, intent.symbol):
+        res = check(rule, ctx)
         results.append(res)
-        if res.outcome is DENIED:
+        if res.__class__ is not tuple and res.outcome is DENIED:
             if denied_by is None:
                 denied_by = res
             if isinstance(rule.params, DailyLossLimit) and state < rule.params.trip_state:
                 trip = rule.params.trip_state
-    return Decision(accepted=denied_by is None, results=tuple(results), policy_version=policy.version,
-                    trading_state=state, notional=notional, reducing=reducing, denied_by=denied_by,
-                    trip_state=trip, shadow=shadow, details={"price_source": source})
+    return Decision(denied_by is None, tuple(results), policy.version, state, notional, reducing, denied_by,
+                    trip, shadow, source)
 
 
 def loss_trip(book: AccountBook, policy: Policy, state: TradingState) -> tuple[str, TradingState] | None:

@@ -8,7 +8,7 @@ the servicer maps between the two.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 ZERO = Decimal(0)
@@ -22,6 +22,10 @@ class Side(enum.IntEnum):
     BUY = 1
     SELL = -1
 
+    # Enum's __hash__ is written in Python (hash of the name); sides key the book's aggregates, so every
+    # lookup paid for it. The int's own hash is consistent with IntEnum equality and runs in C.
+    __hash__ = int.__hash__
+
 
 class OrderType(enum.Enum):
     """How an order is priced (mirrors `ibkr.trading.v1.OrderType`)."""
@@ -34,6 +38,8 @@ class OrderType(enum.Enum):
     TRAILING_STOP_LIMIT = 6
     MARKET_ON_CLOSE = 7
     LIMIT_ON_CLOSE = 8
+
+    __hash__ = object.__hash__  # members are singletons compared by identity: C hash (fingerprints use it)
 
 
 # Orders whose execution price is whatever the market gives: they need a market reference for notional.
@@ -139,13 +145,31 @@ class RuleResult:       # made building the ~15 results of one evaluation cost m
         return self.observed_text if self.observed is None else _plain(self.observed)
 
 
+# A passing rule's result in compact form: (rule spec, threshold, observed, unit). The hot path builds
+# these plain tuples instead of ~15 RuleResult objects per order; `Decision.results` (and the proto codec,
+# directly) expand them only when a decision is explained. Everything else a passing result holds is fixed by
+# the rule spec (id, control, scope).
+Compact = tuple
+
+
+def expand(item: RuleResult | Compact) -> RuleResult:
+    """A RuleResult from either form."""
+    if item.__class__ is tuple:
+        rule, threshold, observed, unit = item
+        return RuleResult(rule.rule_id, Outcome.PASSED, rule.control, threshold, observed, unit, "",
+                          rule.account_id, rule.symbol, "", "")
+    return item
+
+
 @dataclass(slots=True)  # not frozen, for the same reason as RuleResult; treated as immutable
 class Decision:
     """The verdict of a whole policy on one request. `trip_state` asks the gate to move the account to a
-    stricter trading state (the daily loss limit); the core never changes state itself."""
+    stricter trading state (the daily loss limit); the core never changes state itself.
+
+    `raw` holds each rule's result, passing ones in compact form; read them through `results`."""
 
     accepted: bool
-    results: tuple[RuleResult, ...]
+    raw: tuple
     policy_version: int
     trading_state: TradingState
     notional: Decimal | None
@@ -153,7 +177,14 @@ class Decision:
     denied_by: RuleResult | None = None
     trip_state: TradingState | None = None
     shadow: bool = False
-    details: dict = field(default_factory=dict)
+    price_source: str = ""
+    _results: tuple[RuleResult, ...] | None = None
+
+    @property
+    def results(self) -> tuple[RuleResult, ...]:
+        if self._results is None:
+            self._results = tuple(expand(r) for r in self.raw)
+        return self._results
 
 
 def _plain(value: Decimal) -> str:

@@ -101,6 +101,10 @@ class MaxOpenOrders:
     """Working orders of the account."""
 
     max_open_orders: int
+    threshold: Decimal = field(init=False, compare=False)  # as a Decimal once, not per order
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold", Decimal(self.max_open_orders))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,10 @@ class MaxWorkingOrdersPerSide:
     """IB's broker cap: working orders per contract and side (20 at IB)."""
 
     max_working_orders: int = 20
+    threshold: Decimal = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold", Decimal(self.max_working_orders))
 
 
 Params = (RestrictedList | MaxOrderQuantity | MaxOrderNotional | PriceCollar | MaxPosition | MaxGrossExposure
@@ -178,6 +186,12 @@ class Policy:
     created_by: str = ""
     _resolved: dict[tuple[str, str], tuple[RuleSpec, ...]] = field(default_factory=dict, repr=False,
                                                                      compare=False)
+    # (account, symbol) → the evaluation plan built from `rules_for` (see evaluate.py); same lifetime.
+    plans: dict = field(default_factory=dict, repr=False, compare=False)
+    quote_max_age: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.quote_max_age = float(self.quote_max_age_seconds)
 
     def rules_for(self, account_id: str, symbol: str) -> tuple[RuleSpec, ...]:
         """The rules that apply to an order, most specific per group, in evaluation order."""

@@ -1,6 +1,10 @@
-"""The rules: pure functions `(rule, ctx) -> RuleResult`. They read the order, the account book and a fresh
+"""The rules: pure functions `(rule, ctx) -> result`. They read the order, the account book and a fresh
 quote through `Ctx`, compare one observed value (counting the request) with the rule's threshold, and
 never mutate anything. `RULES` maps each kind to its function.
+
+A rule that passes returns the compact tuple `(rule, threshold, observed, unit)` (see `model.Compact`);
+any other outcome a full `RuleResult` with its explanation. The passing path is the hot one: it builds no
+object beyond that tuple and formats no text.
 
 Semantics worth knowing:
 - "At the limit passes": every comparison is `observed > threshold` → denied.
@@ -17,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.risk.core.book import AccountBook
+from services.risk.core.book import AccountBook, MarketBook
+from services.risk.core.exposure import exposure_before
 from services.risk.core.model import (
     HUNDRED,
     MARKET_PRICED,
@@ -31,9 +36,14 @@ from services.risk.core.model import (
 )
 from services.risk.core.policy import RuleSpec
 
-PASSED = Outcome.PASSED
 CENT = Decimal("0.01")
 RATIO_STEP = Decimal("0.0001")
+# Counts as Decimals without constructing one per order (Decimal(int) costs more than a comparison).
+_COUNTS = tuple(Decimal(i) for i in range(1025))
+
+
+def count(n: int) -> Decimal:
+    return _COUNTS[n] if n < 1025 else Decimal(n)
 
 
 @dataclass(slots=True)
@@ -48,13 +58,15 @@ class Ctx:
     notional: Decimal | None
     reducing: bool
     now: float
-    # Computes (fresh marks, gross exposure before this order) on demand: only exposure rules need it.
-    exposure_of: Callable[[], tuple[dict[str, Decimal], Decimal]]
-    _exposure: tuple[dict[str, Decimal], Decimal] | None = None
+    market: MarketBook
+    max_age: float
+    _exposure: tuple | None = None
 
-    def exposure(self) -> tuple[dict[str, Decimal], Decimal]:
+    def exposure(self) -> tuple[dict[str, Decimal], Decimal, dict[str, Decimal]]:
+        """(fresh marks, gross exposure before this order, per-symbol exposure), computed on first use:
+        only the gross-exposure rule needs it."""
         if self._exposure is None:
-            self._exposure = self.exposure_of()
+            self._exposure = exposure_before(self.book, self.market, self.now, self.max_age)
         return self._exposure
 
     @property
@@ -73,17 +85,9 @@ def _result(rule: RuleSpec, outcome: Outcome, threshold: Decimal | None = None, 
                       rule.account_id, rule.symbol, threshold_text, observed_text)
 
 
-def _limit(rule: RuleSpec, observed: Decimal, threshold: Decimal, unit: str,
-           what: str | Callable[[], str]) -> RuleResult:
-    """The common shape: pass at or under the threshold, deny over it with an explanation (`what` may be a
-    function, so the text is only formatted for a denial: the passing path is the hot one)."""
-    if observed > threshold:
-        what = what() if callable(what) else what
-        return _result(rule, Outcome.DENIED, threshold, observed, unit,
-                       f"{rule.rule_id}: {what} {plain(observed)} {unit} exceeds {plain(threshold)} {unit}")
-    # The hot path: built directly, without the keyword-taking helper.
-    return RuleResult(rule.rule_id, PASSED, rule.control, threshold, observed, unit, "", rule.account_id,
-                      rule.symbol, "", "")
+def _deny(rule: RuleSpec, observed: Decimal, threshold: Decimal, unit: str, what: str) -> RuleResult:
+    return _result(rule, Outcome.DENIED, threshold, observed, unit,
+                   f"{rule.rule_id}: {what} {plain(observed)} {unit} exceeds {plain(threshold)} {unit}")
 
 
 def _no_price(rule: RuleSpec, ctx: Ctx) -> RuleResult:
@@ -92,7 +96,12 @@ def _no_price(rule: RuleSpec, ctx: Ctx) -> RuleResult:
                    message=f"{rule.rule_id}: no fresh quote or reference price for {ctx.order.symbol}")
 
 
-def restricted_list(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def _skip(rule: RuleSpec, message: str = "") -> RuleResult:
+    return RuleResult(rule.rule_id, Outcome.SKIPPED, rule.control, None, None, "", message, rule.account_id,
+                      rule.symbol, "", "")
+
+
+def restricted_list(rule: RuleSpec, ctx: Ctx):
     p = rule.params
     symbol = ctx.order.symbol
     if symbol in p.denied:
@@ -104,14 +113,20 @@ def restricted_list(rule: RuleSpec, ctx: Ctx) -> RuleResult:
     return _result(rule, Outcome.PASSED, unit="symbol", observed_text=symbol)
 
 
-def max_order_quantity(rule: RuleSpec, ctx: Ctx) -> RuleResult:
-    return _limit(rule, ctx.order.quantity, rule.params.max_quantity, "shares", "order quantity")
+def max_order_quantity(rule: RuleSpec, ctx: Ctx):
+    quantity, limit = ctx.order.quantity, rule.params.max_quantity
+    if quantity > limit:
+        return _deny(rule, quantity, limit, "shares", "order quantity")
+    return (rule, limit, quantity, "shares")
 
 
-def max_order_notional(rule: RuleSpec, ctx: Ctx) -> RuleResult:
-    if ctx.notional is None:
+def max_order_notional(rule: RuleSpec, ctx: Ctx):
+    notional, limit = ctx.notional, rule.params.max_notional
+    if notional is None:
         return _no_price(rule, ctx)
-    return _limit(rule, ctx.notional, rule.params.max_notional, "USD", "order notional")
+    if notional > limit:
+        return _deny(rule, notional, limit, "USD", "order notional")
+    return (rule, limit, notional, "USD")
 
 
 def _collar_reference(reference: str, quote: Quote, side: Side) -> Decimal | None:
@@ -124,129 +139,149 @@ def _collar_reference(reference: str, quote: Quote, side: Side) -> Decimal | Non
     return quote.last or quote.midpoint  # LAST, falling back to the midpoint
 
 
-def price_collar(rule: RuleSpec, ctx: Ctx) -> RuleResult:
-    p, order = rule.params, ctx.order
+def price_collar(rule: RuleSpec, ctx: Ctx):
+    p, order, quote = rule.params, ctx.order, ctx.quote
     if order.order_type in MARKET_PRICED and order.stop_price is None:
-        if ctx.quote is None and p.require_fresh_quote_for_market_orders:
+        if quote is None and p.require_fresh_quote_for_market_orders:
             return _result(rule, Outcome.DENIED, unit="", threshold_text="a fresh quote", observed_text="no fresh quote",
                            message=f"{rule.rule_id}: market order refused, no fresh quote for {order.symbol}")
-        return _result(rule, Outcome.PASSED if ctx.quote else Outcome.SKIPPED)
-    ref = _collar_reference(p.reference, ctx.quote, order.side) if ctx.quote is not None else None
+        return _result(rule, Outcome.PASSED if quote else Outcome.SKIPPED)
+    ref = _collar_reference(p.reference, quote, order.side) if quote is not None else None
     if not ref or ref <= 0:
         # Without a fresh reference a priced order cannot be judged; the notional rules still bound it.
         return _result(rule, Outcome.SKIPPED, p.max_deviation_percent, unit="percent", observed_text="no reference")
-    worst = ZERO
-    for price in (order.limit_price, order.stop_price):
-        if price is not None:
-            worst = max(worst, abs(price - ref) * HUNDRED / ref)
-    return _limit(rule, worst, p.max_deviation_percent, "percent", lambda: f"price deviation from {plain(ref)}:")
+    limit, stop = order.limit_price, order.stop_price
+    worst = abs(limit - ref) if limit is not None else ZERO
+    if stop is not None:
+        worst = max(worst, abs(stop - ref))
+    worst = worst * HUNDRED / ref
+    if worst > p.max_deviation_percent:
+        return _deny(rule, worst, p.max_deviation_percent, "percent", f"price deviation from {plain(ref)}:")
+    return (rule, p.max_deviation_percent, worst, "percent")
 
 
-def duplicate_order(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def duplicate_order(rule: RuleSpec, ctx: Ctx):
     window = rule.params.window_seconds
-    seen = ctx.book.fingerprints.get(ctx.order.fingerprint())
-    if seen is not None:
-        age = Decimal(repr(round(ctx.now - seen[0], 3)))
-        if age < window and seen[1] != ctx.order.client_order_id:
-            return _result(rule, Outcome.DENIED, window, age, "seconds",
-                           f"{rule.rule_id}: identical order {seen[1]} accepted {plain(age)} s ago "
-                           f"(window {plain(window)} s)")
-    return _result(rule, Outcome.PASSED, window, unit="seconds")
+    fingerprints = ctx.book.fingerprints
+    if fingerprints:
+        seen = fingerprints.get(ctx.order.fingerprint())
+        if seen is not None:
+            age = Decimal(repr(round(ctx.now - seen[0], 3)))
+            if age < window and seen[1] != ctx.order.client_order_id:
+                return _result(rule, Outcome.DENIED, window, age, "seconds",
+                               f"{rule.rule_id}: identical order {seen[1]} accepted {plain(age)} s ago "
+                               f"(window {plain(window)} s)")
+    return (rule, window, None, "seconds")
 
 
-def order_rate(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def order_rate(rule: RuleSpec, ctx: Ctx):
     p = rule.params
-    count, notional = ctx.book.window(ctx.now, p.window_float)
+    orders, notional = ctx.book.window(ctx.now, p.window_float)
+    passed = None
     if p.max_orders is not None:
-        res = _limit(rule, Decimal(count + 1), p.max_orders, "orders",
-                     lambda: f"orders in {plain(p.window_seconds)} s")
-        if res.denied or p.max_notional is None:
-            return res
+        observed = count(orders + 1)
+        if observed > p.max_orders:
+            return _deny(rule, observed, p.max_orders, "orders", f"orders in {plain(p.window_seconds)} s")
+        passed = (rule, p.max_orders, observed, "orders")
     if p.max_notional is not None:
         if ctx.notional is None:
             return _no_price(rule, ctx)
-        return _limit(rule, notional + ctx.notional, p.max_notional, "USD",
-                      lambda: f"notional in {plain(p.window_seconds)} s")
-    return _result(rule, Outcome.SKIPPED)
+        observed = notional + ctx.notional
+        if observed > p.max_notional:
+            return _deny(rule, observed, p.max_notional, "USD", f"notional in {plain(p.window_seconds)} s")
+        return (rule, p.max_notional, observed, "USD")  # with both limits, the notional is reported
+    return passed or _result(rule, Outcome.SKIPPED)
 
 
-def max_open_orders(rule: RuleSpec, ctx: Ctx) -> RuleResult:
-    return _limit(rule, Decimal(ctx.book.open_order_count + 1), Decimal(rule.params.max_open_orders), "orders",
-                  "open orders")
+def max_open_orders(rule: RuleSpec, ctx: Ctx):
+    observed, limit = count(len(ctx.book.open_orders) + 1), rule.params.threshold
+    if observed > limit:
+        return _deny(rule, observed, limit, "orders", "open orders")
+    return (rule, limit, observed, "orders")
 
 
-def max_working_orders_per_side(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def max_working_orders_per_side(rule: RuleSpec, ctx: Ctx):
     order = ctx.order
-    working = ctx.book.open_orders_on(order.symbol, order.side) + 1
-    return _limit(rule, Decimal(working), Decimal(rule.params.max_working_orders), "orders",
-                  lambda: f"working {order.side.name} orders in {order.symbol}")
+    observed, limit = count(ctx.book.open_count.get((order.symbol, order.side), 0) + 1), rule.params.threshold
+    if observed > limit:
+        return _deny(rule, observed, limit, "orders", f"working {order.side.name} orders in {order.symbol}")
+    return (rule, limit, observed, "orders")
 
 
 def projected_position(ctx: Ctx) -> Decimal:
     """The position if every open order on the order's side and the order itself filled (worst case)."""
     order, book = ctx.order, ctx.book
-    same_side = book.open_quantity(order.symbol, order.side)
+    same_side = book.open_qty.get((order.symbol, order.side), ZERO)
     return book.position(order.symbol) + order.side * (same_side + order.quantity)
 
 
-def max_position(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def max_position(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
-        return _result(rule, Outcome.SKIPPED, message="reducing order")
+        return _skip(rule, "reducing order")
     p = rule.params
     projected = abs(projected_position(ctx))
-    res = None
+    passed = None
     if p.max_quantity is not None:
-        res = _limit(rule, projected, p.max_quantity, "shares", "projected position")
-        if res.denied or p.max_notional is None:
-            return res
+        if projected > p.max_quantity:
+            return _deny(rule, projected, p.max_quantity, "shares", "projected position")
+        passed = (rule, p.max_quantity, projected, "shares")
     if p.max_notional is not None:
         mark = ctx.mark
         if mark is None:
             return _no_price(rule, ctx)
-        return _limit(rule, projected * mark * ctx.order.multiplier, p.max_notional, "USD",
-                      "projected position notional")
-    return res or _result(rule, Outcome.SKIPPED)
+        observed = projected * mark * ctx.order.multiplier
+        if observed > p.max_notional:
+            return _deny(rule, observed, p.max_notional, "USD", "projected position notional")
+        return (rule, p.max_notional, observed, "USD")
+    return passed or _skip(rule)
 
 
-def max_gross_exposure(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
-        return _result(rule, Outcome.SKIPPED, message="reducing order")
+        return _skip(rule, "reducing order")
     if ctx.notional is None:
         return _no_price(rule, ctx)
     p, order, book = rule.params, ctx.order, ctx.book
-    marks, before = ctx.exposure()
+    marks, before, parts = ctx.exposure()
     gross = (before + book.symbol_exposure(order.symbol, marks, order.quantity, order.side, ctx.mark)
-             - book.symbol_exposure(order.symbol, marks))
-    res = None
+             - parts.get(order.symbol, ZERO))
+    passed = None
     if p.max_gross_exposure is not None:
-        res = _limit(rule, gross, p.max_gross_exposure, "USD", "gross exposure")
-        if res.denied or p.max_leverage is None:
-            return res
+        if gross > p.max_gross_exposure:
+            return _deny(rule, gross, p.max_gross_exposure, "USD", "gross exposure")
+        passed = (rule, p.max_gross_exposure, gross, "USD")
     if p.max_leverage is not None:
-        net_liq = ctx.book.net_liquidation
+        net_liq = book.net_liquidation
         if net_liq is None or net_liq <= 0:
             return _result(rule, Outcome.DENIED, p.max_leverage, unit="ratio", observed_text="net liquidation unknown",
                            message=f"{rule.rule_id}: leverage cannot be checked, net liquidation unknown")
-        return _limit(rule, (gross / net_liq).quantize(RATIO_STEP), p.max_leverage, "ratio", "leverage")
-    return res or _result(rule, Outcome.SKIPPED)
+        leverage = (gross / net_liq).quantize(RATIO_STEP)
+        if leverage > p.max_leverage:
+            return _deny(rule, leverage, p.max_leverage, "ratio", "leverage")
+        return (rule, p.max_leverage, leverage, "ratio")  # with both limits, leverage is reported
+    return passed or _skip(rule)
 
 
-def buying_power(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def buying_power(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
-        return _result(rule, Outcome.SKIPPED, message="reducing order")
+        return _skip(rule, "reducing order")
     if ctx.notional is None:
         return _no_price(rule, ctx)
-    power = ctx.book.buying_power
+    book = ctx.book
+    power = book.buying_power
     if power is None:
         return _result(rule, Outcome.DENIED, unit="USD", threshold_text="known buying power",
                        observed_text="buying power unknown",
                        message=f"{rule.rule_id}: buying power unknown for {ctx.order.account_id}")
-    limit = (power * rule.params.max_usage_percent / HUNDRED).quantize(CENT)
-    return _limit(rule, ctx.book.reserved_notional + ctx.notional, limit, "USD",
-                  "open orders plus this order use")
+    usage = rule.params.max_usage_percent
+    limit = (power if usage == HUNDRED else power * usage / HUNDRED).quantize(CENT)
+    observed = book.reserved_notional + ctx.notional
+    if observed > limit:
+        return _deny(rule, observed, limit, "USD", "open orders plus this order use")
+    return (rule, limit, observed, "USD")
 
 
-def daily_loss_limit(rule: RuleSpec, ctx: Ctx) -> RuleResult:
+def daily_loss_limit(rule: RuleSpec, ctx: Ctx):
     pnl = ctx.book.daily_pnl
     threshold = rule.params.max_daily_loss
     if pnl is None:
@@ -254,10 +289,12 @@ def daily_loss_limit(rule: RuleSpec, ctx: Ctx) -> RuleResult:
     loss = -pnl if pnl < 0 else ZERO
     if ctx.reducing:
         return _result(rule, Outcome.SKIPPED, threshold, loss, "USD", "reducing order")
-    return _limit(rule, loss, threshold, "USD", "daily loss")
+    if loss > threshold:
+        return _deny(rule, loss, threshold, "USD", "daily loss")
+    return (rule, threshold, loss, "USD")
 
 
-Rule = Callable[[RuleSpec, Ctx], RuleResult]
+Rule = Callable[[RuleSpec, Ctx], object]
 RULES: dict[str, Rule] = {
     "restricted_list": restricted_list,
     "max_order_quantity": max_order_quantity,

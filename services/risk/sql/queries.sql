@@ -80,3 +80,24 @@ SELECT last_id FROM bus_cursor WHERE stream = $1;
 -- name: save_bus_cursor
 INSERT INTO bus_cursor (stream, last_id) VALUES ($1, $2)
 ON CONFLICT (stream) DO UPDATE SET last_id = EXCLUDED.last_id;
+
+-- name: insert_activity
+INSERT INTO activity (account_id, client_order_id, accept_time, notional, symbol, side, quantity, order_type,
+                      limit_price, stop_price)
+VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT DO NOTHING;
+
+-- name: prune_activity
+DELETE FROM activity WHERE accept_time < to_timestamp($1);
+
+-- name: activity
+SELECT account_id, client_order_id, extract(epoch FROM accept_time)::float8 AS at, notional, symbol, side,
+       quantity, order_type, limit_price, stop_price
+FROM activity WHERE accept_time > to_timestamp($1) ORDER BY accept_time, client_order_id;
+
+-- name: idempotent_answer
+SELECT digest, response FROM idempotency WHERE method = $1 AND request_id = $2;
+
+-- name: save_idempotent_answer
+INSERT INTO idempotency (method, request_id, digest, response) VALUES ($1, $2, $3, $4)
+ON CONFLICT (method, request_id) DO NOTHING;

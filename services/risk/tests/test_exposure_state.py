@@ -139,3 +139,20 @@ async def test_unknown_working_order_from_the_bus_is_adopted_as_a_reservation(ri
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await risk.stub.SubmitOrder(submit("n-1", quantity="21"))
     assert "max-position" in caught.value.details()
+
+
+async def test_rolling_windows_and_duplicate_history_survive_a_restart(risk_factory, gateway):
+    risk = await risk_factory()
+    await install(risk, rule("rate", "order_rate", window=60, max_orders="2"),
+                  rule("dup", "duplicate_order", window=60))
+    await risk.stub.SubmitOrder(submit("w-1", quantity="1"))
+    await risk.stub.SubmitOrder(submit("w-2", quantity="2"))
+    await risk.stop()
+
+    again = await risk_factory()
+    with pytest.raises(grpc.aio.AioRpcError) as rate:
+        await again.stub.SubmitOrder(submit("w-3", quantity="3"))
+    assert rate.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "rate" in rate.value.details()
+    reply = await again.stub.CheckOrder(risk_pb2.CheckOrderRequest(account_id=ACCOUNT, order=spec(quantity="1")))
+    dup = next(r for r in reply.decision.rule_results if r.rule_id == "dup")
+    assert dup.outcome == 2  # w-1's twin, accepted before the restart, is still remembered
