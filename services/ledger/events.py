@@ -5,6 +5,7 @@ A malformed entry raises `PoisonEvent`; ingest retries it and dead-letters it af
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from ibkr.trading.v1 import event_pb2, instrument_pb2, order_pb2, risk_types_pb2
 
 from services.common.bus import BusEntry
 from services.common.errors import DomainError
-from services.common.money import decimal_from_proto, money_from_proto, require_decimal
+from services.common.money import money_from_proto, require_decimal
 from services.ledger.instruments import instrument_key
 from services.ledger.records import (
     BrokerPositionRecord,
@@ -50,8 +51,23 @@ def _time(ts, default: datetime) -> datetime:  # type: ignore[no-untyped-def]
     return ts.ToDatetime(tzinfo=UTC)
 
 
+# Already canonical and within range (≤ 20 integer digits, ≤ 18 after the point, no leading or trailing
+# zeros): what the bridge sends. Such text needs no further validation or normalization, and `Decimal(text)`
+# is exactly what `decimal_from_proto` would return; anything else takes the full path.
+_CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{0,17}[1-9])?")
+
+
+def _decimal(pb, field: str) -> Decimal:  # type: ignore[no-untyped-def]
+    text = pb.value
+    if _CANONICAL_DECIMAL.fullmatch(text) and text != "-0":
+        return Decimal(text)
+    return require_decimal(pb, field)
+
+
 def _optional_decimal(pb, field: str) -> Decimal | None:  # type: ignore[no-untyped-def]
-    return decimal_from_proto(pb, field, required=False)
+    if pb.value == "":
+        return None
+    return _decimal(pb, field)
 
 
 def _instrument(inst: instrument_pb2.Instrument, field: str) -> tuple[str, str, str, Decimal, bytes]:
@@ -71,8 +87,8 @@ def _fill(event: event_pb2.Event, default_time: datetime) -> FillRecord:
     side = SIDES.get(f.side)
     if side is None:
         raise PoisonEvent(f"fill.side is not BUY or SELL: {f.side}")
-    quantity = require_decimal(f.quantity, "fill.quantity")
-    price = require_decimal(f.price, "fill.price")
+    quantity = _decimal(f.quantity, "fill.quantity")
+    price = _decimal(f.price, "fill.price")
     if quantity <= 0 or price < 0:
         raise PoisonEvent(f"fill {f.execution_id}: quantity {quantity} / price {price} out of range")
     account = f.account_id or event.account_id

@@ -38,7 +38,7 @@ BUS_EVENT_COLUMNS = ["n", "event_id", "stream", "stream_id", "event_type", "acco
                      "traceparent", "tracestate"]
 FILL_COLUMNS = ["n", "execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol",
                 "currency", "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue",
-                "correction", "supersedes", "broker_order_id", "perm_id", "origin", "event_id"]
+                "correction", "supersedes", "broker_order_id", "perm_id", "origin", "event_id", "commission_booked"]
 ENTRY_COLUMNS = ["entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
                  "event_time"]
 POSTING_COLUMNS = ["entry_id", "line", "account_key", "currency", "amount", "previous_balance", "current_balance",
@@ -205,7 +205,7 @@ class LedgerStore:
                 records=[(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
                           f.currency, str(f.multiplier), f.instrument, f.side, str(f.quantity), str(f.price),
                           f.fill_time, f.venue, f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
-                          event_ids[f.execution_id]) for n, f in enumerate(fills)])
+                          event_ids[f.execution_id], f.commission is not None) for n, f in enumerate(fills)])
             new = {r["execution_id"] for r in await conn.fetch(q["insert_fills"])}
         to_book = [f for f in fills if f.execution_id in new]
         late = [c for c in commissions if c.execution_id not in new]
@@ -265,7 +265,7 @@ class LedgerStore:
             [v[1] for _, v in daily],
             [k[0] for k, _ in flows], [k[1] for k, _ in flows], [k[2] for k, _ in flows], [v[0] for _, v in flows],
             [v[1] for _, v in flows],
-            booking.commission_booked)
+            *_commission_flags(to_book, booking.commission_booked))
         if superseded:  # apart from finish_batch, which also updates fills (one row may not change twice)
             await conn.execute(q["mark_superseded"], [s[0] for s in superseded], [s[1] for s in superseded])
         return len(to_book), len(fills) - len(to_book), entries
@@ -315,10 +315,10 @@ class LedgerStore:
         rows, final = journal.run_balances(entries, balances)
         ids = [r["seq"] for r in await conn.fetch(q["next_seqs"], len(entries))]
         await conn.copy_records_to_table(
-            "journal_entries", columns=ENTRY_COLUMNS,
+            "staging_entries", columns=ENTRY_COLUMNS,
             records=[(ids[i], e.entry_key, e.account_id, e.kind, e.execution_id, e.instrument_key, e.description,
                       b.event_time) for i, (e, b) in enumerate(zip(entries, booking.booked, strict=True))])
-        # Staged, then inserted in one statement: the statement-level balance check sees whole entries.
+        # Staged, then entries and postings inserted by one statement: the statement-level checks see both.
         await conn.copy_records_to_table(
             "staging_postings", columns=POSTING_COLUMNS,
             records=[(ids[r.entry_index], r.line, r.account.key, r.account.currency, str(r.amount),
@@ -371,3 +371,16 @@ class LedgerStore:
         await conn.execute(self.q["insert_account_snapshot"], s.account_id, "broker", e.event_time,
                            s.base_currency, s.net_liquidation, s.total_cash, s.realized_pnl, s.unrealized_pnl,
                            s.summary, e.event_id)
+
+
+def _commission_flags(new_fills: list[FillRecord], booked: list[str]) -> tuple[list[str], list[bool]]:
+    """The `commission_booked` flags to change after booking: new fills were inserted with the flag set when
+    they carried their commission; the booking decides (a stored commission, a fill already corrected, a
+    late commission for an older fill)."""
+    booked_set = set(booked)
+    changes = {f.execution_id: f.execution_id in booked_set for f in new_fills
+               if (f.commission is not None) != (f.execution_id in booked_set)}
+    new_ids = {f.execution_id for f in new_fills}
+    changes.update((x, True) for x in booked_set - new_ids)
+    keys = sorted(changes)
+    return keys, [changes[k] for k in keys]

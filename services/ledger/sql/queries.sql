@@ -24,7 +24,10 @@ CREATE TEMP TABLE IF NOT EXISTS staging_fills (
     n bigint, execution_id text, account_id text, order_id text, client_order_id text, instrument_key text,
     symbol text, currency text, multiplier text, instrument bytea, side text, quantity text, price text,
     fill_time timestamptz, venue text, correction boolean, supersedes text, broker_order_id bigint,
-    perm_id bigint, origin text, event_id text) ON COMMIT DELETE ROWS;
+    perm_id bigint, origin text, event_id text, commission_booked boolean) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_entries (
+    entry_id bigint, entry_key text, account_id text, kind text, execution_id text, instrument_key text,
+    description text, event_time timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS staging_postings (
     entry_id bigint, line integer, account_key text, currency text, amount text, previous_balance text,
     current_balance text, account_version bigint) ON COMMIT DELETE ROWS;
@@ -98,10 +101,10 @@ SELECT 'corrected', supersedes, execution_id, NULL, NULL
 -- The staged fills; idempotent by execution id: returns only the executions that are new to the ledger.
 INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, instrument_key, symbol, currency,
                    multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
-                   broker_order_id, perm_id, origin, event_id)
+                   broker_order_id, perm_id, origin, event_id, commission_booked)
 SELECT execution_id, nextval('commit_seq'), account_id, order_id, client_order_id, instrument_key, symbol,
        currency, multiplier::numeric, instrument, side, quantity::numeric, price::numeric, fill_time, venue,
-       correction, supersedes, broker_order_id, perm_id, origin, event_id
+       correction, supersedes, broker_order_id, perm_id, origin, event_id, commission_booked
   FROM staging_fills ORDER BY n
 ON CONFLICT (execution_id) DO NOTHING
 RETURNING execution_id;
@@ -160,7 +163,14 @@ SELECT account_key, balance, version FROM journal_accounts
  WHERE account_key = any($1::text[]) ORDER BY account_key FOR UPDATE;
 
 -- name: insert_journal_postings
--- All staged postings in one statement, so the per-statement balance check sees whole entries.
+-- The staged entries and all their postings in one statement: the per-statement checks (every entry has
+-- postings; the postings balance per entry and currency and name existing entries and accounts) see both.
+WITH entries AS (
+    INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key,
+                                 description, event_time)
+    SELECT entry_id, entry_key, account_id, kind, execution_id, instrument_key, description, event_time
+      FROM staging_entries
+)
 INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
                               account_version)
 SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
@@ -441,7 +451,11 @@ WITH balances AS (
        SET quantity = f.quantity + EXCLUDED.quantity, cash_flow = f.cash_flow + EXCLUDED.cash_flow
     RETURNING 1
 ), booked AS (
-    UPDATE fills SET commission_booked = true WHERE execution_id = any($20::text[])
+    -- Only the fills whose flag differs from what insert_fills set (late commissions, mostly): updating
+    -- every new fill rewrote each row and its five index entries once more.
+    UPDATE fills f SET commission_booked = u.booked
+      FROM unnest($20::text[], $21::boolean[]) AS u(execution_id, booked)
+     WHERE f.execution_id = u.execution_id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM balances) AS balances, (SELECT count(*) FROM positions_) AS positions;

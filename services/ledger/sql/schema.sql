@@ -325,31 +325,26 @@ CREATE TRIGGER journal_accounts_no_delete BEFORE DELETE ON journal_accounts
 CREATE TRIGGER journal_accounts_no_truncate BEFORE TRUNCATE ON journal_accounts
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
--- Every journal entry has postings and sums to zero in each currency. Checked at COMMIT (deferred), so
--- an entry's postings can be inserted one by one; a violating transaction fails as a whole.
-CREATE FUNCTION check_entry_balanced() RETURNS trigger
+-- Every journal entry has postings: checked once per INSERT statement on entries. Entries and their postings
+-- are inserted by one statement (a data-modifying CTE), so this trigger and journal_postings_balance, both
+-- firing at the end of it, each see the other table's new rows. Balance per currency is
+-- journal_postings_balance's job: each INSERT adds zero-sum postings per entry, and postings never change.
+CREATE FUNCTION check_statement_entries_have_postings() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-    lines bigint;
-    unbalanced text;
+    missing bigint;
 BEGIN
-    SELECT sum(n), min(CASE WHEN total <> 0 THEN currency || ': ' || total END) INTO lines, unbalanced
-      FROM (SELECT currency, count(*) AS n, sum(amount) AS total
-              FROM journal_postings WHERE entry_id = NEW.entry_id GROUP BY currency) per_currency;
-    IF lines IS NULL THEN
-        RAISE EXCEPTION 'journal entry % has no postings', NEW.entry_id USING ERRCODE = 'check_violation';
-    END IF;
-    IF unbalanced IS NOT NULL THEN
-        RAISE EXCEPTION 'journal entry % does not balance in %', NEW.entry_id, unbalanced
-            USING ERRCODE = 'check_violation';
+    SELECT e.entry_id INTO missing FROM new_entries e
+     WHERE NOT EXISTS (SELECT 1 FROM journal_postings p WHERE p.entry_id = e.entry_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % has no postings', missing USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END;
 $$;
 
--- Once per entry, at commit: an entry without postings, or not balancing, fails the transaction.
-CREATE CONSTRAINT TRIGGER journal_entry_balances AFTER INSERT ON journal_entries
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION check_entry_balanced();
+CREATE TRIGGER journal_entries_have_postings AFTER INSERT ON journal_entries
+    REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION check_statement_entries_have_postings();
 
 -- Once per INSERT statement on postings: the statement's postings balance per entry and currency, so a
 -- later insert can never unbalance an entry committed earlier. An entry's postings go in one statement.

@@ -44,16 +44,18 @@ async def _account(conn, key: str) -> None:
                        " VALUES ($1, 'DU1', 'cash', 'USD')", key)
 
 
-async def test_unbalanced_journal_entry_is_refused_by_the_database_at_commit(pool):
+def _entry_with(postings: str) -> str:
+    """Entry 1 and the given postings in one statement, as the ledger writes them."""
+    return ("WITH e AS (INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+            " VALUES (1, 'x', 'DU1', 'fill', now())) INSERT INTO journal_postings VALUES " + postings)
+
+
+async def test_unbalanced_journal_entry_is_refused_by_the_database(pool):
     async with pool.acquire() as conn:
         await _account(conn, "a")
         await _account(conn, "b")
         with pytest.raises(asyncpg.exceptions.CheckViolationError, match="does not balance"):
-            async with conn.transaction():
-                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
-                                   " VALUES (1, 'x', 'DU1', 'fill', now())")
-                await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
-                                   " (1, 2, 'b', 'USD', -9, 0, -9, 1)")
+            await conn.execute(_entry_with("(1, 1, 'a', 'USD', 10, 0, 10, 1), (1, 2, 'b', 'USD', -9, 0, -9, 1)"))
         assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
 
 
@@ -61,11 +63,7 @@ async def test_balanced_entry_commits_and_then_cannot_be_updated_or_deleted(pool
     async with pool.acquire() as conn:
         await _account(conn, "a")
         await _account(conn, "b")
-        async with conn.transaction():
-            await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
-                               " VALUES (1, 'x', 'DU1', 'fill', now())")
-            await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
-                               " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
+        await conn.execute(_entry_with("(1, 1, 'a', 'USD', 10, 0, 10, 1), (1, 2, 'b', 'USD', -10, 0, -10, 1)"))
         with pytest.raises(asyncpg.exceptions.RestrictViolationError, match="append-only"):
             await conn.execute("UPDATE journal_postings SET amount = 11 WHERE line = 1")
         with pytest.raises(asyncpg.exceptions.RestrictViolationError, match="append-only"):
@@ -76,23 +74,21 @@ async def test_posting_added_later_to_a_committed_entry_is_refused(pool):
     async with pool.acquire() as conn:
         await _account(conn, "a")
         await _account(conn, "b")
-        async with conn.transaction():
-            await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
-                               " VALUES (1, 'x', 'DU1', 'fill', now())")
-            await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
-                               " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
+        await conn.execute(_entry_with("(1, 1, 'a', 'USD', 10, 0, 10, 1), (1, 2, 'b', 'USD', -10, 0, -10, 1)"))
         with pytest.raises(asyncpg.exceptions.CheckViolationError):
             await conn.execute("INSERT INTO journal_postings VALUES (1, 3, 'a', 'USD', 5, 10, 15, 2)")
 
 
-async def test_entry_without_postings_is_refused_by_the_deferred_constraint_trigger_at_commit(pool):
+async def test_entry_without_postings_is_refused_even_when_its_postings_follow_in_the_same_transaction(pool):
     async with pool.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
-        await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
-                           " VALUES (1, 'x', 'DU1', 'fill', now())")  # accepted for now: the check is deferred
+        await _account(conn, "a")
+        await _account(conn, "b")
         with pytest.raises(asyncpg.exceptions.CheckViolationError, match="no postings"):
-            await tx.commit()
+            async with conn.transaction():
+                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                                   " VALUES (1, 'x', 'DU1', 'fill', now())")
+                await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
+                                   " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
         assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
 
 
@@ -103,11 +99,9 @@ async def test_posting_naming_a_missing_entry_or_account_is_refused(pool, entry_
         await _account(conn, "a")
         await _account(conn, "b")
         with pytest.raises(asyncpg.exceptions.ForeignKeyViolationError, match=names):
-            async with conn.transaction():
-                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
-                                   " VALUES (1, 'x', 'DU1', 'fill', now())")
-                await conn.execute("INSERT INTO journal_postings VALUES ($1, 1, $2, 'USD', 10, 0, 10, 1),"
-                                   " ($1, 2, 'b', 'USD', -10, 0, -10, 1)", entry_id, account)
+            await conn.execute(_entry_with(f"(1, 1, 'a', 'USD', 10, 0, 10, 1), (1, 2, 'b', 'USD', -10, 0, -10, 1),"
+                                           f" ({entry_id}, 3, '{account}', 'USD', 1, 10, 11, 2),"
+                                           f" ({entry_id}, 4, 'b', 'USD', -1, -10, -11, 2)"))
 
 
 async def test_journal_accounts_cannot_be_deleted(pool):
