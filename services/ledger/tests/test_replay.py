@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
 from ibkr.ledger.v1 import ledger_pb2
 from ibkr.trading.v1 import event_pb2
 
 from services.ledger import synthetic as syn
 from services.ledger.tests.helpers import eventually, publish, running_ledger, settings_for
+from services.ledger.tests.test_positions import fills as position_fills
 
 ACCOUNT = "DU1234567"
 
@@ -95,3 +101,60 @@ async def test_list_events_returns_stored_events_after_a_stream_id_in_order(post
 
 async def _fills_are(app, n):
     return await _count(app, "SELECT count(*) FROM fills") == n
+
+
+# --- the replay path against the same exact reference as the pure property test ------------------------
+
+_replay_examples = itertools.count(1)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fills=position_fills)
+def test_replayed_random_fill_sequences_match_the_reference_and_every_entry_balances(
+        fills, postgres_dsn, redis_url, unique_name, monkeypatch):
+    """Random buys, sells, shorts, flips and partial quantities published on the bus and replayed in chunks
+    (so positions carry across transactions): the booked position equals the exact reference."""
+    from services.ledger import replay
+    from services.ledger.tests.test_positions import Reference
+
+    monkeypatch.setattr(replay, "CHUNK", 7)
+    n = next(_replay_examples)
+    con_id, stream = 900_000 + n, f"{unique_name}:replay:{n}"
+    events, ref = [], Reference(Fraction(1))
+    for i, (side, qty, price, commission, fractional) in enumerate(fills):
+        qty = qty / 8 if fractional else qty
+        events.append(syn.fill_event(f"{unique_name}.{n}.{i}", side, qty, price, symbol=f"P{n}", con_id=con_id,
+                                     commission=commission))
+        ref.fill(Fraction(qty) if side == "BUY" else -Fraction(qty), Fraction(price), Fraction(commission))
+    row, unbalanced = asyncio.run(_replay_into_ledger(postgres_dsn, redis_url, f"ledger_{unique_name}", stream,
+                                                      events, con_id))
+    assert unbalanced == 0
+    assert row["quantity"] == ref.qty
+    tolerance = Fraction(1, 10**6)
+    assert abs(Fraction(row["realized_pnl"]) - ref.realized) <= tolerance
+    assert abs(Fraction(row["cost_basis"] + row["cost_fees"]) - ref.avg * ref.qty) <= tolerance
+
+
+async def _replay_into_ledger(dsn, redis_url, schema, stream, events, con_id):
+    import redis.asyncio as aioredis
+
+    from services.ledger.db import create_pool, migrate
+    from services.ledger.replay import Replayer
+    from services.ledger.store import LedgerStore
+
+    pool = await create_pool(dsn, schema, max_size=2)
+    redis = aioredis.from_url(redis_url)
+    try:
+        await migrate(pool, schema)  # the first example creates the schema; later ones find nothing to do
+        await publish(redis_url, stream, *events)
+        result = await Replayer(LedgerStore(pool, schema), redis, stream).from_bus("0", "")
+        assert (result.applied, result.failed) == (len(events), 0)
+        row = await pool.fetchrow("SELECT quantity, cost_basis, cost_fees, realized_pnl FROM positions"
+                                  " WHERE instrument_key = $1", f"con:{con_id}")
+        unbalanced = await pool.fetchval("SELECT count(*) FROM (SELECT entry_id FROM journal_postings"
+                                         " GROUP BY entry_id, currency HAVING sum(amount) <> 0) x")
+        return row, unbalanced
+    finally:
+        await redis.delete(stream)
+        await redis.aclose()
+        await pool.close()
