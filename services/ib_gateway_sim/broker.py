@@ -60,6 +60,7 @@ class Sink(Protocol):
     def order_error(self, client_id: int, order_id: int, code: int, message: str) -> None: ...
     def what_if(self, client_id: int, order: SimOrder, state: dict[str, str]) -> None: ...
     def account_changed(self, con_ids: set[int]) -> None: ...
+    def acknowledged(self, order: SimOrder) -> None: ...
 
 
 @dataclass
@@ -103,6 +104,11 @@ class Broker:
         self.executions: list[Execution] = []
         self.max_order_id = first_order_id - 1
         self.rejects: list[InjectedReject] = []
+        # running exposure of working orders (see `_retally`): perm id -> (con id, side, remaining × price or
+        # None when priced off the quote); (con id, side) -> sum; con id -> perm ids priced off the quote
+        self._contrib: dict[int, tuple[int, str, Decimal | None]] = {}
+        self._tally: dict[tuple[int, str], Decimal] = {}
+        self._floating: dict[int, set[int]] = {}
         self.received: list[SimOrder] = []  # every order (rejected ones too), in arrival order
 
     # --------------------------------------------------------------------------------- identity
@@ -265,12 +271,8 @@ class Broker:
         extra = self.account.exposure_increase(order.con_id, order.side, order.quantity, price)
         if not extra:
             return None
-        for other in self._all_working():
-            if other is order or other.req.parent_id:
-                continue
-            oq = self.market.quote(other.con_id)
-            extra += self.account.exposure_increase(other.con_id, other.side, other.remaining,
-                                                    mt.reference_price(other.req, oq))
+        for con_id in self.working:
+            extra += self._working_exposure(con_id)
         marks = self.marks()
         snap = self.account.margin_snapshot(marks, extra_gross=extra)
         if snap["init_margin"] <= snap["equity_with_loan"]:
@@ -278,6 +280,59 @@ class Broker:
         return ("Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION "
                 f"YOUR EQUITY WITH LOAN VALUE [{snap['equity_with_loan']:.2f} USD] MUST EXCEED THE INITIAL "
                 f"MARGIN [{snap['init_margin']:.2f} USD]")
+
+    def _retally(self, order: SimOrder) -> None:
+        """Keep the running exposure sums right after `order` was added, removed, filled or amended.
+
+        Per instrument and side, `_tally` holds the sum of remaining × own price of the working non-child
+        orders, so the margin check of a new order costs one step per instrument instead of one per resting
+        order. Orders priced off the moving quote (market, trailing) are kept apart and summed afresh."""
+        old = self._contrib.pop(order.perm_id, None)
+        if old is not None:
+            con_id, side, value = old
+            if value is None:
+                self._floating[con_id].discard(order.perm_id)
+            else:
+                self._tally[(con_id, side)] -= value
+        book = self.working.get(order.con_id)
+        if order.req.parent_id or book is None or order.perm_id not in book:
+            return
+        value = order.remaining * mt.reference_price(order.req, None) if mt.has_own_price(order.req) else None
+        self._contrib[order.perm_id] = (order.con_id, order.side, value)
+        if value is None:
+            self._floating.setdefault(order.con_id, set()).add(order.perm_id)
+        else:
+            self._tally[(order.con_id, order.side)] = self._tally.get((order.con_id, order.side), ZERO) + value
+
+    def _working_exposure(self, con_id: int) -> Decimal:
+        """Gross value the working (non-child) orders of one instrument would add if they all filled.
+
+        An order on the side that grows the position adds remaining × price exactly, so that side is the
+        running sum; only the side that first reduces the position (when one is held) is walked order by
+        order, since such an order adds only what it takes beyond the flat point."""
+        book = self.working.get(con_id)
+        if not book:
+            return ZERO
+        pos = self.account.positions.get(con_id)
+        held = pos.quantity if pos else ZERO
+        total = ZERO
+        for side in ("BUY", "SELL"):
+            grows = held == 0 or (held > 0) == (side == "BUY")
+            if grows:
+                total += self._tally.get((con_id, side), ZERO)
+                continue
+            for other in book.values():
+                if other.side == side and not other.req.parent_id and mt.has_own_price(other.req):
+                    total += self.account.exposure_increase(con_id, side, other.remaining,
+                                                            mt.reference_price(other.req, None))
+        floating = self._floating.get(con_id)
+        if floating:
+            q = self.market.quote(con_id)
+            for perm_id in floating:
+                other = book[perm_id]
+                total += self.account.exposure_increase(con_id, other.side, other.remaining,
+                                                        mt.reference_price(other.req, q))
+        return total
 
     def _transmit_chain(self, parent: SimOrder, last: SimOrder) -> None:
         """A bracket's last leg arrived with transmit=1: send the parent, then every staged child."""
@@ -313,9 +368,11 @@ class Broker:
                 self._finish(order, mt.CANCELLED, notify_open=True)
                 return
         self.working.setdefault(order.con_id, {})[order.perm_id] = order
+        self._retally(order)
         order.status = self._resting_status(order, parent)
         self._log(order, "SUBMITTED")
         self.sink.order_update(order, open_order=True)
+        self.sink.acknowledged(order)
         if order.status == mt.PRE_SUBMITTED and not mt.session_allows(order, self.session) and parent is None:
             inst_name = f"{inst.symbol} {inst.primary_exchange}"
             self.sink.order_error(order.client_id, order.order_id, 399,
@@ -359,6 +416,7 @@ class Broker:
         keep = {"parent_id": old.parent_id, "transmit": True, "exchange": req.exchange or old.exchange}
         order.req = req.amended(**keep)
         order.modifications += 1
+        self._retally(order)
         if req.tif == "GTD":
             order.gtd = parse_gtd(req.good_till_date) or order.gtd
         if order.req.order_type in ("TRAIL", "TRAIL LIMIT") and (
@@ -451,6 +509,7 @@ class Broker:
         book = self.working.get(order.con_id)
         if book is not None:
             book.pop(order.perm_id, None)
+        self._retally(order)
         self._log(order, log_kind)
         self.sink.order_update(order, open_order=notify_open)
         if status != mt.FILLED:
@@ -529,6 +588,7 @@ class Broker:
 
     def _execute(self, order: SimOrder, inst: Instrument, m: Match, *, incoming: bool) -> None:
         order.filled += m.quantity
+        self._retally(order)
         order.filled_value += m.quantity * m.price
         order.last_fill_price = m.price
         total_commission = self.schedule.for_order(inst, order.filled, order.filled_value)
@@ -583,6 +643,7 @@ class Broker:
                     self._finish(peer, mt.CANCELLED, notify_open=False)
                 else:
                     peer.req = peer.req.amended(total_quantity=new_total)
+                    self._retally(peer)
                     self._log(peer, "MODIFIED")
                     self.sink.order_update(peer, open_order=True)
         # bracket: a filled parent activates its children

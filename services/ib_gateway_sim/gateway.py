@@ -177,6 +177,14 @@ class Gateway:
         for s in self._order_sessions(order.client_id):
             s._send_order(order, open_order=open_order)
 
+    def acknowledged(self, order: SimOrder) -> None:
+        """The order was accepted: its acknowledgement leaves now, ahead of any fill, as a real gateway's
+        would (the fill needs an exchange round trip). Only for a lone request: in a pipelined burst the
+        replies stay batched into one write."""
+        for s in self._order_sessions(order.client_id):
+            if s.lone_request:
+                s.flush()
+
     def execution(self, ex: Execution) -> None:
         inst = self.universe.by_con_id(ex.con_id)
         for s in self._order_sessions(ex.client_id):

@@ -287,12 +287,20 @@ def auction_match(order: SimOrder, close_price: Decimal) -> Match | None:
     return Match(remaining, close_price)
 
 
-def reference_price(req: OrderRequest, quote: Quote) -> Decimal:
-    """The price used to size an order for margin and what-if: its limit, else the touch it would take."""
+def has_own_price(req: OrderRequest) -> bool:
+    """Whether `reference_price` comes from the order itself (not from the moving quote)."""
+    return (req.lmt_price is not None and req.order_type in ("LMT", "LOC", "STP LMT", "TRAIL LIMIT")) or \
+        (req.order_type == "STP" and req.aux_price is not None)
+
+
+def reference_price(req: OrderRequest, quote: Quote | None) -> Decimal:
+    """The price used to size an order for margin and what-if: its limit, else the touch it would take
+    (`quote` may be None only when `has_own_price(req)`)."""
     if req.lmt_price is not None and req.order_type in ("LMT", "LOC", "STP LMT", "TRAIL LIMIT"):
         return req.lmt_price
     if req.order_type == "STP" and req.aux_price is not None:
         return req.aux_price
+    assert quote is not None
     return quote.ask if req.action == "BUY" else quote.bid
 
 

@@ -86,6 +86,7 @@ class Session(asyncio.Protocol):
         self.pnl: set[int] = set()
         self.pnl_single: dict[int, int] = {}
         self.auto_open_orders = False
+        self.lone_request = False  # the current read holds a single request
         self.sent_values: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------------------ transport
@@ -111,6 +112,8 @@ class Session(asyncio.Protocol):
                 self.send(msg.error(self.sv, -1, 507, f"Bad message length: {exc}"))
             self.close()
             return
+        # A read holding one request is answered eagerly (see `Gateway.acknowledged`); a burst stays batched.
+        self.lone_request = len(frames) == 1
         for frame in frames:
             if self.closed:
                 return
