@@ -52,10 +52,10 @@ class AccountBook:
         if self._flush is None or self._flush.done():
             self._flush = asyncio.create_task(self._publish_soon())
 
-    async def on_portfolio(self, ev: PortfolioSeen) -> None:
+    def on_portfolio(self, ev: PortfolioSeen) -> portfolio_pb2.Pnl:
+        """Keep the portfolio line; returns the position's P&L for the caller to publish (in its order)."""
         self.portfolio[(ev.account_id, ev.instrument.con_id)] = ev
-        await self._publisher.publish("pnl_update", event_pb2.PnlUpdate(pnl=self.position_pnl(ev)),
-                                      account_id=ev.account_id, symbol=ev.instrument.symbol)
+        return self.position_pnl(ev)
 
     async def _publish_soon(self) -> None:
         await asyncio.sleep(COALESCE_SECONDS)

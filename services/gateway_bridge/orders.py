@@ -68,6 +68,8 @@ NOTICE_CLASSES = frozenset({ErrorClass.CONNECTIVITY_LOST, ErrorClass.RESTORED_DA
 
 
 IMMUTABLE_ON_REPLACE = ("instrument", "side", "order_type")
+# Longest the writer holds a persist/publish back while placements are in flight (bus events wait at most this).
+WRITER_HOLD_SECONDS = 0.02
 
 
 def _stamped(rec: OrderRecord) -> OrderRecord:
@@ -113,7 +115,11 @@ class OrderService:
         self._by_ref: dict[str, str] = {}
         self._by_perm: dict[int, str] = {}
         self._by_session_id: dict[tuple[int, int], str] = {}  # (clientId, orderId) of THIS session only
-        self._acks: dict[str, asyncio.Event] = {}
+        self._acks: dict[str, asyncio.Future[None]] = {}  # order id -> PlaceOrder waiting for the broker's ack
+        self._ack_released = False  # the pump just released a waiting PlaceOrder: let it answer first
+        self._placing = 0  # placements in flight
+        self._quiet = asyncio.Event()  # set while none is
+        self._quiet.set()
         self._seen_this_session: set[str] = set()
         self._joiner: FillJoiner[ExecutionSeen] = FillJoiner()
         self.contracts = ContractResolver(session)
@@ -245,7 +251,20 @@ class OrderService:
 
     async def place(self, order: ValidatedOrder, timeout: float | None = None) -> OrderRecord:
         """Place an order once per client_order_id: persisted before it is sent, then sent with the id as
-        orderRef; returns when the broker acknowledged it (or after the ack timeout, still PENDING_SUBMIT)."""
+        orderRef; returns when the broker acknowledged it (or after the ack timeout, still PENDING_SUBMIT).
+
+        While placements are in flight the writer holds back (see `_write_loop`): their publishes and state
+        writes are not needed to answer, and would only compete for the event loop."""
+        self._placing += 1
+        self._quiet.clear()
+        try:
+            return await self._place(order, timeout)
+        finally:
+            self._placing -= 1
+            if self._placing == 0:
+                self._quiet.set()
+
+    async def _place(self, order: ValidatedOrder, timeout: float | None) -> OrderRecord:
         known = self._find(order_ref=order.client_order_id)
         if known is not None:
             return self._same_or_conflict(known, order)
@@ -273,7 +292,7 @@ class OrderService:
             assert again is not None
             return again
         parent = inserted[0]
-        ack = self._acks[parent.order_id] = asyncio.Event()
+        ack = self._acks[parent.order_id] = asyncio.get_running_loop().create_future()
         for rec in inserted:
             self._traces.remember(rec.order_id)
             self._remember(rec)
@@ -307,7 +326,8 @@ class OrderService:
             raise Unavailable("BROKER_UNAVAILABLE", "the connection to IB dropped before the order was sent") from None
         wait = self._ack_timeout if timeout is None else max(0.0, min(self._ack_timeout, timeout - 0.1))
         try:
-            await asyncio.wait_for(ack.wait(), wait)
+            async with asyncio.timeout(wait):  # no wrapper task: the ack wakes this coroutine directly
+                await ack
         except TimeoutError:
             pass  # still in flight: the caller gets PENDING_SUBMIT and follows the order's events
         finally:
@@ -418,8 +438,10 @@ class OrderService:
         # The intent is already durable and the broker's state is recoverable by reconciliation, so the
         # acknowledgement need not wait for this commit.
         self._remember(new)
-        if new.state.status in ACKNOWLEDGED and order_id in self._acks:
-            self._acks[order_id].set()
+        ack = self._acks.get(order_id) if new.state.status in ACKNOWLEDGED else None
+        if ack is not None and not ack.done():
+            ack.set_result(None)
+            self._ack_released = True
         self._write(functools.partial(self._persist, new, transition))
         return new
 
@@ -435,6 +457,10 @@ class OrderService:
     async def _write_loop(self) -> None:
         while True:
             job = await self._writes.get()
+            if not self._quiet.is_set():  # placements answer first; a steady stream of them cannot starve us
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(WRITER_HOLD_SECONDS):
+                        await self._quiet.wait()
             try:
                 await job()
             except Exception:  # an order's next write carries its whole state again
@@ -468,6 +494,11 @@ class OrderService:
                 log.exception("failed to apply broker event %r", event)
             finally:
                 self._queue.task_done()
+            if self._ack_released:
+                # A PlaceOrder is waiting to answer: give it the loop before the rest of the batch (a
+                # market order's fill, commission and account pushes arrive right behind its ack).
+                self._ack_released = False
+                await asyncio.sleep(0)
 
     async def _adopt(self, ev: OrderSeen) -> OrderRecord | None:
         """An order the suite did not place (TWS, another client): recorded as EXTERNAL."""
@@ -563,9 +594,9 @@ class OrderService:
             await self._emit_fill(result)
         elif isinstance(result, CommissionInfo):
             account_id, order_id = self._fills_without_commission.pop(result.execution_id, ("", ""))
-            await self._publisher.publish("commission", convert.commission_to_proto(result, account_id, order_id),
-                                          account_id=account_id, trace_carrier=self._traces.get(order_id),
-                                          span_name="ib.commission_report")
+            self._write(functools.partial(
+                self._publisher.publish, "commission", convert.commission_to_proto(result, account_id, order_id),
+                account_id=account_id, trace_carrier=self._traces.get(order_id), span_name="ib.commission_report"))
 
     async def _emit_fill(self, joined: JoinedFill[ExecutionSeen]) -> None:
         ev = joined.execution
@@ -616,14 +647,18 @@ class OrderService:
     async def _on_position(self, ev: PositionSeen) -> None:
         position = convert.position_to_proto(ev)
         self.positions[(ev.account_id, ev.instrument.con_id)] = position
-        await self._publisher.publish("position_update", event_pb2.PositionUpdate(position=position),
-                                      account_id=ev.account_id, symbol=ev.instrument.symbol)
+        # Through the writer, like fills: the pump never waits on Redis, and a position follows its fill.
+        self._write(functools.partial(self._publisher.publish, "position_update",
+                                      event_pb2.PositionUpdate(position=position), account_id=ev.account_id,
+                                      symbol=ev.instrument.symbol))
 
     async def _on_account_value(self, ev: AccountValueSeen) -> None:
         self.accounts.on_value(ev)
 
     async def _on_portfolio(self, ev: PortfolioSeen) -> None:
-        await self.accounts.on_portfolio(ev)
+        pnl = self.accounts.on_portfolio(ev)
+        self._write(functools.partial(self._publisher.publish, "pnl_update", event_pb2.PnlUpdate(pnl=pnl),
+                                      account_id=ev.account_id, symbol=ev.instrument.symbol))
 
     async def _on_closed_event(self, _: SessionClosed) -> None:
         self.ready = False
