@@ -64,9 +64,9 @@ class Gateway:
         self.requests: Counter[int] = Counter()
         self._dirty: set[int] = set()
         self._account_flush_scheduled = False
-        self._account_flush_immediate = False
         self._last_account_flush = 0.0
-        self.account_flush_interval = 0.02  # fills push at once, but at most this often (bursts coalesce)
+        self.account_flush_interval = 0.02  # account pushes after fills at most this often (bursts coalesce)
+        self.account_push_delay = 0.005  # and this long after the fill at the earliest
         self.on_request: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------------------------ server
@@ -206,29 +206,21 @@ class Gateway:
             s.send(msg.open_order(s.sv, order, inst, what_if=state))
 
     def account_changed(self, con_ids: set[int]) -> None:
-        """Push account values, portfolio, positions and P&L after a fill: at once (in the same write as the
-        fill's messages) when the last push is older than `account_flush_interval`, else coalesced."""
+        """Push account values, portfolio, positions and P&L after a fill: `account_push_delay` later (in a
+        write of their own, so a client reads the fill first, as from a real gateway, whose account pushes
+        lag far more) and at most once per `account_flush_interval` (bursts coalesce)."""
         self._dirty |= con_ids
         if self._account_flush_scheduled:
             return
         self._account_flush_scheduled = True
         loop = asyncio.get_running_loop()
-        wait = self._last_account_flush + self.account_flush_interval - loop.time()
-        if wait > 0:
-            loop.call_later(wait, self._flush_account)
-        else:
-            self._account_flush_immediate = True
-            loop.call_soon(self._flush_account)
-
-    def flush_pending_account(self) -> None:
-        """Called by a session before it writes, so an immediate push leaves together with the fill."""
-        if self._account_flush_immediate:
-            self._flush_account()
+        wait = max(self.account_push_delay, self._last_account_flush + self.account_flush_interval - loop.time())
+        loop.call_later(wait, self._flush_account)
 
     def _flush_account(self) -> None:
         if not self._account_flush_scheduled:
             return
-        self._account_flush_scheduled = self._account_flush_immediate = False
+        self._account_flush_scheduled = False
         self._last_account_flush = asyncio.get_running_loop().time()
         con_ids, self._dirty = self._dirty, set()
         self.push_account(con_ids, positions=True)

@@ -161,7 +161,6 @@ class Session(asyncio.Protocol):
 
     def flush(self) -> None:
         self._flush_scheduled = False
-        self.gw.flush_pending_account()
         if self._out and self.transport is not None and not self.closed:
             data = b"".join(self._out)
             self._out.clear()
