@@ -15,13 +15,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from grpc_health.v1 import health_pb2
 
 from tests.fault.drill import ORDERS, LedgerDrill, eventually
+from tools.suite import health_status
 
 pytestmark = pytest.mark.slow
 
 N = 1000
 SHARES = N // len(ORDERS)  # one-share executions per working order
+SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 RATE = 25  # price steps per second: 50 executions/s at the broker, about what the bridge publishes
 
 
@@ -93,6 +96,7 @@ async def test_redis_down_30_seconds_while_the_broker_fills_then_every_execution
     try:
         await eventually(lambda: _at_least(drill, 200), 60, "200 fills booked before the outage")
         drill.stop_redis()
+        await eventually(lambda: _ledger_health_is(drill, NOT_SERVING), 30, "the ledger NOT_SERVING without Redis")
         await asyncio.sleep(30)  # the simulator keeps trading meanwhile (the stream lasts ~20 s)
         assert stream.done() and (await drill.fills_booked()) < N
         drill.start_redis()
@@ -100,6 +104,11 @@ async def test_redis_down_30_seconds_while_the_broker_fills_then_every_execution
     finally:
         stream.cancel()
     await drill.assert_exact(N, timeout=180)
+    assert await _ledger_health_is(drill, SERVING)
+
+
+async def _ledger_health_is(drill: LedgerDrill, status: int) -> bool:
+    return await asyncio.to_thread(health_status, drill.suite.address("ledger")) == status
 
 
 async def _at_least(drill: LedgerDrill, n: int) -> bool:
