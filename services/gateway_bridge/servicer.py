@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import grpc
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from ibkr.trading.v1 import instrument_pb2, order_pb2, reconciliation_pb2, system_pb2
+from ibkr.trading.v1 import execution_pb2, instrument_pb2, order_pb2, reconciliation_pb2, system_pb2
 
 from services.common.errors import (
     FailedPrecondition,
@@ -19,9 +19,9 @@ from services.gateway_bridge import convert
 from services.gateway_bridge.domain.intent import closing_spec, merge_spec, validate_place_order
 from services.gateway_bridge.market_data import MarketData
 from services.gateway_bridge.orders import OrderService
+from services.gateway_bridge.paging import paginate
 from services.gateway_bridge.store import OrderRecord
 
-MAX_PAGE = 1000
 PREVIEW_CLIENT_ORDER_ID = "preview"
 
 
@@ -50,12 +50,14 @@ def _require_instrument(request: object, field: str) -> None:
         raise _invalid(f"{field}.security_type", "must be set (SECURITY_TYPE_UNSPECIFIED is not accepted)")
 
 
-def _page_start(token: str) -> int:
-    if not token:
-        return 0
-    if not token.isdigit():
-        raise _invalid("page_token", "is not a token this server issued")
-    return int(token)
+def _order_key(rec: OrderRecord) -> list[object]:
+    """Oldest first; the order id breaks ties (and orders without a creation time sort first)."""
+    return [rec.create_time.isoformat() if rec.create_time else "", rec.order_id]
+
+
+def _fill_key(fill: execution_pb2.Fill) -> list[object]:
+    """Oldest first by fill time, then execution id."""
+    return [fill.fill_time.seconds, fill.fill_time.nanos, fill.execution_id]
 
 
 def _require_subscriber(subscriber_id: str) -> None:
@@ -112,15 +114,19 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         records = [r for r in self._orders.open_orders()
                    if (not request.account_id or r.account_id == request.account_id)
                    and (not request.symbol or r.spec.instrument.symbol == request.symbol)]
-        limit = min(request.page_size or 100, MAX_PAGE)
-        return gateway_pb2.ListOpenOrdersResponse(orders=[convert.order_to_proto(r) for r in records[:limit]])
+        page, token = paginate(records, _order_key, ("open_orders", request.account_id, request.symbol),
+                               request.page_size, request.page_token)
+        return gateway_pb2.ListOpenOrdersResponse(orders=[convert.order_to_proto(r) for r in page],
+                                                  next_page_token=token)
 
     async def ListPositions(self, request: gateway_pb2.ListPositionsRequest, context: grpc.aio.ServicerContext
                             ) -> gateway_pb2.ListPositionsResponse:
-        positions = [self._orders.accounts.enrich(p) for p in self._orders.positions.values()
+        positions = [p for p in self._orders.positions.values()
                      if not request.account_id or p.account_id == request.account_id]
-        limit = min(request.page_size or 100, MAX_PAGE)
-        return gateway_pb2.ListPositionsResponse(positions=positions[:limit])
+        page, token = paginate(positions, lambda p: [p.account_id, p.instrument.con_id],
+                               ("positions", request.account_id), request.page_size, request.page_token)
+        return gateway_pb2.ListPositionsResponse(positions=[self._orders.accounts.enrich(p) for p in page],
+                                                 next_page_token=token)
 
     async def GetConnectionStatus(self, request: gateway_pb2.GetConnectionStatusRequest,
                                   context: grpc.aio.ServicerContext) -> gateway_pb2.GetConnectionStatusResponse:
@@ -207,10 +213,9 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
                  if (not request.account_id or f.account_id == request.account_id)
                  and (not request.symbol or f.instrument.symbol == request.symbol.upper())
                  and (not request.HasField("start_time") or f.fill_time.ToDatetime() >= request.start_time.ToDatetime())]
-        start = _page_start(request.page_token)
-        size = min(request.page_size or 100, MAX_PAGE)
-        page = fills[start:start + size]
-        token = str(start + size) if start + size < len(fills) else ""
+        since = request.start_time.ToJsonString() if request.HasField("start_time") else ""
+        page, token = paginate(fills, _fill_key, ("executions", request.account_id, request.symbol.upper(), since),
+                               request.page_size, request.page_token)
         return gateway_pb2.ListExecutionsResponse(fills=page, next_page_token=token)
 
     async def ResolveInstrument(self, request: gateway_pb2.ResolveInstrumentRequest,
