@@ -3,27 +3,55 @@ gRPC unary echo measured in the same run.
 
 Orders are 1-share market orders alternating buy and sell across a few symbols, paced at 10 orders/s so
 neither the bridge's IB pacing (45 msg/s) nor risk's rate rules shape the figure.
+
+The edge's own cost, isolated: the same paced orders as SubmitOrder straight to an instant stand-in risk
+(one hop with the real messages), then as PlaceOrder through a real edge process to that stand-in; the
+difference is what the edge adds (auth, validation, interceptors, one more hop).
+
+Where the time goes in the suite: each service's `grpc_server_handling_seconds` histogram is scraped before and after the
+measured orders, so the run also prints, per hop, the mean handling time (sum/count of the difference) and
+p50/p99 estimated from the histogram buckets. A hop's own share is its handling time minus the next hop's:
+edge = edge PlaceOrder − risk SubmitOrder (the edge's work plus one gRPC hop), and so on down to the bridge,
+whose PlaceOrder includes the IB round trip to the simulator.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+import urllib.request
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import grpc
 from google.type import decimal_pb2
 from ibkr.edge.v1 import trading_service_pb2, trading_service_pb2_grpc
+from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
 from ibkr.trading.v1 import instrument_pb2, order_pb2
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.echo import measure_unary_echo
-from bench.stats import line, summary_ms
+from bench.stats import line, percentile, summary_ms
 from bench.suite_runner import running_suite
+from tools import infra
+from tools.suite import health_status as suite_health
 
 ORDERS = 150
 RATE_PER_SECOND = 10
 SYMBOLS = ("AAPL", "MSFT", "IBM", "SPY")
+ACCOUNT = "DU1234567"
+# (process, grpc_service, grpc_method) of each hop on the order path, outermost first.
+HOPS = (("edge", "ibkr.edge.v1.TradingService", "PlaceOrder"),
+        ("risk", "ibkr.risk.v1.RiskService", "SubmitOrder"),
+        ("bridge", "ibkr.gateway.v1.GatewayService", "PlaceOrder"))
+Histogram = dict[str, float]  # bucket upper bound ("le") → cumulative count, plus "sum" and "count"
 
 
 def request(n: int, symbol: str) -> trading_service_pb2.PlaceOrderRequest:
@@ -36,16 +64,19 @@ def request(n: int, symbol: str) -> trading_service_pb2.PlaceOrderRequest:
             time_in_force=order_pb2.TIME_IN_FORCE_DAY))
 
 
-async def measure_place_order(address: str, key: str) -> list[float]:
+async def measure_place_order(address: str, key: str, warmed_up: Callable[[], None] = lambda: None,
+                              orders: int = ORDERS) -> list[float]:
+    """PlaceOrder round trips (seconds) at RATE_PER_SECOND; `warmed_up` runs between warm-up and measurement."""
     auth = (("authorization", f"Bearer {key}"),)
     async with grpc.aio.insecure_channel(address) as channel:
         stub = trading_service_pb2_grpc.TradingServiceStub(channel)
         symbols = itertools.cycle(SYMBOLS)
         for n in range(10):  # warm-up: connections, qualification caches, first quotes
             await stub.PlaceOrder(request(n, next(symbols)), metadata=auth, timeout=15)
+        warmed_up()
         samples, interval = [], 1.0 / RATE_PER_SECOND
         next_at = time.perf_counter()
-        for n in range(ORDERS):
+        for n in range(orders):
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             next_at += interval
             t0 = time.perf_counter()
@@ -54,12 +85,151 @@ async def measure_place_order(address: str, key: str) -> list[float]:
         return samples
 
 
+def scrape(port: int, service: str, method: str) -> Histogram:
+    """One method's `grpc_server_handling_seconds` histogram from a service's /metrics."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    found: Histogram = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "grpc_server_handling_seconds":
+            continue
+        for sample in family.samples:
+            if sample.labels.get("grpc_service") != service or sample.labels.get("grpc_method") != method:
+                continue
+            if sample.name.endswith("_bucket"):
+                found[sample.labels["le"]] = sample.value
+            elif sample.name.endswith("_sum"):
+                found["sum"] = sample.value
+            elif sample.name.endswith("_count"):
+                found["count"] = sample.value
+    return found
+
+
+def bucket_percentile(delta: Histogram, q: float) -> float:
+    """The q-th percentile (seconds) of a histogram difference, interpolated linearly inside its bucket."""
+    bounds = sorted((float(le), n) for le, n in delta.items() if le not in ("sum", "count"))
+    rank, lower, below = q / 100 * delta["count"], 0.0, 0.0
+    for upper, cumulative in bounds:
+        if cumulative >= rank:
+            if upper == float("inf"):
+                return lower
+            inside = cumulative - below
+            return lower + (upper - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = upper, cumulative
+    return lower
+
+
+def breakdown(before: dict[str, Histogram], after: dict[str, Histogram]) -> list[str]:
+    """Per hop: handling time during the measured orders, and each hop's own share (minus the next hop)."""
+    means, rows = [], []
+    for name, service, method in HOPS:
+        delta = {k: after[name].get(k, 0.0) - before[name].get(k, 0.0) for k in after[name]}
+        if not delta.get("count"):
+            rows.append(f"  {name} {method}: no samples")
+            means.append(None)
+            continue
+        means.append(delta["sum"] / delta["count"] * 1e3)
+        rows.append(f"  {name + ' ' + method + ' handling':46} mean {means[-1]:8.3f} ms   p50 ≈ "
+                    f"{bucket_percentile(delta, 50) * 1e3:6.2f} ms   p99 ≈ {bucket_percentile(delta, 99) * 1e3:6.2f} ms"
+                    f"   (n={int(delta['count'])}, from histogram buckets)")
+    for (name, _, _), mine, inner in zip(HOPS, means, [*means[1:], None], strict=True):
+        if mine is not None and inner is not None:
+            rows.append(f"  {name}'s own share (its work + one hop)          mean {mine - inner:8.3f} ms")
+    return rows
+
+
+# -- the edge alone, in front of an instant risk --------------------------------------------------------------
+
+async def _instant_risk() -> tuple[grpc.aio.Server, int]:
+    """A stand-in RiskService whose SubmitOrder answers a fixed order at once (no protobuf work per call)."""
+    reply = risk_pb2.SubmitOrderResponse(order=order_pb2.Order(
+        order_id="instant", account_id=ACCOUNT, status=order_pb2.ORDER_STATUS_SUBMITTED)).SerializeToString()
+
+    async def submit(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return reply
+
+    server = grpc.aio.server()
+    handler = grpc.unary_unary_rpc_method_handler(submit, lambda b: b, lambda b: b)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("ibkr.risk.v1.RiskService",
+                                                                          {"SubmitOrder": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+async def measure_direct(port: int, orders: int) -> list[float]:
+    """SubmitOrder straight to the instant risk, paced like the orders: one hop with the real messages."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = risk_pb2_grpc.RiskServiceStub(channel)
+        samples, interval, next_at = [], 1.0 / RATE_PER_SECOND, time.perf_counter()
+        for n in range(10 + orders):
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            next_at += interval
+            placed = request(n, "AAPL")
+            t0 = time.perf_counter()
+            await stub.SubmitOrder(risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, order=placed.order,
+                                                               client_order_id=placed.client_order_id), timeout=15)
+            samples.append(time.perf_counter() - t0)
+        return samples[10:]
+
+
+async def measure_edge_alone(orders: int) -> tuple[list[float], list[float]]:
+    """(SubmitOrder straight to an instant risk, PlaceOrder through a real edge process to it)."""
+    from services.edge.keys import ApiKeyStore
+
+    risk, risk_port = await _instant_risk()
+    run_dir = Path(tempfile.mkdtemp(prefix="ibkr-bench-edge-"))
+    key = ApiKeyStore(run_dir / "keys.json").create(name="bench", role="trader", accounts=[ACCOUNT])
+    edge_port = infra.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IBKR_")} | {
+        "IBKR_EDGE_GRPC_PORT": str(edge_port), "IBKR_EDGE_METRICS_PORT": "0", "IBKR_REDIS_URL": infra.LOCAL_REDIS_URL,
+        "IBKR_BUS_STREAM": f"bench:{uuid.uuid4().hex[:8]}:events", "IBKR_EDGE_API_KEYS_FILE": str(run_dir / "keys.json"),
+        "IBKR_RISK_ADDRESS": f"127.0.0.1:{risk_port}", "IBKR_EDGE_RATE_LIMIT_PER_SECOND": "0",
+        "IBKR_LOG_LEVEL": "WARNING"}
+    # A one-off spawn before anything is measured; blocking the loop for it costs nothing here.
+    edge = subprocess.Popen([sys.executable, "-m", "services.edge"], env=env,  # noqa: ASYNC220
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while suite_health(f"127.0.0.1:{edge_port}") != 1:  # SERVING
+            if edge.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("edge did not become SERVING")
+            await asyncio.sleep(0.1)
+        direct = await measure_direct(risk_port, orders)
+        through = await measure_place_order(f"127.0.0.1:{edge_port}", key, orders=orders)
+        return direct, through
+    finally:
+        edge.terminate()
+        try:
+            edge.wait(10)
+        except subprocess.TimeoutExpired:
+            edge.kill()
+            edge.wait()
+        await risk.stop(0)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def main() -> None:
+    echo = asyncio.run(measure_unary_echo())
+    direct, through = asyncio.run(measure_edge_alone(ORDERS))
+    before: dict[str, Histogram] = {}
+
+    def snapshot() -> None:
+        before.update({name: scrape(ports[name], service, method) for name, service, method in HOPS})
+
     with running_suite() as (suite, key):
-        echo = asyncio.run(measure_unary_echo())
-        placed = asyncio.run(measure_place_order(suite.address("edge"), key))
+        ports = suite.metrics_ports()
+        placed = asyncio.run(measure_place_order(suite.address("edge"), key, snapshot))
+        after = {name: scrape(ports[name], service, method) for name, service, method in HOPS}
+    print(f"load average: {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} cores shared with others)")
     print(line("raw gRPC unary echo (1 hop, baseline)", summary_ms(echo)))
+    print(line(f"SubmitOrder straight to an instant risk @{RATE_PER_SECOND}/s", summary_ms(direct)))
+    print(line("PlaceOrder via the edge to that instant risk", summary_ms(through))
+          + f"   → the edge adds p50 {(percentile(through, 50) - percentile(direct, 50)) * 1e3:.3f} ms "
+            "(its work + one more hop)")
     print(line(f"PlaceOrder→ack edge→risk→bridge→sim @{RATE_PER_SECOND}/s", summary_ms(placed)))
+    print("where the time goes (server-side handling, measured orders only; warm-up excluded):")
+    for row in breakdown(before, after):
+        print(row)
 
 
 if __name__ == "__main__":
