@@ -41,6 +41,8 @@ FILL_COLUMNS = ["n", "execution_id", "account_id", "order_id", "client_order_id"
                 "correction", "supersedes", "broker_order_id", "perm_id", "origin", "event_id", "commission_booked"]
 ENTRY_COLUMNS = ["entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
                  "event_time"]
+DIRECT_MAX_ROWS = 64
+"""Up to this many rows a write goes as array parameters (one round trip); beyond, by binary COPY."""
 POSTING_COLUMNS = ["entry_id", "line", "account_key", "currency", "amount", "previous_balance", "current_balance",
                    "account_version"]
 
@@ -135,11 +137,11 @@ class LedgerStore:
         stored = [e for e in unique.values() if e.store]
         new_ids: set[str] = set()
         if stored:
-            await conn.copy_records_to_table(
-                "staging_bus_events", columns=BUS_EVENT_COLUMNS,
-                records=[(n, e.event_id, e.stream, e.stream_id, e.event_type, e.account_id, e.event_time, e.payload,
-                          e.traceparent, e.tracestate) for n, e in enumerate(stored)])
-            new_ids = {r["event_id"] for r in await conn.fetch(q["insert_bus_events"])}
+            rows = await self._staged_insert(
+                conn, "insert_bus_events", "staging_bus_events", BUS_EVENT_COLUMNS,
+                [(n, e.event_id, e.stream, e.stream_id, e.event_type, e.account_id, e.event_time, e.payload,
+                  e.traceparent, e.tracestate) for n, e in enumerate(stored)])
+            new_ids = {r["event_id"] for r in rows}
         todo = [e for e in unique.values() if not e.store or e.event_id in new_ids]
 
         orders = [e for e in todo if isinstance(e.record, OrderRecord)]
@@ -200,13 +202,13 @@ class LedgerStore:
                 [c.report_time for c in cs], [event_ids.get(c.execution_id, "") for c in cs])
         new: set[str] = set()
         if fills:
-            await conn.copy_records_to_table(
-                "staging_fills", columns=FILL_COLUMNS,
-                records=[(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
-                          f.currency, str(f.multiplier), f.instrument, f.side, str(f.quantity), str(f.price),
-                          f.fill_time, f.venue, f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
-                          event_ids[f.execution_id], f.commission is not None) for n, f in enumerate(fills)])
-            new = {r["execution_id"] for r in await conn.fetch(q["insert_fills"])}
+            rows = await self._staged_insert(
+                conn, "insert_fills", "staging_fills", FILL_COLUMNS,
+                [(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
+                  f.currency, str(f.multiplier), f.instrument, f.side, str(f.quantity), str(f.price),
+                  f.fill_time, f.venue, f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
+                  event_ids[f.execution_id], f.commission is not None) for n, f in enumerate(fills)])
+            new = {r["execution_id"] for r in rows}
         to_book = [f for f in fills if f.execution_id in new]
         late = [c for c in commissions if c.execution_id not in new]
         if not to_book and not late:
@@ -314,17 +316,28 @@ class LedgerStore:
             [a.kind for a in accounts], [a.currency for a in accounts], [a.instrument_key for a in accounts])}
         rows, final = journal.run_balances(entries, balances)
         ids = [r["seq"] for r in await conn.fetch(q["next_seqs"], len(entries))]
-        await conn.copy_records_to_table(
-            "staging_entries", columns=ENTRY_COLUMNS,
-            records=[(ids[i], e.entry_key, e.account_id, e.kind, e.execution_id, e.instrument_key, e.description,
-                      b.event_time) for i, (e, b) in enumerate(zip(entries, booking.booked, strict=True))])
-        # Staged, then entries and postings inserted by one statement: the statement-level checks see both.
-        await conn.copy_records_to_table(
-            "staging_postings", columns=POSTING_COLUMNS,
-            records=[(ids[r.entry_index], r.line, r.account.key, r.account.currency, str(r.amount),
-                      str(r.previous_balance), str(r.current_balance), r.account_version) for r in rows])
-        await conn.execute(q["insert_journal_postings"])
+        entry_rows = [(ids[i], e.entry_key, e.account_id, e.kind, e.execution_id, e.instrument_key, e.description,
+                       b.event_time) for i, (e, b) in enumerate(zip(entries, booking.booked, strict=True))]
+        posting_rows = [(ids[r.entry_index], r.line, r.account.key, r.account.currency, str(r.amount),
+                         str(r.previous_balance), str(r.current_balance), r.account_version) for r in rows]
+        # Entries and postings are inserted by one statement: the statement-level checks see both.
+        if len(posting_rows) <= DIRECT_MAX_ROWS:
+            await conn.execute(q["insert_journal_postings_direct"], *_columns(entry_rows, len(ENTRY_COLUMNS)),
+                               *_columns(posting_rows, len(POSTING_COLUMNS)))
+        else:
+            await conn.copy_records_to_table("staging_entries", columns=ENTRY_COLUMNS, records=entry_rows)
+            await conn.copy_records_to_table("staging_postings", columns=POSTING_COLUMNS, records=posting_rows)
+            await conn.execute(q["insert_journal_postings"])
         return len(entries), sorted(final.items())
+
+    async def _staged_insert(self, conn: asyncpg.Connection, query: str, staging: str, columns: list[str],
+                             records: list[tuple]) -> list[asyncpg.Record]:
+        """Run `query` over `records`: as array parameters in one round trip when they are few, else by a
+        binary COPY into the staging table first (faster to encode for hundreds of rows)."""
+        if len(records) <= DIRECT_MAX_ROWS:
+            return await conn.fetch(self.q[f"{query}_direct"], *_columns(records, len(columns)))
+        await conn.copy_records_to_table(staging, columns=columns, records=records)
+        return await conn.fetch(self.q[query])
 
     async def book_opening_balances(self, account_id: str, balances: dict[str, Decimal], as_of: datetime) -> bool:
         """Book the broker cash that predates the ledger, once per account; False if already booked."""
@@ -371,6 +384,11 @@ class LedgerStore:
         await conn.execute(self.q["insert_account_snapshot"], s.account_id, "broker", e.event_time,
                            s.base_currency, s.net_liquidation, s.total_cash, s.realized_pnl, s.unrealized_pnl,
                            s.summary, e.event_id)
+
+
+def _columns(records: list[tuple], width: int) -> list[list]:
+    """Rows → one list per column (the array parameters of the `*_direct` queries)."""
+    return [list(c) for c in zip(*records, strict=True)] if records else [[] for _ in range(width)]
 
 
 def _commission_flags(new_fills: list[FillRecord], booked: list[str]) -> tuple[list[str], list[bool]]:

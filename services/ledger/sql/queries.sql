@@ -459,3 +459,66 @@ WITH balances AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM balances) AS balances, (SELECT count(*) FROM positions_) AS positions;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Small batches (the live path at low rates): the same inserts with the rows as array parameters, in one
+-- round trip each, instead of a binary COPY into staging (two round trips) and the insert from it. Under
+-- CPU contention every round trip is a chance to be descheduled, and that is what made the fill → commit
+-- tail. Each query names its CTE after the staging table it replaces, so the body is the staged query's.
+-- (For hundreds of rows COPY encodes faster, so large batches keep it.)
+
+-- name: insert_bus_events_direct
+WITH staging_bus_events AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::timestamptz[], $8::bytea[], $9::text[], $10::text[])
+           AS s(n, event_id, stream, stream_id, event_type, account_id, event_time, payload, traceparent,
+                tracestate)
+)
+INSERT INTO bus_events (event_id, seq, stream, stream_id, event_type, account_id, event_time, payload,
+                        traceparent, tracestate)
+SELECT event_id, nextval('commit_seq'), stream, stream_id, event_type, account_id, event_time, payload,
+       traceparent, tracestate
+  FROM staging_bus_events ORDER BY n
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id;
+
+-- name: insert_fills_direct
+WITH staging_fills AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[],
+                         $14::timestamptz[], $15::text[], $16::boolean[], $17::text[], $18::bigint[],
+                         $19::bigint[], $20::text[], $21::text[], $22::boolean[])
+           AS s(n, execution_id, account_id, order_id, client_order_id, instrument_key, symbol, currency,
+                multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
+                broker_order_id, perm_id, origin, event_id, commission_booked)
+)
+INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, instrument_key, symbol, currency,
+                   multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
+                   broker_order_id, perm_id, origin, event_id, commission_booked)
+SELECT execution_id, nextval('commit_seq'), account_id, order_id, client_order_id, instrument_key, symbol,
+       currency, multiplier::numeric, instrument, side, quantity::numeric, price::numeric, fill_time, venue,
+       correction, supersedes, broker_order_id, perm_id, origin, event_id, commission_booked
+  FROM staging_fills ORDER BY n
+ON CONFLICT (execution_id) DO NOTHING
+RETURNING execution_id;
+
+-- name: insert_journal_postings_direct
+WITH staging_entries AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::timestamptz[])
+           AS s(entry_id, entry_key, account_id, kind, execution_id, instrument_key, description, event_time)
+), staging_postings AS (
+    SELECT * FROM unnest($9::bigint[], $10::integer[], $11::text[], $12::text[], $13::text[], $14::text[],
+                         $15::text[], $16::bigint[])
+           AS s(entry_id, line, account_key, currency, amount, previous_balance, current_balance, account_version)
+), entries AS (
+    INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key,
+                                 description, event_time)
+    SELECT entry_id, entry_key, account_id, kind, execution_id, instrument_key, description, event_time
+      FROM staging_entries
+)
+INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
+                              account_version)
+SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
+       current_balance::numeric, account_version
+  FROM staging_postings;

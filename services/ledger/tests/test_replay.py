@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from ibkr.ledger.v1 import ledger_pb2
 from ibkr.trading.v1 import event_pb2
@@ -108,16 +109,19 @@ async def _fills_are(app, n):
 _replay_examples = itertools.count(1)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("direct_max_rows", [0, 64], ids=["copy", "arrays"])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fills=position_fills)
 def test_replayed_random_fill_sequences_match_the_reference_and_every_entry_balances(
-        fills, postgres_dsn, redis_url, unique_name, monkeypatch):
+        fills, direct_max_rows, postgres_dsn, redis_url, unique_name, monkeypatch):
     """Random buys, sells, shorts, flips and partial quantities published on the bus and replayed in chunks
-    (so positions carry across transactions): the booked position equals the exact reference."""
-    from services.ledger import replay
+    (so positions carry across transactions), written by COPY or as array parameters: the booked position
+    equals the exact reference."""
+    from services.ledger import replay, store
     from services.ledger.tests.test_positions import Reference
 
     monkeypatch.setattr(replay, "CHUNK", 7)
+    monkeypatch.setattr(store, "DIRECT_MAX_ROWS", direct_max_rows)
     n = next(_replay_examples)
     con_id, stream = 900_000 + n, f"{unique_name}:replay:{n}"
     events, ref = [], Reference(Fraction(1))
