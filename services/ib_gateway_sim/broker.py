@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -619,6 +619,35 @@ class Broker:
         self.sink.commission(ex)
         self.sink.account_changed({inst.con_id})
         self._after_fill(order, m.quantity)
+
+    def correct_execution(self, exec_id: str, price: Decimal) -> Execution | None:
+        """IB's execution correction: the same order and permId, the execId's last part bumped, the new
+        price; cash and the order's average price follow it (realized P&L already booked is not restated).
+        Corrects the latest version of the execution; None when no execution has this id."""
+        base = exec_id.rsplit(".", 1)[0]
+        versions = [e for e in self.executions if e.exec_id.rsplit(".", 1)[0] == base]
+        if not any(e.exec_id == exec_id for e in versions):
+            return None
+        latest = versions[-1]
+        head, _, last = latest.exec_id.rpartition(".")
+        new = replace(latest, exec_id=f"{head}.{int(last) + 1:02d}", price=price, supersedes=latest.exec_id)
+        delta = (price - latest.price) * latest.shares
+        self.account.cash += -delta if latest.side == "BOT" else delta
+        order = self.orders.get(latest.perm_id)
+        if order is not None:
+            order.filled_value += delta
+            new = replace(new, avg_price=order.avg_fill_price)
+        self.executions.append(new)
+        self.log.append(time=self.clock(), kind="CORRECTION", client_id=new.client_id, order_id=new.order_id,
+                        perm_id=new.perm_id, order_ref=new.order_ref, con_id=new.con_id,
+                        symbol=inst.symbol if (inst := self.universe.by_con_id(new.con_id)) else "",
+                        side="BUY" if new.side == "BOT" else "SELL", quantity=new.shares, price=price,
+                        status=order.status if order is not None else "", exec_id=new.exec_id,
+                        commission=new.commission, realized_pnl=None)
+        self.sink.execution(new)
+        self.sink.commission(new)
+        self.sink.account_changed({new.con_id})
+        return new
 
     def _after_fill(self, order: SimOrder, quantity: Decimal) -> None:
         # OCA: explicit groups, and the implicit group of a bracket's children

@@ -16,7 +16,7 @@ from decimal import Decimal
 class LogEntry:
     seq: int
     time: datetime
-    kind: str  # STAGED, SUBMITTED, MODIFIED, STATUS, EXECUTION, REJECTED, CANCELLED
+    kind: str  # STAGED, SUBMITTED, MODIFIED, STATUS, EXECUTION, CORRECTION, REJECTED, CANCELLED
     client_id: int
     order_id: int
     perm_id: int

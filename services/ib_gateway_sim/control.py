@@ -26,6 +26,8 @@ SERVICE_NAME = sim_pb2.DESCRIPTOR.services_by_name["SimulatorControlService"].fu
 _SIDE = {"BUY": order_pb2.ORDER_SIDE_BUY, "SELL": order_pb2.ORDER_SIDE_SELL,
          "BOT": order_pb2.ORDER_SIDE_BUY, "SLD": order_pb2.ORDER_SIDE_SELL}
 _SEC_TYPE = {"STK": instrument_pb2.SECURITY_TYPE_STOCK, "CASH": instrument_pb2.SECURITY_TYPE_FOREX}
+_FARMS = {sim_pb2.DATA_FARM_MARKET_DATA: "market_data", sim_pb2.DATA_FARM_HISTORICAL: "historical",
+          sim_pb2.DATA_FARM_SECURITY_DEFINITION: "secdef"}
 _SESSION = {sim_pb2.TRADING_SESSION_REGULAR: "rth", sim_pb2.TRADING_SESSION_EXTENDED: "extended",
             sim_pb2.TRADING_SESSION_CLOSED: "closed"}
 _SESSION_BACK = {v: k for k, v in _SESSION.items()}
@@ -198,6 +200,25 @@ class SimulatorControlServicer(sim_pb2_grpc.SimulatorControlServiceServicer):
                                                suspend=request.suspend_during_outage)
         return sim_pb2.SendConnectivitySequenceResponse(client_count=sent)
 
+    async def SendDataFarmNotice(self, request, context):
+        kind = _FARMS.get(request.farm)
+        if kind is None:
+            raise _invalid("farm", "a data farm is required")
+        code, sent = self.sim.send_data_farm_notice(kind, request.connected, request.name)
+        return sim_pb2.SendDataFarmNoticeResponse(code=code, client_count=sent)
+
+    async def CorrectExecution(self, request, context):
+        if not request.execution_id:
+            raise _invalid("execution_id", "is required")
+        price = decimal_from_proto(request.price, "price", required=True)
+        if price is None or price <= 0:
+            raise _invalid("price", "must be positive")
+        corrected = self.sim.correct_execution(request.execution_id, price)
+        if corrected is None:
+            raise NotFound("UNKNOWN_EXECUTION", f"no execution {request.execution_id}",
+                           metadata={"execution_id": request.execution_id})
+        return sim_pb2.CorrectExecutionResponse(execution=self._execution(corrected))
+
     async def RestartGateway(self, request, context):
         downtime = _seconds(request.downtime, "downtime", 1.0) or 0.0
         ready = self.sim.restart_in_background(keep_state=request.keep_state, downtime=downtime)
@@ -216,7 +237,7 @@ class SimulatorControlServicer(sim_pb2_grpc.SimulatorControlServiceServicer):
             order_ref=ex.order_ref, account_id=ex.account, symbol=inst.symbol if inst else "",
             side=_SIDE[ex.side], quantity=decimal_to_proto(ex.shares), price=decimal_to_proto(ex.price),
             commission=money_to_proto(ex.commission, ex.commission_currency), execution_time=_ts(ex.time),
-            exchange=ex.exchange,
+            exchange=ex.exchange, superseded_execution_id=ex.supersedes,
         )
 
     def _order(self, o: SimOrder, executions: list[sim_pb2.BrokerExecution]) -> sim_pb2.BrokerOrder:

@@ -331,3 +331,4 @@ class Execution:
     commission_currency: str = "USD"
     realized_pnl: Decimal | None = None
     order_exchange: str = ""  # the exchange the client routed to (echoed in the contract)
+    supersedes: str = ""  # the execId this one corrects (IB bumps the last part: .01 → .02)

@@ -34,6 +34,12 @@ log = logging.getLogger("ibkr.sim")
 LOST = (1100, "Connectivity between IB and Trader Workstation has been lost.")
 DATA_LOST = (1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")
 DATA_MAINTAINED = (1102, "Connectivity between IB and Trader Workstation has been restored - data maintained.")
+# farm kind -> (broken code, OK code, IB's label, usual farm name)
+DATA_FARMS = {
+    "market_data": (2103, 2104, "Market", "usfarm"),
+    "historical": (2105, 2106, "HMDS", "ushmds"),
+    "secdef": (2157, 2158, "Sec-def", "secdefnj"),
+}
 FARMS_OK = ((2104, "Market data farm connection is OK:usfarm"), (2106, "HMDS data farm connection is OK:ushmds"))
 
 # TWS API request names (ib_async's client method names) -> message ids, for SetResponseDelay
@@ -322,6 +328,18 @@ class Simulator:
             loop = asyncio.get_running_loop()
             self._restore_handle = loop.call_later(duration, self.restore_connectivity, data_lost)
         return sent
+
+    def send_data_farm_notice(self, kind: str, connected: bool, name: str = "") -> tuple[int, int]:
+        """IB's farm notice to every client: `kind` is market_data, historical or secdef. Returns (code,
+        clients reached). Informational at IB: nothing else changes in the simulator."""
+        broken, ok, label, default = DATA_FARMS[kind]
+        code = ok if connected else broken
+        text = f"{label} data farm connection is {'OK' if connected else 'broken'}:{name or default}"
+        return code, self.gateway.broadcast_error(code, text)
+
+    def correct_execution(self, exec_id: str, price: Decimal) -> Execution | None:
+        """Correct an execution as IB does (see `Broker.correct_execution`); None for an unknown id."""
+        return self.broker.correct_execution(exec_id, price)
 
     def restore_connectivity(self, data_lost: bool = False) -> None:
         self._restore_handle = None

@@ -269,3 +269,36 @@ async def test_price_off_the_tick_grid_is_rejected_with_110(ib: IB) -> None:
     trade = ib.placeOrder(aapl, LimitOrder("BUY", 1, 150.005))
     await until(lambda: trade.orderStatus.status == "Cancelled")
     assert trade.log[-1].errorCode == 110
+
+
+def _exposure_by_walking(sim: Simulator, con_id: int) -> Decimal:
+    """The margin check's working-order exposure computed the slow, obvious way (one step per order)."""
+    from services.ib_gateway_sim import matching as mt
+
+    broker, total = sim.broker, Decimal(0)
+    for other in broker.working.get(con_id, {}).values():
+        if not other.req.parent_id:
+            total += broker.account.exposure_increase(con_id, other.side, other.remaining,
+                                                      mt.reference_price(other.req, sim.market.quote(con_id)))
+    return total
+
+
+async def test_running_exposure_sums_match_walking_every_resting_order(sim: Simulator, ib: IB) -> None:
+    aapl = await aapl_of(ib)
+    ask = sim.market.quote(aapl.conId).ask
+    low, high = (ask * Decimal("0.9")).quantize(Decimal("0.01")), (ask * Decimal("1.1")).quantize(Decimal("0.01"))
+    trades = [ib.placeOrder(aapl, LimitOrder("BUY", q, float(low))) for q in (5, 7, 11)]
+    trades += [ib.placeOrder(aapl, LimitOrder("SELL", q, float(high))) for q in (3, 40)]
+    await until(lambda: all(t.orderStatus.status == "Submitted" for t in trades))
+    assert sim.broker._working_exposure(aapl.conId) == _exposure_by_walking(sim, aapl.conId)
+    for side, qty in (("BUY", 10), ("SELL", 25)):  # a long position, then a short one: the reducing side changes
+        filled = ib.placeOrder(aapl, MarketOrder(side, qty))
+        await until(lambda t=filled: t.orderStatus.status == "Filled")
+        assert sim.broker._working_exposure(aapl.conId) == _exposure_by_walking(sim, aapl.conId)
+    trades[0].order.totalQuantity = 9  # a modification, a cancel and a fill of a resting order
+    ib.placeOrder(aapl, trades[0].order)
+    ib.cancelOrder(trades[1].order)
+    await until(lambda: trades[1].orderStatus.status == "Cancelled")
+    sim.set_price("AAPL", low)
+    await until(lambda: trades[2].orderStatus.status == "Filled")
+    assert sim.broker._working_exposure(aapl.conId) == _exposure_by_walking(sim, aapl.conId)

@@ -22,6 +22,13 @@ class ConnectivitySequence(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_LOST: _ClassVar[ConnectivitySequence]
     CONNECTIVITY_SEQUENCE_LOST: _ClassVar[ConnectivitySequence]
 
+class DataFarm(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DATA_FARM_UNSPECIFIED: _ClassVar[DataFarm]
+    DATA_FARM_MARKET_DATA: _ClassVar[DataFarm]
+    DATA_FARM_HISTORICAL: _ClassVar[DataFarm]
+    DATA_FARM_SECURITY_DEFINITION: _ClassVar[DataFarm]
+
 class TradingSession(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TRADING_SESSION_UNSPECIFIED: _ClassVar[TradingSession]
@@ -32,6 +39,10 @@ CONNECTIVITY_SEQUENCE_UNSPECIFIED: ConnectivitySequence
 CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_MAINTAINED: ConnectivitySequence
 CONNECTIVITY_SEQUENCE_LOST_RESTORED_DATA_LOST: ConnectivitySequence
 CONNECTIVITY_SEQUENCE_LOST: ConnectivitySequence
+DATA_FARM_UNSPECIFIED: DataFarm
+DATA_FARM_MARKET_DATA: DataFarm
+DATA_FARM_HISTORICAL: DataFarm
+DATA_FARM_SECURITY_DEFINITION: DataFarm
 TRADING_SESSION_UNSPECIFIED: TradingSession
 TRADING_SESSION_REGULAR: TradingSession
 TRADING_SESSION_EXTENDED: TradingSession
@@ -164,6 +175,38 @@ class SendConnectivitySequenceResponse(_message.Message):
     CLIENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     client_count: int
     def __init__(self, client_count: _Optional[int] = ...) -> None: ...
+
+class SendDataFarmNoticeRequest(_message.Message):
+    __slots__ = ("farm", "name", "connected")
+    FARM_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    farm: DataFarm
+    name: str
+    connected: bool
+    def __init__(self, farm: _Optional[_Union[DataFarm, str]] = ..., name: _Optional[str] = ..., connected: _Optional[bool] = ...) -> None: ...
+
+class SendDataFarmNoticeResponse(_message.Message):
+    __slots__ = ("code", "client_count")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    client_count: int
+    def __init__(self, code: _Optional[int] = ..., client_count: _Optional[int] = ...) -> None: ...
+
+class CorrectExecutionRequest(_message.Message):
+    __slots__ = ("execution_id", "price")
+    EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    execution_id: str
+    price: _decimal_pb2.Decimal
+    def __init__(self, execution_id: _Optional[str] = ..., price: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
+
+class CorrectExecutionResponse(_message.Message):
+    __slots__ = ("execution",)
+    EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    execution: BrokerExecution
+    def __init__(self, execution: _Optional[_Union[BrokerExecution, _Mapping]] = ...) -> None: ...
 
 class RestartGatewayRequest(_message.Message):
     __slots__ = ("keep_state", "downtime")

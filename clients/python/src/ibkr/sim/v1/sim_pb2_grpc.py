@@ -75,6 +75,16 @@ class SimulatorControlServiceStub:
                 request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendConnectivitySequenceRequest.SerializeToString,
                 response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendConnectivitySequenceResponse.FromString,
                 _registered_method=True)
+        self.SendDataFarmNotice = channel.unary_unary(
+                '/ibkr.sim.v1.SimulatorControlService/SendDataFarmNotice',
+                request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendDataFarmNoticeRequest.SerializeToString,
+                response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendDataFarmNoticeResponse.FromString,
+                _registered_method=True)
+        self.CorrectExecution = channel.unary_unary(
+                '/ibkr.sim.v1.SimulatorControlService/CorrectExecution',
+                request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.CorrectExecutionRequest.SerializeToString,
+                response_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.CorrectExecutionResponse.FromString,
+                _registered_method=True)
         self.RestartGateway = channel.unary_unary(
                 '/ibkr.sim.v1.SimulatorControlService/RestartGateway',
                 request_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.RestartGatewayRequest.SerializeToString,
@@ -173,6 +183,21 @@ class SimulatorControlServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendDataFarmNotice(self, request, context):
+        """Sends a data farm connection notice (2103-2106, 2157, 2158) to every client.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectExecution(self, request, context):
+        """Corrects an execution as IB does: a new execDetails (same order and permId, the execId's last part
+        bumped, `.01` → `.02`) with the corrected price, and its commission report, to the owning client.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RestartGateway(self, request, context):
         """Restarts the gateway: drops every client and refuses connections for `downtime`; keeps or resets state.
         """
@@ -265,6 +290,16 @@ def add_SimulatorControlServiceServicer_to_server(servicer, server):
                     servicer.SendConnectivitySequence,
                     request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendConnectivitySequenceRequest.FromString,
                     response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendConnectivitySequenceResponse.SerializeToString,
+            ),
+            'SendDataFarmNotice': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendDataFarmNotice,
+                    request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendDataFarmNoticeRequest.FromString,
+                    response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.SendDataFarmNoticeResponse.SerializeToString,
+            ),
+            'CorrectExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectExecution,
+                    request_deserializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.CorrectExecutionRequest.FromString,
+                    response_serializer=ibkr_dot_sim_dot_v1_dot_sim__pb2.CorrectExecutionResponse.SerializeToString,
             ),
             'RestartGateway': grpc.unary_unary_rpc_method_handler(
                     servicer.RestartGateway,
@@ -519,6 +554,60 @@ class SimulatorControlService:
             '/ibkr.sim.v1.SimulatorControlService/SendConnectivitySequence',
             ibkr_dot_sim_dot_v1_dot_sim__pb2.SendConnectivitySequenceRequest.SerializeToString,
             ibkr_dot_sim_dot_v1_dot_sim__pb2.SendConnectivitySequenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendDataFarmNotice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ibkr.sim.v1.SimulatorControlService/SendDataFarmNotice',
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.SendDataFarmNoticeRequest.SerializeToString,
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.SendDataFarmNoticeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ibkr.sim.v1.SimulatorControlService/CorrectExecution',
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.CorrectExecutionRequest.SerializeToString,
+            ibkr_dot_sim_dot_v1_dot_sim__pb2.CorrectExecutionResponse.FromString,
             options,
             channel_credentials,
             insecure,
