@@ -32,6 +32,7 @@ from services.common.server import ServiceSpec, set_serving
 from services.common.server import build_server as common_build_server
 from services.gateway_bridge.config import BridgeSettings
 from services.gateway_bridge.convert import now_timestamp, timestamp
+from services.gateway_bridge.domain.farms import Farm
 from services.gateway_bridge.domain.pacing import Pacer, TokenBucket
 from services.gateway_bridge.ib.session import IbSession
 from services.gateway_bridge.lease import Lease
@@ -71,10 +72,12 @@ class BridgeApp:
                            settings.bridge_lease_ttl_seconds)
         self.supervisor = Supervisor(settings, self.session, self.orders, self.publisher, self._set_ready,
                                      lease=self.lease,
-                                     on_market_data_lost=self.market_data.restore, on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc)
+                                     on_market_data_lost=self.market_data.restore, on_state=self._on_state, on_reconciled=self.metrics.reconciliations.inc,
+                                     on_farm=self._on_farm)
         self.orders.bind_supervisor(on_notice=self.supervisor.notice, on_closed=self.supervisor.session_closed)
         self.servicer = GatewayServicer(self.orders, self.market_data, settings.account_id, self.connection_status,
-                                        settings.bridge_ib_request_timeout_seconds, self.reconcile_now)
+                                        settings.bridge_ib_request_timeout_seconds, self.reconcile_now,
+                                        data_farms=self.data_farms)
         self.health: HealthServicer | None = None
         self._supervisor_task: asyncio.Task[None] | None = None
         self.fatal = asyncio.Event()  # set when the supervisor stops for good: the process should exit
@@ -90,6 +93,16 @@ class BridgeApp:
 
     def _on_broker_event(self, event: object) -> None:
         self.orders.submit_event(event)  # type: ignore[arg-type]
+
+    def _on_farm(self, farm: Farm) -> None:
+        kind = gateway_pb2.DataFarmKind.Name(farm.kind).removeprefix("DATA_FARM_KIND_").lower()
+        self.metrics.data_farm_connected.labels(farm.name, kind).set(1 if farm.connected else 0)
+
+    def data_farms(self) -> list[gateway_pb2.DataFarmStatus]:
+        """The farms of the current session, for GetConnectionStatus."""
+        return [gateway_pb2.DataFarmStatus(name=f.name, kind=f.kind, connected=f.connected, broker_code=f.code,
+                                           update_time=timestamp(f.time))
+                for f in sorted(self.orders.farms.farms.values(), key=lambda f: f.name)]
 
     def _on_state(self, state: int) -> None:
         self.metrics.connection_state.set(state)

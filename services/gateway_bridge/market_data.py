@@ -15,6 +15,7 @@ from ibkr.trading.v1 import event_pb2, instrument_pb2, market_data_pb2
 
 from services.common.errors import ResourceExhausted, Unavailable
 from services.gateway_bridge.contracts import ContractResolver
+from services.gateway_bridge.domain.farms import Kind
 from services.gateway_bridge.domain.lines import LineBook, LineBudgetExceeded
 from services.gateway_bridge.ib.quotes import quote_from_ticker
 from services.gateway_bridge.ib.session import IbSession
@@ -114,5 +115,6 @@ class MarketData:
         if ticker is None:
             if not self._session.connected:
                 raise Unavailable("BROKER_UNAVAILABLE", "not connected to IB")
+            self._contracts.farms.require(Kind.DATA_FARM_KIND_MARKET_DATA)  # a snapshot would only time out
             ticker = await self._session.snapshot(contract, timeout)
         return quote_from_ticker(ticker, self._contracts.instrument(contract))

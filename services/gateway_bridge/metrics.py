@@ -25,5 +25,8 @@ class BridgeMetrics:
         # Prometheus samples are floats by nature; the P&L itself stays Decimal everywhere else.
         self.pnl = Gauge("ibkr_bridge_pnl", "The account's P&L as IB reports it.", ["account_id", "kind"],
                          registry=registry)
+        self.data_farm_connected = Gauge(
+            "ibkr_bridge_data_farm_connected", "1 while IB reports the data farm's connection OK, 0 while broken.",
+            ["farm", "kind"], registry=registry)
         self.reconciliations = Counter("ibkr_bridge_reconciliations_total", "Reconciliations completed.",
                                        registry=registry)

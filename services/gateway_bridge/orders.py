@@ -47,6 +47,7 @@ from services.gateway_bridge.domain.events import (
     SessionClosed,
     StatusSeen,
 )
+from services.gateway_bridge.domain.farms import FarmBook
 from services.gateway_bridge.domain.fills import CommissionInfo, FillJoiner, JoinedFill
 from services.gateway_bridge.domain.intent import ValidatedOrder, bracket_legs
 from services.gateway_bridge.domain.pacing import PacingRejected
@@ -122,7 +123,8 @@ class OrderService:
         self._quiet.set()
         self._seen_this_session: set[str] = set()
         self._joiner: FillJoiner[ExecutionSeen] = FillJoiner()
-        self.contracts = ContractResolver(session)
+        self.farms = FarmBook()
+        self.contracts = ContractResolver(session, self.farms)
         self.accounts = AccountBook(publisher, on_pnl=self._observe_pnl)
         self.positions: dict[tuple[str, int], portfolio_pb2.Position] = {}
         self._pump: asyncio.Task[None] | None = None
@@ -177,6 +179,7 @@ class OrderService:
         """A new IB session starts: order ids of the previous one mean nothing any more."""
         self._by_session_id.clear()
         self._seen_this_session.clear()
+        self.farms.clear()  # a new session reports its farms afresh
 
     def _find(self, *, order_ref: str = "", perm_id: int = 0, client_id: int = -1,
               broker_order_id: int = 0) -> OrderRecord | None:

@@ -70,8 +70,10 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
 
     def __init__(self, orders: OrderService, market_data: MarketData, default_account: str,
                  status: Callable[[], system_pb2.ConnectionStatus], request_timeout: float,
-                 reconcile: Callable[[str], Awaitable[reconciliation_pb2.ReconciliationRun]]) -> None:
+                 reconcile: Callable[[str], Awaitable[reconciliation_pb2.ReconciliationRun]],
+                 data_farms: Callable[[], list[gateway_pb2.DataFarmStatus]] = list) -> None:
         self._reconcile = reconcile
+        self._data_farms = data_farms
         self._orders = orders
         self._market_data = market_data
         self._account = default_account
@@ -131,7 +133,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def GetConnectionStatus(self, request: gateway_pb2.GetConnectionStatusRequest,
                                   context: grpc.aio.ServicerContext) -> gateway_pb2.GetConnectionStatusResponse:
         status: system_pb2.ConnectionStatus = self._status()
-        return gateway_pb2.GetConnectionStatusResponse(status=status)
+        return gateway_pb2.GetConnectionStatusResponse(status=status, data_farms=self._data_farms())
 
     async def GetQuote(self, request: gateway_pb2.GetQuoteRequest, context: grpc.aio.ServicerContext
                        ) -> gateway_pb2.GetQuoteResponse:

@@ -22,6 +22,7 @@ from services.gateway_bridge.config import BridgeSettings
 from services.gateway_bridge.convert import now_timestamp
 from services.gateway_bridge.domain.backoff import Backoff
 from services.gateway_bridge.domain.events import ErrorSeen
+from services.gateway_bridge.domain.farms import Farm
 from services.gateway_bridge.domain.guard import LiveTradingRefused, check_accounts, check_port
 from services.gateway_bridge.ib.errors import ErrorClass, classify
 from services.gateway_bridge.ib.session import IbSession
@@ -48,13 +49,15 @@ class Supervisor:
                  on_market_data_lost: Callable[[], Awaitable[None]] | None = None,
                  on_state: Callable[[int], None] | None = None,
                  lease: Lease | None = None,
-                 on_reconciled: Callable[[], None] | None = None) -> None:
+                 on_reconciled: Callable[[], None] | None = None,
+                 on_farm: Callable[[Farm], None] | None = None) -> None:
         self._s, self._session, self._orders, self._publisher = settings, session, orders, publisher
         self._on_ready = on_ready
         self._on_market_data_lost = on_market_data_lost
         self._on_state = on_state or (lambda s: None)
         self._lease = lease
         self._on_reconciled = on_reconciled or (lambda: None)
+        self._on_farm = on_farm or (lambda farm: None)
         self.state = State.BROKER_CONNECTION_STATE_DISCONNECTED
         self.last_error = ""
         self.connect_time: float | None = None
@@ -71,9 +74,15 @@ class Supervisor:
 
     def notice(self, ev: ErrorSeen) -> None:
         klass = classify(ev.code)
+        farm = self._orders.farms.on_notice(ev.code, ev.message)
+        if farm is not None:  # informational at IB: the session state stays; readiness per kind (domain.farms)
+            log.log(logging.INFO if farm.connected else logging.WARNING, "IB data farm %s: %s", ev.code, ev.message)
+            self._on_farm(farm)
+            if not farm.connected:
+                self.last_error = f"{ev.code}: {ev.message}"
         if klass in NOTICE_ACTIONS or klass is ErrorClass.SOCKET_RESET:
             self._notices.put_nowait(ev)
-        elif klass in (ErrorClass.FARM_BROKEN, ErrorClass.CLIENT_ID_IN_USE, ErrorClass.PACING_VIOLATION):
+        elif klass in (ErrorClass.CLIENT_ID_IN_USE, ErrorClass.PACING_VIOLATION):
             log.warning("IB notice %s: %s", ev.code, ev.message)
             self.last_error = f"{ev.code}: {ev.message}"
 

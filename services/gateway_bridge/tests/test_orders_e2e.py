@@ -71,7 +71,8 @@ async def test_market_buy_is_filled_and_published_once_with_commission(bridge, b
     for _ in range(300):
         events = await bus.events()
         statuses = [e.order_update.order.status for e in events if e.WhichOneof("payload") == "order_update"]
-        if statuses and statuses[-1] == order_pb2.ORDER_STATUS_FILLED:
+        positions = [e for e in events if e.WhichOneof("payload") == "position_update"]
+        if statuses and statuses[-1] == order_pb2.ORDER_STATUS_FILLED and positions:  # the position follows the fill
             break
         await __import__("asyncio").sleep(0.02)
     assert statuses[0] == order_pb2.ORDER_STATUS_PENDING_SUBMIT and statuses[-1] == order_pb2.ORDER_STATUS_FILLED

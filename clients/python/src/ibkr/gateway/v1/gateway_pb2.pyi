@@ -12,12 +12,24 @@ from ibkr.trading.v1 import portfolio_pb2 as _portfolio_pb2
 from ibkr.trading.v1 import reconciliation_pb2 as _reconciliation_pb2
 from ibkr.trading.v1 import system_pb2 as _system_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class DataFarmKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DATA_FARM_KIND_UNSPECIFIED: _ClassVar[DataFarmKind]
+    DATA_FARM_KIND_MARKET_DATA: _ClassVar[DataFarmKind]
+    DATA_FARM_KIND_HISTORICAL: _ClassVar[DataFarmKind]
+    DATA_FARM_KIND_SECURITY_DEFINITION: _ClassVar[DataFarmKind]
+DATA_FARM_KIND_UNSPECIFIED: DataFarmKind
+DATA_FARM_KIND_MARKET_DATA: DataFarmKind
+DATA_FARM_KIND_HISTORICAL: DataFarmKind
+DATA_FARM_KIND_SECURITY_DEFINITION: DataFarmKind
 
 class PlaceOrderRequest(_message.Message):
     __slots__ = ("account_id", "client_order_id", "order", "risk_decision_id")
@@ -322,10 +334,26 @@ class GetConnectionStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetConnectionStatusResponse(_message.Message):
-    __slots__ = ("status",)
+    __slots__ = ("status", "data_farms")
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FARMS_FIELD_NUMBER: _ClassVar[int]
     status: _system_pb2.ConnectionStatus
-    def __init__(self, status: _Optional[_Union[_system_pb2.ConnectionStatus, _Mapping]] = ...) -> None: ...
+    data_farms: _containers.RepeatedCompositeFieldContainer[DataFarmStatus]
+    def __init__(self, status: _Optional[_Union[_system_pb2.ConnectionStatus, _Mapping]] = ..., data_farms: _Optional[_Iterable[_Union[DataFarmStatus, _Mapping]]] = ...) -> None: ...
+
+class DataFarmStatus(_message.Message):
+    __slots__ = ("name", "kind", "connected", "broker_code", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    BROKER_CODE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: DataFarmKind
+    connected: bool
+    broker_code: int
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[DataFarmKind, str]] = ..., connected: _Optional[bool] = ..., broker_code: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReconcileRequest(_message.Message):
     __slots__ = ("account_id", "request_id")
