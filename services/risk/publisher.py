@@ -2,8 +2,16 @@
 and to Postgres (ListDecisions), trading-state changes to the bus.
 
 The order path only enqueues (no await on Redis or Postgres for a decision); one background task drains
-the queue in batches. The queue is bounded: when full, a record is dropped and counted
-(`ibkr_risk_decision_publish_dropped_total`) rather than slowing or failing orders.
+the queue in batches. The queue is bounded: when full, an *accepting* decision is dropped and counted
+(`ibkr_risk_decision_publish_dropped_total`) rather than slowing or failing orders; the order itself still
+reaches the ledger through the bridge's events.
+
+A live *denial* (and a trading-state change) is never dropped that way: it is the only trace of a refused
+order the ledger gets. When the queue is full it waits in an overflow list, and when Redis refuses it, it is
+kept and retried with backoff until it is written, so it appears on the bus (and in the ledger) once Redis
+is back. (Rows for risk's own decisions table go through the store's journal, which retries on its own.) Only a backlog beyond `must_capacity` such records (a long outage under a flood
+of denied orders) is dropped and counted, to keep memory bounded; records still held at shutdown are
+logged.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -23,7 +32,7 @@ from services.risk.metrics import RiskMetrics
 
 SOURCE = "risk"
 Publish = Callable[[bytes, str, str], Awaitable[object]]  # (payload, event type, account) → stream id
-RecordDecisions = Callable[[list[tuple]], Awaitable[None]]
+RecordDecisions = Callable[[list[tuple]], None]  # appends rows to a write-behind journal that retries
 
 log = logging.getLogger("services.risk.publisher")
 
@@ -40,7 +49,8 @@ class Publisher:
     """A bounded queue of outbound records and the task that drains it."""
 
     def __init__(self, publish: Publish | None, record: RecordDecisions | None, metrics: RiskMetrics,
-                 *, capacity: int = 10_000, batch: int = 200, linger: float = 0.005) -> None:
+                 *, capacity: int = 10_000, batch: int = 200, linger: float = 0.005,
+                 must_capacity: int = 100_000) -> None:
         self._publish = publish
         self._record = record
         self._metrics = metrics
@@ -48,6 +58,10 @@ class Publisher:
         self._batch = batch
         self._linger = linger
         self._task: asyncio.Task | None = None
+        self._must_capacity = must_capacity
+        self._overflow: deque = deque()  # must-deliver items that found the queue full
+        self._retry_sends: deque = deque()  # must-deliver bus sends (event, type) that failed, retried first
+        self._backoff = 0.0
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="risk-publisher")
@@ -62,6 +76,9 @@ class Publisher:
         except (TimeoutError, asyncio.CancelledError):
             self._task.cancel()
         self._task = None
+        held = len(self._overflow) + len(self._retry_sends)
+        if held:
+            log.error("risk records not delivered before shutdown (denials among them)", extra={"held": held})
 
     def decision(self, rec: DecisionRecord) -> None:
         self._offer(("decision", rec))
@@ -71,10 +88,21 @@ class Publisher:
 
     def _offer(self, item: tuple) -> None:
         # The caller's trace context travels with the record, so the bus entry joins the order's trace.
+        entry = (*item, otel_context.get_current())
         try:
-            self._queue.put_nowait((*item, otel_context.get_current()))
+            self._queue.put_nowait(entry)
         except asyncio.QueueFull:
+            if _must(entry):
+                self._hold(self._overflow, entry)
+            else:
+                self._metrics.publish_dropped.inc()
+
+    def _hold(self, store: deque, item) -> None:
+        if len(self._overflow) + len(self._retry_sends) >= self._must_capacity:
             self._metrics.publish_dropped.inc()
+            log.error("must-deliver risk record dropped: backlog full", extra={"capacity": self._must_capacity})
+            return
+        store.append(item)
 
     async def flush(self) -> None:
         """Wait until everything queued so far has been handled (tests, shutdown)."""
@@ -82,8 +110,13 @@ class Publisher:
 
     async def _run(self) -> None:
         while True:
-            items = [await self._queue.get()]
-            if self._linger and items[0] is not None:
+            if self._retry_sends:
+                items = [await self._queue.get()] if self._queue.qsize() else []
+                if not items:
+                    await asyncio.sleep(self._backoff)
+            else:
+                items = [await self._queue.get()]
+            if self._linger and items and items[0] is not None:
                 # Let a burst accumulate: one Postgres insert and fewer wake-ups per batch, off the order path.
                 await asyncio.sleep(self._linger)
             while len(items) < self._batch and not self._queue.empty():
@@ -97,39 +130,82 @@ class Publisher:
             finally:
                 for _ in items:
                     self._queue.task_done()
+            while self._overflow and not self._queue.full():
+                self._queue.put_nowait(self._overflow.popleft())
             if stop:
                 return
 
     async def _handle(self, items: list[tuple]) -> None:
-        rows = []
-        for kind, value, ctx in items:
+        ok = await self._retry()
+        rows: list[tuple] = []
+        for item in items:
+            kind, value, ctx = item
             token = otel_context.attach(ctx)
             try:
-                await self._handle_one(kind, value, rows)
+                await self._handle_one(kind, value, rows, _must(item), ok)
             finally:
                 otel_context.detach(token)
         if rows and self._record is not None:
-            await self._record(rows)
+            self._record(rows)
 
-    async def _handle_one(self, kind: str, value, rows: list) -> None:
+    async def _handle_one(self, kind: str, value, rows: list, must: bool, bus_ok: bool) -> None:
         if kind != "decision":
-            await self._send(*value)
+            await self._send(*value, must=must, bus_ok=bus_ok)
             return
         pb = decision_to_proto(value)
         rows.append((value.decision_id, value.account_id, value.client_order_id, pb.outcome, pb.denied_rule_id,
                      pb.policy_version, pb.shadow, pb.SerializeToString(), value.time))
         event = envelope(value.account_id, pb.order.instrument.symbol,
                          risk_decision=event_pb2.RiskDecisionEvent(decision=pb))
-        await self._send(event, "risk_decision")
+        await self._send(event, "risk_decision", must=must, bus_ok=bus_ok)
 
-    async def _send(self, event: event_pb2.Event, event_type: str) -> None:
+    async def _send(self, event: event_pb2.Event, event_type: str, *, must: bool = False, bus_ok: bool = True
+                    ) -> bool:
         if self._publish is None:
-            return
+            return True
+        if not bus_ok:  # earlier records are still waiting: keep the order, do not try past them
+            if must:
+                self._hold(self._retry_sends, (event, event_type))
+            else:
+                self._metrics.publish_dropped.inc()
+            return False
         try:
             await self._publish(event.SerializeToString(), event_type, event.account_id)
+            return True
         except Exception:
-            self._metrics.publish_dropped.inc()
             log.warning("bus publish failed", exc_info=True)
+            if must:
+                self._hold(self._retry_sends, (event, event_type))
+            else:
+                self._metrics.publish_dropped.inc()
+            self._failed()
+            return False
+
+    async def _retry(self) -> bool:
+        """Send and record what failed before (oldest first); True when nothing is left waiting."""
+        while self._retry_sends:
+            event, event_type = self._retry_sends[0]
+            try:
+                await self._publish(event.SerializeToString(), event_type, event.account_id)
+            except Exception:
+                log.warning("bus publish retry failed; denials kept", exc_info=True,
+                            extra={"held": len(self._retry_sends)})
+                self._failed()
+                return False
+            self._retry_sends.popleft()
+        self._backoff = 0.0
+        return True
+
+    def _failed(self) -> None:
+        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
+
+
+def _must(item: tuple) -> bool:
+    """Records that are never dropped: live denials and trading-state changes."""
+    kind, value = item[0], item[1]
+    if kind == "decision":
+        return not value.decision.accepted and not value.decision.shadow
+    return True
 
 
 def now_utc() -> datetime:

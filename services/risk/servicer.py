@@ -285,7 +285,9 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
                 before = datetime.fromisoformat(request.page_token)
             except ValueError:
                 raise invalid("page_token", "not a token this server issued") from None
-        await self.gate.publisher.flush()  # what this server decided so far is visible to its own reads
+        # What this server decided so far is visible to its own reads.
+        await self.gate.publisher.flush()
+        await self.gate.store.journal.flush()
         blobs = await self.gate.store.list_decisions(request.account_id, request.client_order_id,
                                                      request.outcome, request.denied_rule_id,
                                                      request.include_shadow, before, size + 1)

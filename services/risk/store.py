@@ -22,6 +22,9 @@ from services.risk.journal import Journal
 MIGRATIONS = Path(__file__).parent / "migrations"
 QUERIES_FILE = Path(__file__).parent / "sql" / "queries.sql"
 COMMAND_TIMEOUT = 5.0  # seconds, per statement
+JOURNAL_LINGER_SECONDS = 0.01
+# Writes to tables nothing else in the journal touches (see Journal's `independent`).
+INDEPENDENT_WRITES = frozenset({"insert_activity", "prune_activity", "insert_decisions"})
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
 
@@ -57,21 +60,18 @@ def digest(data: bytes) -> str:
 class RiskStore:
     """The risk schema through an asyncpg pool whose connections use it as search_path."""
 
-    def __init__(self, pool: asyncpg.Pool, schema: str, hot_pool: asyncpg.Pool, journal: Journal) -> None:
-        self._pool = pool
-        # Decisions (written off the order path by the publisher) use asynchronous commit: committed and
-        # visible at once, durable against a crash of risk, not waiting for the WAL flush. Policy and
-        # trading-state writes stay synchronous.
-        self._hot = hot_pool
+    def __init__(self, pool: asyncpg.Pool, schema: str, journal: Journal) -> None:
+        self._pool = pool  # reads, policy and trading-state writes (synchronous commit)
         self.schema = schema
         self._q = load_queries()
-        # The book's changes (reservations, positions, cursor, activity) are written behind the order path,
-        # in order, on one asynchronous-commit connection: see journal.py for why that is safe.
+        # The book's changes (reservations, positions, cursor, activity) and the decisions are written behind
+        # the order path, in order, on one connection with asynchronous commit (committed and visible at once,
+        # durable against a crash of risk, not waiting for the WAL flush): see journal.py for why that is safe.
         self.journal = journal
 
     @classmethod
     async def open(cls, dsn: str, schema: str, *, min_size: int = 1, max_size: int = 4) -> RiskStore:
-        """Migrate the schema, then open the pools and the journal."""
+        """Migrate the schema, then open the pool and the journal."""
         conn = await asyncpg.connect(dsn)
         try:
             await apply_migrations(conn, schema, MIGRATIONS)
@@ -80,17 +80,14 @@ class RiskStore:
         # Every statement has a deadline (no request hangs on a stuck database).
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=COMMAND_TIMEOUT,
                                          server_settings={"search_path": schema})
-        hot = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, command_timeout=COMMAND_TIMEOUT,
-                                        server_settings={"search_path": schema, "synchronous_commit": "off"})
         settings = {"search_path": schema, "synchronous_commit": "off"}
         journal = Journal(lambda: asyncpg.connect(dsn, server_settings=settings, command_timeout=COMMAND_TIMEOUT),
-                          load_queries())
-        return cls(pool, schema, hot, journal)
+                          load_queries(), linger=JOURNAL_LINGER_SECONDS, independent=INDEPENDENT_WRITES)
+        return cls(pool, schema, journal)
 
     async def close(self) -> None:
         await self.journal.close()
         await self._pool.close()
-        await self._hot.close()
 
     # -- policy ----------------------------------------------------------------------------------------
 
@@ -205,13 +202,12 @@ class RiskStore:
 
     # -- decisions -------------------------------------------------------------------------------------
 
-    async def insert_decisions(self, rows: Sequence[tuple]) -> None:
+    def insert_decisions(self, rows: Sequence[tuple]) -> None:
         """Rows of (decision_id, account_id, client_order_id, outcome, denied_rule_id, policy_version, shadow,
-        decision bytes, decision_time), written in one statement."""
-        if not rows:
-            return
-        columns = list(zip(*rows, strict=True))
-        await self._hot.execute(self._q["insert_decisions"], *[list(c) for c in columns])
+        decision bytes, decision_time), written (behind, by the journal, retried until Postgres takes them)
+        in one statement."""
+        if rows:
+            self.journal.write("insert_decisions", *[list(c) for c in zip(*rows, strict=True)])
 
     async def list_decisions(self, account_id: str, client_order_id: str, outcome: int, denied_rule_id: str,
                              include_shadow: bool, before: datetime, limit: int) -> list[bytes]:

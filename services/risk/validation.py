@@ -19,6 +19,11 @@ CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,48}$")
 _NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_ON_CLOSE})
 _NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 _NO_LIMIT = frozenset({OrderType.MARKET, OrderType.STOP, OrderType.MARKET_ON_CLOSE, OrderType.TRAILING_STOP})
+_SIDES = {order_pb2.ORDER_SIDE_BUY: Side.BUY, order_pb2.ORDER_SIDE_SELL: Side.SELL}
+_ORDER_TYPES = {t.value: t for t in OrderType}
+# Decimal texts already validated as positive (quantities and prices recur order after order): parsing and
+# range-checking one costs more than all the rules; the cache is bounded and holds only accepted values.
+_POSITIVE: dict[str, Decimal] = {}
 
 
 def invalid(field: str, description: str, reason: str = "INVALID_FIELD") -> InvalidArgument:
@@ -34,9 +39,17 @@ def require_text(value: str, field: str) -> str:
 
 
 def _positive(pb, field: str, *, required: bool) -> Decimal | None:
+    if pb is not None:
+        value = _POSITIVE.get(pb.value)
+        if value is not None:
+            return value
     value = decimal_from_proto(pb, field, required=required)
     if value is not None and value <= 0:
         raise invalid(field, "must be positive")
+    if value is not None:
+        if len(_POSITIVE) > 8192:
+            _POSITIVE.clear()
+        _POSITIVE[pb.value] = value
     return value
 
 
@@ -58,10 +71,10 @@ def intent_from_spec(account_id: str, client_order_id: str, spec: order_pb2.Orde
     symbol = require_text(spec.instrument.symbol, f"{prefix}.instrument.symbol").upper()
     if spec.instrument.security_type == 0:
         raise invalid(f"{prefix}.instrument.security_type", "is required (UNSPECIFIED)", "REQUIRED")
-    side = {order_pb2.ORDER_SIDE_BUY: Side.BUY, order_pb2.ORDER_SIDE_SELL: Side.SELL}.get(spec.side)
+    side = _SIDES.get(spec.side)
     if side is None:
         raise invalid(f"{prefix}.side", "is required (UNSPECIFIED or unknown value)", "REQUIRED")
-    order_type = _enum(spec.order_type, OrderType, f"{prefix}.order_type")
+    order_type = _ORDER_TYPES.get(spec.order_type) or _enum(spec.order_type, OrderType, f"{prefix}.order_type")
     if spec.time_in_force == 0:
         raise invalid(f"{prefix}.time_in_force", "is required (UNSPECIFIED)", "REQUIRED")
     quantity = _positive(spec.quantity if spec.HasField("quantity") else None, f"{prefix}.quantity", required=True)
