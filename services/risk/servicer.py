@@ -18,6 +18,7 @@ from services.risk.bridge import Bridge
 from services.risk.core.model import Side, TradingState
 from services.risk.decision_codec import decision_to_proto
 from services.risk.gate import Gate
+from services.risk.idempotency import Idempotency
 from services.risk.policy_codec import PolicyInvalid, policy_from_proto, violations_to_proto
 from services.risk.policy_manager import SLOTS, PolicyManager, invalid_policy
 from services.risk.trading_state import GLOBAL
@@ -64,6 +65,7 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         self.gate = gate
         self.bridge = bridge
         self.policy = policy
+        self.idempotency = Idempotency(policy.store)
 
     # -- orders --------------------------------------------------------------------------------------------
 
@@ -202,6 +204,11 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
 
     async def SetTradingState(self, request: risk_pb2.SetTradingStateRequest, context: grpc.aio.ServicerContext
                               ) -> risk_pb2.SetTradingStateResponse:
+        return await self.idempotency.run("SetTradingState", request, risk_pb2.SetTradingStateResponse,
+                                          lambda: self._set_trading_state(request, context))
+
+    async def _set_trading_state(self, request: risk_pb2.SetTradingStateRequest,
+                                 context: grpc.aio.ServicerContext) -> risk_pb2.SetTradingStateResponse:
         is_global = request.global_scope
         scope = GLOBAL if is_global else require_text(request.account_id, "account_id")
         state = _STATES.get(request.state)
@@ -245,9 +252,12 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
             except PolicyInvalid as err:
                 raise invalid_policy(err) from None
             return risk_pb2.UpdateRiskPolicyResponse(policy=request.policy)
-        installed = await self.policy.update(request.policy, request.slot, expected_version=request.expected_version,
-                                             reason=reason, principal=request.principal)
-        return risk_pb2.UpdateRiskPolicyResponse(policy=installed)
+
+        async def update() -> risk_pb2.UpdateRiskPolicyResponse:
+            installed = await self.policy.update(request.policy, request.slot, expected_version=request.expected_version,
+                                                 reason=reason, principal=request.principal)
+            return risk_pb2.UpdateRiskPolicyResponse(policy=installed)
+        return await self.idempotency.run("UpdateRiskPolicy", request, risk_pb2.UpdateRiskPolicyResponse, update)
 
     async def ValidateRiskPolicy(self, request: risk_pb2.ValidateRiskPolicyRequest,
                                  context: grpc.aio.ServicerContext) -> risk_pb2.ValidateRiskPolicyResponse:

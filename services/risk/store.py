@@ -124,6 +124,15 @@ class RiskStore:
                                created_by, change_reason)
             return version, blob
 
+    # -- idempotency -----------------------------------------------------------------------------------
+
+    async def idempotent_answer(self, method: str, request_id: str) -> tuple[str, bytes] | None:
+        row = await self._pool.fetchrow(self._q["idempotent_answer"], method, request_id)
+        return (row["digest"], bytes(row["response"])) if row else None
+
+    async def save_idempotent_answer(self, method: str, request_id: str, digest: str, response: bytes) -> None:
+        await self._pool.execute(self._q["save_idempotent_answer"], method, request_id, digest, response)
+
     # -- trading state ---------------------------------------------------------------------------------
 
     async def trading_states(self) -> list[StoredState]:
