@@ -158,6 +158,7 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
                             risk_db_schema=schema, bridge_address=f"127.0.0.1:{gw_port}", ledger_address=None,
                             risk_grpc_port=0, risk_metrics_port=0, account_id=ACCOUNT, risk_quote_lookup=False,
                             risk_max_order_notional=D(10**9), risk_max_working_orders_per_side=0)
+    proxy, proxy_port, proxy_channel = await start_bare_proxy(gw_port)
     app = RiskApp(settings, tracer_provider=build_tracer_provider("risk", settings))
     _, port = await app.build_server()
     gc.collect()
@@ -192,10 +193,13 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
 
         rtt: list[float] = []
         direct: list[float] = []
+        proxied: list[float] = []
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel, \
-                grpc.aio.insecure_channel(f"127.0.0.1:{gw_port}") as gw_channel:
+                grpc.aio.insecure_channel(f"127.0.0.1:{gw_port}") as gw_channel, \
+                grpc.aio.insecure_channel(f"127.0.0.1:{proxy_port}") as via_channel:
             stub = risk_pb2_grpc.RiskServiceStub(channel)
             gw = gateway_pb2_grpc.GatewayServiceStub(gw_channel)
+            via = gateway_pb2_grpc.GatewayServiceStub(via_channel)
             for i in range(SUBMITS + 100):
                 request = risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, client_order_id=f"b{i}", order=order(i))
                 t0 = time.perf_counter()
@@ -205,17 +209,24 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
                 await gw.PlaceOrder(gateway_pb2.PlaceOrderRequest(account_id=ACCOUNT, client_order_id=f"d{i}",
                                                                   order=order(i)), timeout=10)
                 direct_elapsed = time.perf_counter() - t1
+                t2 = time.perf_counter()
+                await via.PlaceOrder(gateway_pb2.PlaceOrderRequest(account_id=ACCOUNT, client_order_id=f"p{i}",
+                                                                   order=order(i)), timeout=10)
+                proxied_elapsed = time.perf_counter() - t2
                 if i >= 100:
                     rtt.append(elapsed)
                     direct.append(direct_elapsed)
+                    proxied.append(proxied_elapsed)
                 if i % 20 == 19:  # keep the book near its size, as fills and cancels would (not measured)
                     for k in range(i - 19, i + 1):
                         app.gate.release(ACCOUNT, f"b{k}")
         own = [h - b for h, b in zip(handler_time[100:], bridge_time[100:], strict=True)]
-        return {"rtt": rtt, "direct": direct, "own": own, "bridge": bridge_time[100:],
+        return {"rtt": rtt, "direct": direct, "proxied": proxied, "own": own, "bridge": bridge_time[100:],
                 "handler": handler_time[100:]}
     finally:
         await app.stop(0)
+        await proxy.stop(0)
+        await proxy_channel.close()
         await gateway.stop(0)
         conn = await asyncpg.connect(dsn)
         try:
@@ -223,6 +234,29 @@ async def bench_handler(dsn: str, redis_url: str) -> dict[str, list[float]]:
         finally:
             await conn.close()
         await app_redis_cleanup(redis_url, settings.bus_stream)
+
+
+async def start_bare_proxy(gw_port: int) -> tuple[grpc.aio.Server, int, grpc.aio.Channel]:
+    """The floor of any forwarding hop in grpc.aio: a server with no interceptors and no protobuf that
+    passes PlaceOrder's bytes to the bridge and its answer back."""
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{gw_port}")
+    method = "/ibkr.gateway.v1.GatewayService/PlaceOrder"
+    forward = channel.unary_unary(method, _identity, _identity)
+
+    async def place(request: bytes, context) -> bytes:
+        return await forward(request, timeout=10)
+
+    server = grpc.aio.server()
+    handler = grpc.unary_unary_rpc_method_handler(place, _identity, _identity)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "ibkr.gateway.v1.GatewayService", {"PlaceOrder": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port, channel
+
+
+def _identity(payload: bytes) -> bytes:
+    return payload
 
 
 async def app_redis_cleanup(url: str, stream: str) -> None:
@@ -261,8 +295,12 @@ async def main() -> None:
         print(line("SubmitOrder round trip (risk + instant bridge)", summary_ms(result["rtt"])))
         print(line("  same bridge called directly (one hop)", summary_ms(result["direct"])))
         print(line("  baseline: raw gRPC unary echo (loopback)", summary_ms(echo)))
+        print(line("  same bridge through a bare grpc.aio proxy", summary_ms(result["proxied"])))
         added = [r - d for r, d in zip(result["rtt"], result["direct"], strict=True)]
+        floor = [p - d for p, d in zip(result["proxied"], result["direct"], strict=True)]
         ratio = statistics.median(added) / statistics.median(echo)
+        print(f"{'bare proxy hop added over a direct bridge call':48} p50 {statistics.median(floor) * 1e3:8.3f} ms"
+              f"   = {statistics.median(floor) / statistics.median(echo) * 100:.0f} % of a raw echo hop (the floor)")
         print(f"{'risk hop added over a direct bridge call':48} p50 {statistics.median(added) * 1e3:8.3f} ms"
               f"   = {ratio * 100:.0f} % of a raw echo hop (goal: <= 120 %, i.e. at most 20 % dearer than an echo)")
     finally:

@@ -35,7 +35,7 @@ from services.common.metrics import GrpcServerMetrics, new_registry
 from services.common.server import ServiceSpec, build_server, set_serving
 from services.common.telemetry import build_tracer_provider
 from services.gateway_bridge.client import gateway_channel
-from services.risk.bridge import Bridge
+from services.risk.bridge import Bridge, order_channel
 from services.risk.config import RiskSettings
 from services.risk.core.book import Books
 from services.risk.feed import BusTail, Feed
@@ -108,7 +108,10 @@ class RiskApp:
 
         channel = bridge_channel(s, self.tracer_provider)
         self.channels.append(channel)
-        bridge = self.bridge = Bridge(channel, s.risk_downstream_timeout_seconds, self.clock)
+        orders = order_channel(s.bridge_address)  # order RPCs: no client interceptors (see bridge.py)
+        self.channels.append(orders)
+        bridge = self.bridge = Bridge(channel, s.risk_downstream_timeout_seconds, self.clock, orders=orders,
+                                      tracer_provider=self.tracer_provider, token=s.internal_token)
         quote_lookup = bridge.quote_lookup(s.risk_quote_lookup_timeout_seconds) if s.risk_quote_lookup else None
         self.gate = Gate(Books(), policies, states, self.store, self.publisher, self.metrics,
                          reference_prices=s.reference_prices(), quote_lookup=quote_lookup, clock=self.clock)

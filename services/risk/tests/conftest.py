@@ -47,9 +47,11 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
     quote: market_data_pb2.Quote | None = None
     quote_error: DomainError | None = None
     delay: float = 0.0
+    place_metadata: list = field(default_factory=list)  # invocation metadata of each PlaceOrder
 
     async def PlaceOrder(self, request, context):
         self.placed.append(request)
+        self.place_metadata.append(dict(context.invocation_metadata()))
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail_with is not None:

@@ -161,3 +161,13 @@ async def test_unknown_symbol_reported_by_the_bridge_quote_is_relayed_as_not_fou
                                                          limit=None)))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND and "NOSUCHSYM" in caught.value.details()
     assert gateway[0].placed == []
+
+
+async def test_order_reaches_the_bridge_with_the_internal_token_and_the_callers_trace(risk_factory, gateway):
+    risk = await risk_factory(internal_token="s3cret")
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    await risk.stub.SubmitOrder(submit("tok-1", spec()), metadata=(
+        ("x-ibkr-internal-token", "s3cret"), ("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01")))
+    sent = gateway[0].place_metadata[-1]
+    assert sent["x-ibkr-internal-token"] == "s3cret"
+    assert sent["traceparent"].split("-")[1] == trace_id  # risk's CLIENT span continues the caller's trace
