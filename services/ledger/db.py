@@ -16,8 +16,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The queries of a batch, prepared when a connection opens rather than on first use: the first batches after
 # a start otherwise pay a Parse round trip per statement (the fill → commit tail of a fresh process).
 WARM_QUERIES = ("insert_bus_events_direct", "upsert_commissions", "insert_fills_direct", "fill_context",
-                "upsert_lock_positions", "upsert_lock_journal_accounts", "next_seqs",
-                "insert_journal_postings_direct", "finish_batch", "lock_fills_for_update")
+                "upsert_lock_positions", "upsert_lock_journal_accounts", "insert_journal_postings_direct",
+                "finish_batch", "lock_fills_for_update")
 
 
 async def warm_up(conn: asyncpg.Connection) -> None:

@@ -138,7 +138,7 @@ class LedgerStore:
         new_ids: set[str] = set()
         if stored:
             rows = await self._staged_insert(
-                conn, "insert_bus_events", "staging_bus_events", BUS_EVENT_COLUMNS,
+                conn, "insert_bus_events", "staging_bus_events", BUS_EVENT_COLUMNS, (),
                 [(n, e.event_id, e.stream, e.stream_id, e.event_type, e.account_id, e.event_time, e.payload,
                   e.traceparent, e.tracestate) for n, e in enumerate(stored)])
             new_ids = {r["event_id"] for r in rows}
@@ -193,17 +193,17 @@ class LedgerStore:
         commissions = commissions + [
             CommissionRecord(f.execution_id, f.account_id, f.commission, f.commission_currency, f.realized_pnl, None)
             for f in fills if f.commission is not None]
-        if commissions:
-            latest = {c.execution_id: c for c in commissions}  # one row per execution; the last report wins
-            cs = [latest[k] for k in sorted(latest)]
-            await conn.execute(
-                q["upsert_commissions"], [c.execution_id for c in cs], [c.account_id for c in cs],
-                [c.amount for c in cs], [c.currency for c in cs], [c.realized_pnl for c in cs],
-                [c.report_time for c in cs], [event_ids.get(c.execution_id, "") for c in cs])
+        latest = {c.execution_id: c for c in commissions}  # one row per execution; the last report wins
+        cs = [latest[k] for k in sorted(latest)]
+        commission_args = ([c.execution_id for c in cs], [c.account_id for c in cs], [c.amount for c in cs],
+                           [c.currency for c in cs], [c.realized_pnl for c in cs], [c.report_time for c in cs],
+                           [event_ids.get(c.execution_id, "") for c in cs])
+        if cs and not fills:
+            await conn.execute(q["upsert_commissions"], *commission_args)
         new: set[str] = set()
-        if fills:
+        if fills:  # the commissions are upserted by the same statement
             rows = await self._staged_insert(
-                conn, "insert_fills", "staging_fills", FILL_COLUMNS,
+                conn, "insert_fills", "staging_fills", FILL_COLUMNS, commission_args,
                 [(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
                   f.currency, str(f.multiplier), f.instrument, f.side, str(f.quantity), str(f.price),
                   f.fill_time, f.venue, f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
@@ -311,11 +311,13 @@ class LedgerStore:
             return 0, []
         accounts = sorted({p.account.key: p.account for e in entries for p in e.postings}.values(),
                           key=lambda a: a.key)
-        balances = {r["account_key"]: (r["balance"], r["version"]) for r in await conn.fetch(
+        locked = await conn.fetch(
             q["upsert_lock_journal_accounts"], [a.key for a in accounts], [a.account_id for a in accounts],
-            [a.kind for a in accounts], [a.currency for a in accounts], [a.instrument_key for a in accounts])}
+            [a.kind for a in accounts], [a.currency for a in accounts], [a.instrument_key for a in accounts],
+            len(entries))
+        balances = {r["account_key"]: (r["balance"], r["version"]) for r in locked if r["account_key"] is not None}
+        ids = sorted(r["seq"] for r in locked if r["account_key"] is None)
         rows, final = journal.run_balances(entries, balances)
-        ids = [r["seq"] for r in await conn.fetch(q["next_seqs"], len(entries))]
         entry_rows = [(ids[i], e.entry_key, e.account_id, e.kind, e.execution_id, e.instrument_key, e.description,
                        b.event_time) for i, (e, b) in enumerate(zip(entries, booking.booked, strict=True))]
         posting_rows = [(ids[r.entry_index], r.line, r.account.key, r.account.currency, str(r.amount),
@@ -331,13 +333,13 @@ class LedgerStore:
         return len(entries), sorted(final.items())
 
     async def _staged_insert(self, conn: asyncpg.Connection, query: str, staging: str, columns: list[str],
-                             records: list[tuple]) -> list[asyncpg.Record]:
-        """Run `query` over `records`: as array parameters in one round trip when they are few, else by a
-        binary COPY into the staging table first (faster to encode for hundreds of rows)."""
+                             args: tuple, records: list[tuple]) -> list[asyncpg.Record]:
+        """Run `query` (with parameters `args`) over `records`: as array parameters in one round trip when they
+        are few, else by a binary COPY into the staging table first (faster to encode for hundreds of rows)."""
         if len(records) <= DIRECT_MAX_ROWS:
-            return await conn.fetch(self.q[f"{query}_direct"], *_columns(records, len(columns)))
+            return await conn.fetch(self.q[f"{query}_direct"], *args, *_columns(records, len(columns)))
         await conn.copy_records_to_table(staging, columns=columns, records=records)
-        return await conn.fetch(self.q[query])
+        return await conn.fetch(self.q[query], *args)
 
     async def book_opening_balances(self, account_id: str, balances: dict[str, Decimal], as_of: datetime) -> bool:
         """Book the broker cash that predates the ledger, once per account; False if already booked."""

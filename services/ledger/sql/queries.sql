@@ -99,6 +99,15 @@ SELECT 'corrected', supersedes, execution_id, NULL, NULL
 
 -- name: insert_fills
 -- The staged fills; idempotent by execution id: returns only the executions that are new to the ledger.
+-- $1..$7: the batch's commissions, upserted like upsert_commissions.
+WITH upserted_commissions AS (
+    -- The batch's commissions, in the same statement (a round trip less; fill_context, run next, sees both).
+    INSERT INTO commissions AS c (execution_id, account_id, amount, currency, realized_pnl, report_time, event_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::numeric[], $6::timestamptz[],
+                         $7::text[])
+    ON CONFLICT (execution_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+        realized_pnl = EXCLUDED.realized_pnl, report_time = EXCLUDED.report_time, event_id = EXCLUDED.event_id
+)
 INSERT INTO fills (execution_id, seq, account_id, order_id, client_order_id, instrument_key, symbol, currency,
                    multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
                    broker_order_id, perm_id, origin, event_id, commission_booked)
@@ -176,12 +185,6 @@ INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, pre
 SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
        current_balance::numeric, account_version
   FROM staging_postings;
-
--- name: next_seqs
--- Entry ids: `commit_seq` values drawn under the writer lock (commit order). The entries and their
--- postings are then written with binary COPY (one statement each, so the per-statement balance check sees
--- whole entries).
-SELECT nextval('commit_seq') AS seq FROM generate_series(1, $1::int);
 
 -- name: update_journal_balances
 UPDATE journal_accounts a SET balance = u.balance, version = u.version, updated_at = now()
@@ -416,11 +419,17 @@ ON CONFLICT (account_id, instrument_key) DO UPDATE SET updated_at = p.updated_at
 RETURNING account_id, instrument_key, quantity, cost_basis, cost_fees, realized_pnl;
 
 -- name: upsert_lock_journal_accounts
--- The same for journal accounts (sorted and de-duplicated by the caller, as pgledger does).
-INSERT INTO journal_accounts AS a (account_key, account_id, kind, currency, instrument_key)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ORDER BY 1
-ON CONFLICT (account_key) DO UPDATE SET updated_at = a.updated_at
-RETURNING account_key, balance, version;
+-- The same for journal accounts (sorted and de-duplicated by the caller, as pgledger does); in the same round
+-- trip, $6 entry ids (`commit_seq` values, drawn under the writer lock: commit order), as rows without a key.
+WITH accounts AS (
+    INSERT INTO journal_accounts AS a (account_key, account_id, kind, currency, instrument_key)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ORDER BY 1
+    ON CONFLICT (account_key) DO UPDATE SET updated_at = a.updated_at
+    RETURNING account_key, balance, version
+)
+SELECT account_key, balance, version, NULL::bigint AS seq FROM accounts
+UNION ALL
+SELECT NULL, NULL, NULL, nextval('commit_seq') FROM generate_series(1, $6::int);
 
 -- name: finish_batch
 -- The end-of-batch writes in one statement (data-modifying CTEs always run; each touches another table):
@@ -483,11 +492,18 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id;
 
 -- name: insert_fills_direct
-WITH staging_fills AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[],
-                         $14::timestamptz[], $15::text[], $16::boolean[], $17::text[], $18::bigint[],
-                         $19::bigint[], $20::text[], $21::text[], $22::boolean[])
+WITH upserted_commissions AS (
+    -- The batch's commissions, in the same statement (a round trip less; fill_context, run next, sees both).
+    INSERT INTO commissions AS c (execution_id, account_id, amount, currency, realized_pnl, report_time, event_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::numeric[], $6::timestamptz[],
+                         $7::text[])
+    ON CONFLICT (execution_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+        realized_pnl = EXCLUDED.realized_pnl, report_time = EXCLUDED.report_time, event_id = EXCLUDED.event_id
+), staging_fills AS (
+    SELECT * FROM unnest($8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                         $15::text[], $16::text[], $17::bytea[], $18::text[], $19::text[], $20::text[],
+                         $21::timestamptz[], $22::text[], $23::boolean[], $24::text[], $25::bigint[],
+                         $26::bigint[], $27::text[], $28::text[], $29::boolean[])
            AS s(n, execution_id, account_id, order_id, client_order_id, instrument_key, symbol, currency,
                 multiplier, instrument, side, quantity, price, fill_time, venue, correction, supersedes,
                 broker_order_id, perm_id, origin, event_id, commission_booked)
