@@ -102,26 +102,28 @@ def _field(number: int, payload: bytes) -> bytes:
     return _SMALL[number << 3 | 2] + _varint(len(payload)) + payload
 
 
-def _decimal(number: int, value: Decimal) -> bytes:
-    text = decimal_to_string(value).encode()
-    return _field(number, b"\x0a" + _varint(len(text)) + text)  # google.type.Decimal.value = 1
+# Decimals recur by identity order after order (a rule's thresholds, cached counts, validated quantities and
+# prices): each object's encoded google.type.Decimal is kept, keyed by id (cheaper than hashing a Decimal; the
+# object is held so its id cannot be reused). Computed values miss and are encoded; the cache is bounded.
+_encoded: dict[int, tuple[Decimal, bytes, bytes]] = {}  # id → (value, as threshold field, as observed field)
 
 
-# Thresholds are mostly the rule's own Decimal objects, order after order: encoded once per object (keyed by
-# identity, which is cheaper than hashing a Decimal; the object is kept alive so its id cannot be reused).
-_thresholds: dict[int, tuple[Decimal, bytes]] = {}
-
-
-def _threshold(value: Decimal) -> bytes:
-    cached = _thresholds.get(id(value))
+def _encode(value: Decimal) -> tuple[Decimal, bytes, bytes]:
+    cached = _encoded.get(id(value))
     if cached is None or cached[0] is not value:
-        if len(_thresholds) > _CACHE_LIMIT:
-            _thresholds.clear()
-        cached = _thresholds[id(value)] = (value, _decimal(_THRESHOLD, value))
-    return cached[1]
+        if len(_encoded) > _CACHE_LIMIT:
+            _encoded.clear()
+        text = decimal_to_string(value).encode()
+        body = b"\x0a" + _varint(len(text)) + text  # google.type.Decimal.value = 1
+        cached = _encoded[id(value)] = (value, _field(_THRESHOLD, body), _field(_OBSERVED, body))
+    return cached
 
 
-def _rule_bytes(r) -> bytes:
+_RULE_RESULT_TAG = _SMALL[_RULE_RESULTS << 3 | 2]
+
+
+def _rule_field(r) -> bytes:
+    """One `rule_results` entry of a RiskDecision, wire-encoded (tag, length, RuleResult)."""
     if r.__class__ is tuple:
         rule, threshold, observed, unit = r
         key = (id(rule), unit)
@@ -133,15 +135,19 @@ def _rule_bytes(r) -> bytes:
                                                unit=unit, scope_account_id=rule.account_id,
                                                scope_symbol=rule.symbol).SerializeToString()
             cached = _prefixes[key] = (rule, prefix)
-        if observed is None:
-            return cached[1] + _threshold(threshold) if threshold is not None else cached[1]
-        return cached[1] + (_threshold(threshold) if threshold is not None else b"") + _decimal(_OBSERVED, observed)
-    cached = _full.get(id(r))
-    if cached is None or cached[0] is not r:  # shared results (trading state, symbol lists) hit this cache
-        if len(_full) > _CACHE_LIMIT:
-            _full.clear()
-        cached = _full[id(r)] = (r, rule_result_to_proto(r).SerializeToString())
-    return cached[1]
+        out = cached[1]
+        if threshold is not None:
+            out += _encode(threshold)[1]
+        if observed is not None:
+            out += _encode(observed)[2]
+    else:
+        cached = _full.get(id(r))
+        if cached is None or cached[0] is not r:  # shared results (trading state, symbol lists) hit this cache
+            if len(_full) > _CACHE_LIMIT:
+                _full.clear()
+            cached = _full[id(r)] = (r, rule_result_to_proto(r).SerializeToString())
+        out = cached[1]
+    return _RULE_RESULT_TAG + _varint(len(out)) + out
 
 
 def decision_bytes(rec: DecisionRecord) -> bytes:
@@ -158,7 +164,7 @@ def decision_bytes(rec: DecisionRecord) -> bytes:
             denied_rule_id=d.denied_by.rule_id if d.denied_by else "", policy_version=d.policy_version,
             trading_state=int(d.trading_state), shadow=d.shadow, decision_time=ts, principal=rec.principal)
         parts = [head.SerializeToString(), _field(_ORDER, rec.spec.SerializeToString())]
-        parts.extend(_field(_RULE_RESULTS, _rule_bytes(r)) for r in d.raw)
+        parts.extend(map(_rule_field, d.raw))
         rec.blob = b"".join(parts)
     return rec.blob
 
