@@ -25,6 +25,7 @@ log = logging.getLogger("services.risk.feed")
 # Event types whose effects are written to risk's tables: only after these is the cursor worth saving.
 PERSISTED_TYPES = frozenset({"fill", "order_update", "position_update"})
 OWN_TYPES = frozenset({"risk_decision", "trading_state_change"})
+OWN_ONLY_PAUSE_SECONDS = 0.02
 _SIDES = {order_pb2.ORDER_SIDE_BUY: Side.BUY, order_pb2.ORDER_SIDE_SELL: Side.SELL}
 
 
@@ -176,16 +177,20 @@ class BusTail:
             self._task = None
 
     async def poll_once(self, block_ms: int | None = None) -> int:
+        """Apply what follows the last id; returns how many entries were not risk's own."""
         entries = await self.bus.read_after(self.last_id, count=500, block_ms=block_ms)
         stateful = False
+        others = 0
         for entry in entries:
-            await self._apply(entry)
+            if entry.event_type not in OWN_TYPES:
+                others += 1
+                await self._apply(entry)
             self.last_id = entry.stream_id
             stateful = stateful or entry.event_type in PERSISTED_TYPES
         store = self.feed.gate.store
         if stateful and store is not None:
             store.save_bus_cursor(self.bus.stream, self.last_id)
-        return len(entries)
+        return others if entries else -1
 
     async def _apply(self, entry: BusEntry) -> None:
         if entry.event_type in OWN_TYPES:
@@ -206,7 +211,10 @@ class BusTail:
         backoff = 0.1
         while True:
             try:
-                await self.poll_once(block_ms=1000)
+                if await self.poll_once(block_ms=1000) == 0:
+                    # Only risk's own decisions woke the read: let them accumulate instead of waking once per
+                    # decision on the order path's event loop (broker events still wait at most this long).
+                    await asyncio.sleep(OWN_ONLY_PAUSE_SECONDS)
                 self.healthy, backoff = True, 0.1
             except asyncio.CancelledError:
                 raise

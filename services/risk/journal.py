@@ -141,12 +141,15 @@ class Journal:
                     await self._write(groups)
                 except CONNECTION_ERRORS:
                     raise
-                except asyncpg.PostgresError:
-                    # A statement the database refuses: write the batch group by group, skipping bad ones.
+                except Exception:  # noqa: BLE001 - logged per statement below
+                    # A statement refused (a constraint, a bad value): write the batch group by group, skipping
+                    # the bad ones, so one bad write never blocks every later one.
                     await self._write_each(groups)
                 backoff = 0.1
             except CONNECTION_ERRORS:
                 log.warning("risk state journal: database unreachable, retrying", exc_info=True)
+                if self._conn is not None:
+                    self._conn.terminate()
                 self._conn = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -177,5 +180,5 @@ class Journal:
                 await self._write([group])
             except CONNECTION_ERRORS:
                 raise
-            except asyncpg.PostgresError:
+            except Exception:
                 log.exception("risk state journal: statement refused, skipped", extra={"ops": [n for n, _ in group]})
