@@ -98,7 +98,7 @@ def _varint(n: int) -> bytes:
 
 
 def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited field (tag, length, payload); field numbers here are all < 16."""
+    """A length-delimited field (tag, length, payload); for field numbers below 16."""
     return _SMALL[number << 3 | 2] + _varint(len(payload)) + payload
 
 
@@ -167,6 +167,15 @@ def decision_bytes(rec: DecisionRecord) -> bytes:
         parts.extend(map(_rule_field, d.raw))
         rec.blob = b"".join(parts)
     return rec.blob
+
+
+_EVENT_RISK_DECISION = 18  # Event.risk_decision (RiskDecisionEvent, whose field 1 is the decision)
+
+
+def risk_decision_event_bytes(rec: DecisionRecord, event_head: bytes) -> bytes:
+    """A serialized bus `Event` carrying the decision: `event_head` (the envelope, no payload) + the payload."""
+    payload = _field(1, decision_bytes(rec))
+    return event_head + _varint(_EVENT_RISK_DECISION << 3 | 2) + _varint(len(payload)) + payload
 
 
 def decision_to_proto(rec: DecisionRecord) -> risk_types_pb2.RiskDecision:

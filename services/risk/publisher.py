@@ -24,13 +24,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
-from ibkr.trading.v1 import event_pb2
+from ibkr.trading.v1 import event_pb2, risk_types_pb2
 from opentelemetry import context as otel_context
 
-from services.risk.decision_codec import DecisionRecord, decision_to_proto
+from services.risk.decision_codec import DecisionRecord, decision_bytes, risk_decision_event_bytes
 from services.risk.metrics import RiskMetrics
 
 SOURCE = "risk"
+ACCEPTED, DENIED = risk_types_pb2.RISK_DECISION_OUTCOME_ACCEPTED, risk_types_pb2.RISK_DECISION_OUTCOME_DENIED
 Publish = Callable[[bytes, str, str], Awaitable[object]]  # (payload, event type, account) → stream id
 RecordDecisions = Callable[[list[tuple]], None]  # appends rows to a write-behind journal that retries
 
@@ -152,30 +153,35 @@ class Publisher:
         if kind != "decision":
             await self._send(*value, must=must, bus_ok=bus_ok)
             return
-        pb = decision_to_proto(value)
-        rows.append((value.decision_id, value.account_id, value.client_order_id, pb.outcome, pb.denied_rule_id,
-                     pb.policy_version, pb.shadow, pb.SerializeToString(), value.time))
-        event = envelope(value.account_id, pb.order.instrument.symbol,
-                         risk_decision=event_pb2.RiskDecisionEvent(decision=pb))
-        await self._send(event, "risk_decision", must=must, bus_ok=bus_ok)
+        # Serialized once, as bytes (see decision_codec): the row and the bus event share them.
+        d = value.decision
+        blob = decision_bytes(value)
+        rows.append((value.decision_id, value.account_id, value.client_order_id,
+                     ACCEPTED if d.accepted else DENIED, d.denied_by.rule_id if d.denied_by else "",
+                     d.policy_version, d.shadow, blob, value.time))
+        head = envelope(value.account_id, value.spec.instrument.symbol).SerializeToString()
+        await self._send(risk_decision_event_bytes(value, head), "risk_decision", value.account_id, must=must,
+                         bus_ok=bus_ok)
 
-    async def _send(self, event: event_pb2.Event, event_type: str, *, must: bool = False, bus_ok: bool = True
-                    ) -> bool:
+    async def _send(self, event: event_pb2.Event | bytes, event_type: str, account: str | None = None, *,
+                    must: bool = False, bus_ok: bool = True) -> bool:
         if self._publish is None:
             return True
+        if not isinstance(event, bytes):
+            event, account = event.SerializeToString(), event.account_id
         if not bus_ok:  # earlier records are still waiting: keep the order, do not try past them
             if must:
-                self._hold(self._retry_sends, (event, event_type))
+                self._hold(self._retry_sends, (event, event_type, account))
             else:
                 self._metrics.publish_dropped.inc()
             return False
         try:
-            await self._publish(event.SerializeToString(), event_type, event.account_id)
+            await self._publish(event, event_type, account)
             return True
         except Exception:
             log.warning("bus publish failed", exc_info=True)
             if must:
-                self._hold(self._retry_sends, (event, event_type))
+                self._hold(self._retry_sends, (event, event_type, account))
             else:
                 self._metrics.publish_dropped.inc()
             self._failed()
@@ -184,9 +190,9 @@ class Publisher:
     async def _retry(self) -> bool:
         """Send and record what failed before (oldest first); True when nothing is left waiting."""
         while self._retry_sends:
-            event, event_type = self._retry_sends[0]
+            payload, event_type, account = self._retry_sends[0]
             try:
-                await self._publish(event.SerializeToString(), event_type, event.account_id)
+                await self._publish(payload, event_type, account)
             except Exception:
                 log.warning("bus publish retry failed; denials kept", exc_info=True,
                             extra={"held": len(self._retry_sends)})

@@ -16,7 +16,7 @@ from services.common.errors import NotFound
 from services.common.money import decimal_from_proto, decimal_to_proto
 from services.risk.bridge import Bridge
 from services.risk.core.model import Side, TradingState
-from services.risk.decision_codec import decision_to_proto
+from services.risk.decision_codec import decision_bytes, decision_to_proto
 from services.risk.gate import Gate
 from services.risk.idempotency import Idempotency
 from services.risk.policy_codec import PolicyInvalid, policy_from_proto, violations_to_proto
@@ -83,7 +83,7 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         reply, rec = await self.gate.submit(intent, request.order, request.principal, forward, lambda r: r.order)
         response = risk_pb2.SubmitOrderResponse(order=reply.order, child_orders=reply.child_orders)
         if rec is not None:
-            response.decision.CopyFrom(decision_to_proto(rec))
+            response.decision.MergeFromString(decision_bytes(rec))  # parsed straight into the response
             response.decision.order_id = reply.order.order_id
         return response
 
