@@ -301,6 +301,9 @@ async def main() -> None:
         ratio = statistics.median(added) / statistics.median(echo)
         print(f"{'bare proxy hop added over a direct bridge call':48} p50 {statistics.median(floor) * 1e3:8.3f} ms"
               f"   = {statistics.median(floor) / statistics.median(echo) * 100:.0f} % of a raw echo hop (the floor)")
+        outside = [r - b for r, b in zip(result["rtt"], result["bridge"], strict=True)]
+        print(f"{'SubmitOrder round trip minus its bridge call':48} p50 {statistics.median(outside) * 1e3:8.3f} ms"
+              f"   = {statistics.median(outside) / statistics.median(echo) * 100:.0f} % of a raw echo hop")
         print(f"{'risk hop added over a direct bridge call':48} p50 {statistics.median(added) * 1e3:8.3f} ms"
               f"   = {ratio * 100:.0f} % of a raw echo hop (goal: <= 120 %, i.e. at most 20 % dearer than an echo)")
     finally:
