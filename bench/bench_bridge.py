@@ -3,8 +3,10 @@ Submitted against the same simulator, and a raw gRPC unary echo, all measured in
 
 The simulator and the bridge run as their own processes (as in the suite); Postgres and Redis are the
 machine's (IBKR_DATABASE_URL / IBKR_REDIS_URL, else the standard local ports) with a throw-away database and
-stream. Orders are resting limit orders sent one at a time at a steady rate below IB's pacing limit, so the
-figures are per-order latency, not queueing. Run: `python -m bench.bench_bridge` (about a minute).
+stream. Orders are sent one at a time at a steady rate below IB's pacing limit, so the figures are per-order
+latency, not queueing: resting limit orders, and market orders (the suite's case: the fill, commission and
+account pushes follow the acknowledgement), each beside raw ib_async with the same order type.
+Run: `python -m bench.bench_bridge` (about a minute and a half).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from ib_async import IB, LimitOrder, Stock
+from ib_async import IB, LimitOrder, MarketOrder, Stock
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ibkr.trading.v1 import instrument_pb2, order_pb2
 
@@ -98,17 +100,20 @@ async def paced(n: int, one) -> list[float]:  # type: ignore[no-untyped-def]
     return samples
 
 
-async def measure_raw_ib(tws_port: int) -> list[float]:
+async def measure_raw_ib(tws_port: int, market: bool = False) -> list[float]:
     """ib_async placeOrder → the order's status is Submitted (openOrder + orderStatus received)."""
     ib = IB()
-    await ib.connectAsync("127.0.0.1", tws_port, clientId=7, timeout=30)
+    await ib.connectAsync("127.0.0.1", tws_port, clientId=8 if market else 7, timeout=30)
     try:
         [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
 
         async def one(i: int) -> None:
             submitted = asyncio.Event()
-            trade = ib.placeOrder(contract, LimitOrder("BUY", 1, 100, orderRef=f"raw-{i}"))
-            trade.statusEvent += lambda t: submitted.set() if t.orderStatus.status == "Submitted" else None
+            order = MarketOrder("BUY" if i % 2 == 0 else "SELL", 1, orderRef=f"rawm-{i}") if market else \
+                LimitOrder("BUY", 1, 100, orderRef=f"raw-{i}")
+            trade = ib.placeOrder(contract, order)
+            trade.statusEvent += lambda t: submitted.set() if t.orderStatus.status in ("Submitted", "Filled") \
+                else None
             await asyncio.wait_for(submitted.wait(), 10)
 
         return await paced(ORDERS, one)
@@ -116,7 +121,7 @@ async def measure_raw_ib(tws_port: int) -> list[float]:
         ib.disconnect()
 
 
-async def measure_bridge(grpc_port: int, run: str) -> list[float]:
+async def measure_bridge(grpc_port: int, run: str, market: bool = False) -> list[float]:
     """GatewayService.PlaceOrder → its response (the bridge answers once IB acknowledged the order)."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
         stub = gateway_pb2_grpc.GatewayServiceStub(channel)
@@ -125,11 +130,21 @@ async def measure_bridge(grpc_port: int, run: str) -> list[float]:
             side=order_pb2.ORDER_SIDE_BUY, order_type=order_pb2.ORDER_TYPE_LIMIT,
             time_in_force=order_pb2.TIME_IN_FORCE_DAY)
         spec.quantity.value, spec.limit_price.value = "1", "100"
+        if market:
+            spec.order_type = order_pb2.ORDER_TYPE_MARKET
+            spec.ClearField("limit_price")
+        acknowledged = (order_pb2.ORDER_STATUS_SUBMITTED, order_pb2.ORDER_STATUS_FILLED) if market else \
+            (order_pb2.ORDER_STATUS_SUBMITTED,)
 
         async def one(i: int) -> None:
+            order = order_pb2.OrderSpec()
+            order.CopyFrom(spec)
+            if market and i % 2:
+                order.side = order_pb2.ORDER_SIDE_SELL  # flat again: no margin build-up over the run
             reply = await stub.PlaceOrder(gateway_pb2.PlaceOrderRequest(
-                account_id="DU1234567", client_order_id=f"{run}-{i}", order=spec), timeout=10)
-            if reply.order.status != order_pb2.ORDER_STATUS_SUBMITTED:
+                account_id="DU1234567", client_order_id=f"{run}-{'m' if market else 'l'}{i}", order=order),
+                timeout=10)
+            if reply.order.status not in acknowledged:
                 raise RuntimeError(f"not acknowledged: {order_pb2.OrderStatus.Name(reply.order.status)}")
 
         return await paced(ORDERS, one)
@@ -155,15 +170,20 @@ async def main() -> None:
                 "IBKR_BRIDGE_LEASE_KEY": f"{run}:lease", "IBKR_BRIDGE_INTENT_SYNCHRONOUS_COMMIT": sync})
             await wait_serving(bridge_grpc)
             results[label] = summary_ms(await measure_bridge(bridge_grpc, f"{run}-{sync}"))
+            if sync == "true":
+                results["MARKET orders, " + label] = summary_ms(await measure_bridge(bridge_grpc, f"{run}-{sync}",
+                                                                                    market=True))
             bridge.terminate()
             bridge.wait(15)
             bridge = None
         s_echo, s_raw = summary_ms(await measure_unary_echo()), summary_ms(await measure_raw_ib(tws_port))
+        s_raw_market = summary_ms(await measure_raw_ib(tws_port, market=True))
         print(line("raw gRPC unary echo (loopback)", s_echo))
         print(line("raw ib_async placeOrder -> Submitted", s_raw))
+        print(line("raw ib_async MARKET placeOrder -> Submitted", s_raw_market))
         for label, s_bridge in results.items():
             print(line(f"bridge PlaceOrder -> SUBMITTED, {label}", s_bridge))
-            added = s_bridge["p50_ms"] - s_raw["p50_ms"]
+            added = s_bridge["p50_ms"] - (s_raw_market if label.startswith("MARKET") else s_raw)["p50_ms"]
             print(f"  adds {added:.3f} ms at p50 over raw ib_async; one gRPC hop is {s_echo['p50_ms']:.3f} ms "
                   f"(goal added <= one hop: {'met' if added <= s_echo['p50_ms'] else 'NOT met'})")
     finally:

@@ -66,6 +66,13 @@ def _record(row: asyncpg.Record) -> OrderRecord:
         done_time=row["done_time"])
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pools' reset on release. The default runs `RESET ALL; UNLISTEN *; ...` — one more round trip after
+    every statement, which the intent INSERT on the order path waited for. Nothing here changes session
+    state (settings are connection parameters; no SET, LISTEN, advisory lock or cursor), and asyncpg still
+    rolls back an open transaction before calling this, so there is nothing to reset."""
+
+
 class Store:
     """Async access to schema `bridge`. Create with `await Store.open(dsn)`; `close()` on shutdown."""
 
@@ -86,9 +93,10 @@ class Store:
         # Server settings, not SETs in `init`: the pool's RESET ALL on release would undo a SET. Two pools,
         # so no statement pays a BEGIN/SET LOCAL/COMMIT round trip to choose its durability.
         settings = {"search_path": f"{SCHEMA},public"}
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, server_settings={
-            **settings, "synchronous_commit": "on" if intent_synchronous_commit else "off"})
-        state_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2,
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session,
+                                         server_settings={**settings, "synchronous_commit":
+                                                          "on" if intent_synchronous_commit else "off"})
+        state_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, reset=_keep_session,
                                                server_settings={**settings, "synchronous_commit": "off"})
         assert pool is not None and state_pool is not None
         return cls(pool, state_pool)
