@@ -1,7 +1,8 @@
 """Double-entry posting rules and running balances. Pure; Decimal only.
 
 Amounts are signed, debit positive. Every entry sums to zero per currency; the database checks the same
-at commit (see `check_entry_balanced` in the schema). Accounts, per broker account:
+for every INSERT of postings (see `check_statement_postings_balanced` in the schema). Accounts, per broker
+account:
 
 - `cash` per currency (asset): trade value and commission paid or received;
 - per instrument: `position_qty` (units held, currency `QTY:<instrument>`) against `market_qty` (the
