@@ -103,15 +103,21 @@ class LedgerDrill:
             await asyncio.sleep(0.05)
         return proc.poll()
 
-    async def pending(self) -> int:
-        """Entries the ledger's consumer group was given and has not acked."""
+    async def committed_but_pending(self) -> int:
+        """Entries the ledger committed (they are in its `bus_events`) that its consumer group never acked."""
         import redis.asyncio as aioredis
 
         client = aioredis.from_url(self.redis.url)
         try:
-            return (await client.xpending(self.suite.settings.bus_stream, "ledger"))["pending"]
+            pending = await client.xpending_range(self.suite.settings.bus_stream, "ledger", "-", "+", 10_000)
         finally:
             await client.aclose()
+        ids = [p["message_id"].decode() for p in pending]
+        conn = await asyncpg.connect(self.ledger_dsn, server_settings={"search_path": "ledger"})
+        try:
+            return await conn.fetchval("SELECT count(*) FROM bus_events WHERE stream_id = any($1::text[])", ids)
+        finally:
+            await conn.close()
 
     def stop_redis(self) -> None:
         self.redis.stop()
