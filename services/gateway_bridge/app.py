@@ -57,7 +57,8 @@ class BridgeApp:
         self.store, self.redis = store, redis
         self.metrics = BridgeMetrics(registry)
         tracer = tracer_provider.get_tracer("ibkr.gateway_bridge")
-        self.publisher = Publisher(EventBus(redis, settings.bus_stream, settings.bus_maxlen), tracer)
+        self.publisher = Publisher(EventBus(redis, settings.bus_stream, settings.bus_maxlen), tracer, redis=redis,
+                                   maxlen=settings.bus_maxlen)
         self.pacer = Pacer(TokenBucket(settings.bridge_pacing_rate, settings.bridge_pacing_burst),
                            settings.bridge_pacing_queue)
         self.session = IbSession(self.pacer, settings.bridge_ib_request_timeout_seconds, self._on_broker_event)
