@@ -69,10 +69,10 @@ def order_price(intent: OrderIntent, quote: Quote | None,
 def is_reducing(intent: OrderIntent, book: AccountBook) -> bool:
     """True when the order can only shrink the position: opposite side, and together with the working
     orders on the same side it does not exceed the position (so it can never flip it)."""
-    position = book.position(intent.symbol)
-    if position == 0 or (position > 0) == (intent.side is Side.BUY):
+    pos = book.positions.get(intent.symbol)
+    if pos is None or not pos.quantity or (pos.quantity > 0) == (intent.side is Side.BUY):
         return False
-    return book.open_quantity(intent.symbol, intent.side) + intent.quantity <= abs(position)
+    return book.open_qty.get((intent.symbol, intent.side), ZERO) + intent.quantity <= abs(pos.quantity)
 
 
 _STATE_PASSED = {state: RuleResult(TRADING_STATE_RULE_ID, Outcome.PASSED, Control.KILL_SWITCH, unit="state",

@@ -26,6 +26,7 @@ from services.risk.core.exposure import exposure_before
 from services.risk.core.model import (
     HUNDRED,
     MARKET_PRICED,
+    ONE,
     ZERO,
     OrderIntent,
     Outcome,
@@ -243,8 +244,20 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
         return _no_price(rule, ctx)
     p, order, book = rule.params, ctx.order, ctx.book
     marks, before, parts = ctx.exposure()
-    gross = (before + book.symbol_exposure(order.symbol, marks, order.quantity, order.side, ctx.mark)
-             - parts.get(order.symbol, ZERO))
+    # The order's symbol with the order added (the rest of the account is memoized in `before`).
+    symbol = order.symbol
+    pos = book.positions.get(symbol)
+    held = pos.quantity if pos is not None else ZERO
+    buys = book.open_qty.get((symbol, Side.BUY), ZERO)
+    sells = book.open_qty.get((symbol, Side.SELL), ZERO)
+    if order.side is Side.BUY:
+        buys += order.quantity
+    else:
+        sells += order.quantity
+    worst = max(abs(held + buys), abs(held - sells))
+    mark = (marks.get(symbol) or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol)
+            or ctx.mark or ZERO)
+    gross = before + worst * mark * (pos.multiplier if pos is not None else ONE) - parts.get(symbol, ZERO)
     passed = None
     if p.max_gross_exposure is not None:
         if gross > p.max_gross_exposure:
@@ -262,6 +275,17 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     return passed or _skip(rule)
 
 
+_last_usable: list = [None, None, ZERO]  # (power, usage, limit) of the last call: power changes rarely
+
+
+def _usable(power: Decimal, usage: Decimal) -> Decimal:
+    """The buying power the orders may use, to the cent (memoized for the last (power, usage) pair)."""
+    last = _last_usable
+    if last[0] is not power or last[1] is not usage:
+        last[:] = [power, usage, (power if usage == HUNDRED else power * usage / HUNDRED).quantize(CENT)]
+    return last[2]
+
+
 def buying_power(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
         return _skip(rule, "reducing order")
@@ -273,8 +297,7 @@ def buying_power(rule: RuleSpec, ctx: Ctx):
         return _result(rule, Outcome.DENIED, unit="USD", threshold_text="known buying power",
                        observed_text="buying power unknown",
                        message=f"{rule.rule_id}: buying power unknown for {ctx.order.account_id}")
-    usage = rule.params.max_usage_percent
-    limit = (power if usage == HUNDRED else power * usage / HUNDRED).quantize(CENT)
+    limit = _usable(power, rule.params.max_usage_percent)
     observed = book.reserved_notional + ctx.notional
     if observed > limit:
         return _deny(rule, observed, limit, "USD", "open orders plus this order use")
