@@ -5,8 +5,9 @@
 Scenarios (issue 7 goals in brackets): 100 subscribers × 100 events/s [p99 ≤ 25 ms] and 500 subscribers ×
 10 events/s [p99 ≤ 100 ms]. Lag = client receive wall time − the event's `event_time`, stamped just before
 XADD, so it covers Redis, the edge's one reader, its fan-out and the gRPC stream. The baseline runs the same
-shapes against a bare grpc.aio server that fans a timestamp out to per-subscriber queues (no Redis, no
-protobuf, no auth): what gRPC alone costs here, in the same run. Then edge memory per idle subscriber, from
+shapes, fed by the same publisher through Redis, against a bare grpc.aio server that XREADs the stream and
+hands each entry's bytes to per-subscriber queues (no parsing, filters, auth, interceptors or tokens): what
+Redis and gRPC alone cost here, in the same run, over exactly the span the edge is measured on. Then edge memory per idle subscriber, from
 its RSS with 0 and with 1,000 idle streams (10 shared connections) [≤ 64 KB].
 
     python -m bench.bench_stream --only 100x100 --client python     (one scenario; grpc.aio subscribers)
@@ -53,7 +54,13 @@ _RAW = "bench.Fan"
 
 # -- the raw baseline server (runs in its own process) ------------------------------------------------------
 
-async def _raw_server(rate: float) -> None:
+async def _raw_server(redis_url: str, stream: str) -> None:
+    """The minimal bus fan-out: XREAD the stream, hand each entry's event bytes to per-subscriber queues.
+
+    The same span as the edge (XADD → Redis → one reader → gRPC stream → client, lag stamped before XADD by
+    the same publisher in another process) with nothing else: no parsing, no filters, no auth, no interceptors,
+    no resume tokens. A stream whose 1,024-entry queue is full drops entries (the edge would cut it).
+    """
     queues: set[asyncio.Queue] = set()
 
     async def subscribe(request: bytes, context):
@@ -65,23 +72,26 @@ async def _raw_server(rate: float) -> None:
         finally:
             queues.discard(queue)
 
-    async def ticker() -> None:
-        interval, start, n = 1 / rate, time.perf_counter(), 0
+    async def reader() -> None:
+        redis = aioredis.Redis.from_url(redis_url)
+        last = "$"
         while True:
-            n += 1
-            await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
-            payload = time.time_ns().to_bytes(8, "big") + b"x" * 140  # about the size of an order event
-            for queue in tuple(queues):
-                if not queue.full():
-                    queue.put_nowait(payload)
+            reply = await redis.xread({stream: last}, count=500, block=1000)
+            for _name, entries in reply or ():
+                for entry_id, fields in entries:
+                    last = entry_id
+                    for queue in tuple(queues):
+                        if not queue.full():
+                            queue.put_nowait(fields[b"event"])
 
     server = grpc.aio.server()
     handler = grpc.unary_stream_rpc_method_handler(subscribe, lambda b: b, lambda b: b)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_RAW, {"Subscribe": handler}),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    task = asyncio.create_task(reader())
+    await asyncio.sleep(0.2)  # the first XREAD is parked on "$" before the port is announced
     print(port, flush=True)
-    task = asyncio.create_task(ticker())
     await server.wait_for_termination()
     task.cancel()
 
@@ -154,7 +164,7 @@ async def _consume_worker(target: str, key: str, subscribers: int, seconds: floa
 
 
 def _raw_sent_ns(frame: bytes) -> int:
-    return int.from_bytes(frame[:8], "big")
+    return event_pb2.Event.FromString(frame).event_time.ToNanoseconds()
 
 
 def _worker(target: str, key: str, subscribers: int) -> subprocess.Popen:
@@ -183,9 +193,11 @@ class Run:
     client_cores: float
     load: float
 
+    skipped: int = 0
+
     def note(self) -> str:
         return (f"cpu: server {self.server_cores:.2f} cores, subscribers {self.client_cores:.2f} cores "
-                f"({CLIENT}); load {self.load:.2f}")
+                f"({CLIENT}); load {self.load:.2f}; publisher skipped {self.skipped} ticks")
 
 
 async def _measure(target: str, key: str, subscribers: int, server_pid: int, start_load, stop_load) -> Run:
@@ -194,8 +206,11 @@ async def _measure(target: str, key: str, subscribers: int, server_pid: int, sta
     workers = [_worker(target, key, n) for n in share]
     try:
         loop = asyncio.get_running_loop()
+        # Bounded waits: a worker that died or hung fails the run instead of hanging the benchmark.
         for worker in workers:
-            assert (await loop.run_in_executor(None, worker.stdout.readline)).strip() == "ready"
+            ready = await asyncio.wait_for(loop.run_in_executor(None, worker.stdout.readline), 60)
+            if ready.strip() != "ready":
+                raise RuntimeError(f"subscriber worker failed to start (exit code {worker.poll()})")
         await asyncio.sleep(1.0)  # every stream established
         await start_load()
         await asyncio.sleep(WARMUP_S)
@@ -207,7 +222,7 @@ async def _measure(target: str, key: str, subscribers: int, server_pid: int, sta
         await asyncio.sleep(MEASURE_S)
         cpu1 = [cpu_seconds(p) for p in (server_pid, *(w.pid for w in workers))]
         elapsed, load = time.monotonic() - started, os.getloadavg()[0]
-        outputs = [await loop.run_in_executor(None, w.stdout.readline) for w in workers]
+        outputs = [await asyncio.wait_for(loop.run_in_executor(None, w.stdout.readline), 60) for w in workers]
         await stop_load()
         rows = [out.split() for out in outputs]
         used = [(b - a) / elapsed for a, b in zip(cpu0, cpu1, strict=True)]
@@ -218,17 +233,18 @@ async def _measure(target: str, key: str, subscribers: int, server_pid: int, sta
             _stop(worker)
 
 
-async def bench_raw(subscribers: int, rate: float) -> Run:
-    proc = _spawn(["-m", "bench.bench_stream", "--raw-server", str(rate)])
+async def bench_raw(redis_url: str, redis: aioredis.Redis, subscribers: int, rate: float) -> Run:
+    stream = f"bench:{uuid.uuid4().hex[:8]}:raw"
+    proc = _spawn(["-m", "bench.bench_stream", "--raw-server", redis_url, stream])
+    publisher = Publisher(EventBus(redis, stream, maxlen=100_000), rate)
     try:
         port = int(proc.stdout.readline())
-        return await _measure(f"127.0.0.1:{port}", "", subscribers, proc.pid, _noop, _noop)
+        run = await _measure(f"127.0.0.1:{port}", "", subscribers, proc.pid, publisher.start, publisher.stop)
+        run.skipped = publisher.skipped
+        return run
     finally:
         _stop(proc)
-
-
-async def _noop() -> None:
-    return None
+        await redis.delete(stream)
 
 
 # -- the edge ------------------------------------------------------------------------------------------------
@@ -283,17 +299,27 @@ class EdgeProcess:
 
 
 class Publisher:
-    """Publishes order-update events at a fixed rate, each stamped with its send time."""
+    """Publishes order-update events at a fixed rate, each stamped with its send time.
+
+    When this process was starved past a tick it skips the missed ticks instead of publishing them in a
+    burst: a burst of the bench's own making would show as fan-out lag. Skips are counted and printed."""
 
     def __init__(self, bus: EventBus, rate: float) -> None:
         self.bus, self.rate = bus, rate
         self.task: asyncio.Task | None = None
+        self.skipped = 0
 
     async def _run(self) -> None:
-        interval, start, n = 1 / self.rate, time.perf_counter(), 0
+        interval, next_at, n = 1 / self.rate, time.perf_counter(), 0
         while True:
             n += 1
-            await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
+            next_at += interval
+            now = time.perf_counter()
+            if now > next_at + interval:
+                missed = int((now - next_at) / interval)
+                self.skipped += missed
+                next_at += missed * interval
+            await asyncio.sleep(max(0.0, next_at - now))
             order = order_pb2.Order(order_id=f"ord-{n}", account_id=ACCOUNT, status=order_pb2.ORDER_STATUS_SUBMITTED)
             order.spec.instrument.symbol = "AAPL"
             event = event_pb2.Event(event_id=str(uuid.uuid4()), account_id=ACCOUNT, symbol="AAPL", source="bench",
@@ -316,8 +342,10 @@ def _event_sent_ns(frame: events.StreamEventsResponse) -> int | None:
 
 async def bench_edge(edge: EdgeProcess, redis: aioredis.Redis, subscribers: int, rate: float) -> Run:
     publisher = Publisher(EventBus(redis, edge.stream, maxlen=100_000), rate)
-    return await _measure(f"127.0.0.1:{edge.port}", edge.key, subscribers, edge.proc.pid, publisher.start,
-                          publisher.stop)
+    run = await _measure(f"127.0.0.1:{edge.port}", edge.key, subscribers, edge.proc.pid, publisher.start,
+                         publisher.stop)
+    run.skipped = publisher.skipped
+    return run
 
 
 async def bench_idle_memory(edge: EdgeProcess) -> tuple[int, int]:
@@ -356,7 +384,7 @@ async def main(scenarios: tuple[tuple[int, int], ...] = SCENARIOS, idle_memory: 
             for subscribers, rate in scenarios:
                 goal = 25 if rate == 100 else 100
                 expected = subscribers * rate * MEASURE_S
-                raw = await bench_raw(subscribers, rate)
+                raw = await bench_raw(redis_endpoint.url, redis, subscribers, rate)
                 print(line(f"raw gRPC fan-out {subscribers} subs x {rate:g} ev/s", summary_ms(raw.lags))
                       + f"   delivered {len(raw.lags) / expected:.0%}; {raw.note()}", flush=True)
                 run = await bench_edge(edge, redis, subscribers, rate)
@@ -373,7 +401,7 @@ async def main(scenarios: tuple[tuple[int, int], ...] = SCENARIOS, idle_memory: 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--raw-server", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--raw-server", nargs=2, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker", nargs=4, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--only", action="append", default=None, metavar="SUBSxRATE",
                         help="run only this scenario (e.g. 100x100; repeatable) and skip the idle-memory figure")
@@ -383,7 +411,7 @@ if __name__ == "__main__":
     if args.client is not None:
         CLIENT = args.client
     if args.raw_server is not None:
-        asyncio.run(_raw_server(args.raw_server))
+        asyncio.run(_raw_server(*args.raw_server))
     elif args.worker is not None:
         target, key, n, seconds = args.worker
         asyncio.run(_consume_worker(target, "" if key == "-" else key, int(n), float(seconds)))

@@ -47,11 +47,9 @@ function subMessage(buf, field) {
   return null;
 }
 
-// StreamEventsResponse.event (1) → Event.event_time (2) → Timestamp {seconds (1), nanos (2)}, as wall-clock
-// milliseconds (a double: sub-microsecond precision, plenty for a lag in ms).
-function eventSentMs(frame) {
-  const event = subMessage(frame, 1);
-  if (event === null) return null;
+// Event.event_time (2) → Timestamp {seconds (1), nanos (2)}, as wall-clock milliseconds (a double:
+// sub-microsecond precision, plenty for a lag in ms).
+function eventTimeMs(event) {
   const ts = subMessage(event, 2);
   if (ts === null) return null;
   let pos = 0, seconds = 0, nanos = 0;
@@ -64,10 +62,14 @@ function eventSentMs(frame) {
   return seconds * 1e3 + nanos / 1e6;
 }
 
-// The raw baseline's frame: 8 bytes of big-endian time_ns first.
-function rawSentMs(frame) {
-  return Number(frame.readBigUInt64BE(0)) / 1e6;
+// An edge frame: StreamEventsResponse.event (1) holds the Event; heartbeats and markers have none.
+function eventSentMs(frame) {
+  const event = subMessage(frame, 1);
+  return event === null ? null : eventTimeMs(event);
 }
+
+// The raw baseline's frame is the bus entry's serialized Event itself.
+const rawSentMs = eventTimeMs;
 
 // Wall-clock milliseconds with sub-millisecond resolution (Date.now() has whole milliseconds only).
 const nowMs = () => performance.timeOrigin + performance.now();
