@@ -49,7 +49,7 @@ from services.risk.gateway_relay import (
 from services.risk.metrics import RiskMetrics
 from services.risk.policy_codec import seed_policy_proto
 from services.risk.policy_manager import PolicyManager
-from services.risk.publisher import Publisher
+from services.risk.publisher import Publisher, redis_batch_publisher
 from services.risk.rebuild import LEDGER_REBUILD_HEALTH, load_own_state, rebuild_from_ledger
 from services.risk.servicer import RiskServicer
 from services.risk.store import RiskStore
@@ -100,7 +100,8 @@ class RiskApp:
 
         self.publisher = Publisher(
             lambda payload, kind, account: bus.publish(payload, event_type=kind, account=account),
-            self.store.insert_decisions, self.metrics)
+            self.store.insert_decisions, self.metrics,
+            publish_many=redis_batch_publisher(self.redis, s.bus_stream, s.bus_maxlen))  # one XADD pipeline a batch
         manager = PolicyManager(self.store)
         policies = await manager.bootstrap(seed_policy_proto(s))
         states = TradingStates(self.store, self.publisher, self.metrics)
