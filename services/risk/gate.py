@@ -4,8 +4,9 @@ release the reservation when the send fails.
 Atomicity: `evaluate` and `AccountBook.reserve` run in one synchronous stretch with no `await` between
 them. The risk service is one asyncio process, so no other check can run in that stretch: concurrent
 orders see each other's reservations and can never jointly pass a limit each would pass alone. The
-reservation is then written to Postgres *before* the order is sent (the intent is durable before the
-broker sees it), and dropped again if the bridge refuses the order.
+reservation is appended to the store's write-behind journal in that same stretch (nothing on the order
+path waits for Postgres; see journal.py for how a restart recovers what was not yet written) and dropped
+again if the bridge refuses the order.
 """
 
 from __future__ import annotations
