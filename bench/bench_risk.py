@@ -116,7 +116,8 @@ def bench_evaluation(churn: bool = False) -> list[float]:
             change(i)
         evaluate(intents[i % 64], book, books.market, policy, TradingState.ACTIVE, now, {})
     gc.collect()
-    gc.freeze()  # as `python -m services.risk` does once started
+    gc.freeze()  # as `python -m services.risk` does once started; the collector stays enabled
+    collections = sum(g["collections"] for g in gc.get_stats())
     samples = []
     clock = time.perf_counter_ns
     for i in range(2000, 2000 + EVALUATIONS):
@@ -127,7 +128,11 @@ def bench_evaluation(churn: bool = False) -> list[float]:
         decision = evaluate(intent, book, books.market, policy, TradingState.ACTIVE, now, {})
         samples.append((clock() - t0) / 1e9)
         assert decision.accepted, decision.denied_by
+    GC_DURING[churn] = sum(g["collections"] for g in gc.get_stats()) - collections
     return samples
+
+
+GC_DURING: dict[bool, int] = {}  # collector runs while evaluations were being timed (allocation pressure)
 
 
 class InstantGateway(gateway_pb2_grpc.GatewayServiceServicer):
@@ -281,8 +286,10 @@ async def main() -> None:
         speed = min(timeit.repeat("sum(range(100))", number=100_000, repeat=5)) / 100_000
         print(f"{'machine speed: sum(range(100))':48} {speed * 1e6:8.2f} us   (field notes 4.4 reference: 0.84 us)")
         n_rules = len(full_policy().rules_for(ACCOUNT, "S00")) + 1
-        print(f"{'rule evaluation, full rule set (' + str(n_rules) + ' rules), in-process':48} {us(bench_evaluation())}")
-        print(f"{'  same, book and a quote changed before each':48} {us(bench_evaluation(churn=True))}")
+        print(f"{'rule evaluation, full rule set (' + str(n_rules) + ' rules), in-process':48} {us(bench_evaluation())}"
+              f"   gc runs: {GC_DURING[False]}")
+        print(f"{'  same, book and a quote changed before each':48} {us(bench_evaluation(churn=True))}"
+              f"   gc runs: {GC_DURING[True]}")
         echo = await measure_unary_echo(ECHOES)
         try:
             result = await asyncio.wait_for(bench_handler(pg.url, rd.url), HANDLER_BUDGET_SECONDS)
