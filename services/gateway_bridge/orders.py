@@ -99,6 +99,22 @@ def new_order_id() -> str:
     return f"ord_{uuid.uuid4().hex}"
 
 
+@dataclasses.dataclass
+class _Persist:
+    """A write job: the order's state row (unless a later job of the same batch writes it), then its
+    OrderUpdate when the change was a transition."""
+
+    orders: OrderService
+    rec: OrderRecord
+    transition: sm.Transition | None
+    write: bool = True
+
+    async def __call__(self) -> list[Publication]:
+        if self.write:
+            await self.orders._store.update(self.rec)
+        return [self.orders._update_event(self.rec, self.transition)] if self.transition is not None else []
+
+
 class OrderService:
     """Owns the bridge's order book. `ready` says whether new orders may go to IB right now."""
 
@@ -448,12 +464,11 @@ class OrderService:
         if ack is not None and not ack.done():
             ack.set_result(None)
             self._ack_released = True
-        self._write(functools.partial(self._persist, new, transition))
+        self._write(self._persist(new, transition))
         return new
 
-    async def _persist(self, rec: OrderRecord, transition: sm.Transition | None) -> list[Publication]:
-        await self._store.update(rec)
-        return [self._update_event(rec, transition)] if transition is not None else []
+    def _persist(self, rec: OrderRecord, transition: sm.Transition | None) -> _Persist:
+        return _Persist(self, rec, transition)
 
     @staticmethod
     def _publishing(*items: Publication) -> WriteJob:
@@ -478,14 +493,23 @@ class OrderService:
                         await self._quiet.wait()
             while len(jobs) < WRITER_BATCH and not self._writes.empty():
                 jobs.append(self._writes.get_nowait())
+            # A row update carries the order's whole state: only the batch's last one per order is written.
+            last = {job.rec.order_id: job for job in jobs if isinstance(job, _Persist)}
             publications: list[Publication] = []
             try:
                 for job in jobs:
+                    if isinstance(job, _Persist):
+                        job.write = last[job.rec.order_id] is job
                     try:
                         publications += await job()
                     except Exception:  # an order's next write carries its whole state again
                         log.exception("cannot persist %r", job)
                 published = await self._publisher.publish_many(publications)
+                fills = [item.execution_id for item, ok in zip(publications, published, strict=True)
+                         if ok and item.execution_id]
+                await self._store.mark_executions_published(fills)
+                if self._metrics is not None:
+                    self._metrics.fills.inc(len(fills))
                 for item, ok in zip(publications, published, strict=True):
                     if ok and item.on_published is not None:
                         await item.on_published()
@@ -582,7 +606,7 @@ class OrderService:
             return
         new = _stamped(dataclasses.replace(rec, **changes))  # type: ignore[arg-type]
         self._remember(new)
-        self._write(functools.partial(self._persist, new, None))
+        self._write(self._persist(new, None))
 
     async def _on_status(self, ev: StatusSeen) -> None:
         rec = self._find(perm_id=ev.perm_id, client_id=ev.client_id, broker_order_id=ev.broker_order_id)
@@ -652,14 +676,10 @@ class OrderService:
         return []
 
     def _fill_event(self, execution_id: str, fill: execution_pb2.Fill) -> Publication:
-        async def published() -> None:
-            await self._store.mark_execution_published(execution_id)
-            if self._metrics is not None:
-                self._metrics.fills.inc()
-
+        """A fill to publish; whoever publishes it marks `execution_id` published once the XADD succeeded."""
         return Publication("fill", fill, account_id=fill.account_id, symbol=fill.instrument.symbol,
                            trace_carrier=self._traces.get(fill.order_id), span_name="ib.exec_details",
-                           on_published=published)
+                           execution_id=execution_id)
 
     async def recorded_fills(self) -> list[execution_pb2.Fill]:
         """Every execution the bridge has recorded, oldest first."""
@@ -669,9 +689,11 @@ class OrderService:
         """Fills recorded but never published (Redis was down, or we crashed between the two)."""
         items = [self._fill_event(execution_id, execution_pb2.Fill.FromString(blob))
                  for execution_id, blob in await self._store.unpublished_executions()]
-        for item, ok in zip(items, await self._publisher.publish_many(items), strict=True):
-            if ok and item.on_published is not None:
-                await item.on_published()
+        published = await self._publisher.publish_many(items)
+        fills = [item.execution_id for item, ok in zip(items, published, strict=True) if ok]
+        await self._store.mark_executions_published(fills)
+        if self._metrics is not None:
+            self._metrics.fills.inc(len(fills))
 
     async def _on_error(self, ev: ErrorSeen) -> None:
         order_id = self._by_session_id.get((self._client_id(), ev.req_id)) if ev.req_id > 0 else None

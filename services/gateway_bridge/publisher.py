@@ -32,6 +32,7 @@ class Publication:
     trace_carrier: Mapping[str, str] | None = None
     span_name: str = ""
     on_published: Callable[[], Awaitable[None]] | None = None
+    execution_id: str = ""  # a fill's: the caller marks it published once the XADD succeeded
 
 
 class Publisher:

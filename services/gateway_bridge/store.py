@@ -179,6 +179,10 @@ class Store:
     async def mark_execution_published(self, execution_id: str) -> None:
         await self._pool.execute(self._q["mark_execution_published"], execution_id)
 
+    async def mark_executions_published(self, execution_ids: list[str]) -> None:
+        if execution_ids:
+            await self._pool.execute(self._q["mark_executions_published"], execution_ids)
+
     async def execution_ids(self) -> list[tuple[str, bool]]:
         return [(r["execution_id"], r["commission_known"]) for r in await self._pool.fetch(self._q["list_execution_ids"])]
 

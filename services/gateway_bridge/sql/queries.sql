@@ -40,6 +40,10 @@ RETURNING execution_id;
 -- name: mark_execution_published
 UPDATE executions SET published_at = now() WHERE execution_id = $1;
 
+-- name: mark_executions_published
+-- A writer batch's fills, once their XADDs succeeded: one statement for all of them.
+UPDATE executions SET published_at = now() WHERE execution_id = ANY($1::text[]);
+
 -- name: list_execution_ids
 SELECT execution_id, commission_known FROM executions;
 
