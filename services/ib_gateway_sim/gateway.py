@@ -67,6 +67,11 @@ class Gateway:
         self._last_account_flush = 0.0
         self.account_flush_interval = 0.02  # account pushes after fills at most this often (bursts coalesce)
         self.account_push_delay = 0.005  # and this long after the fill at the earliest
+        # Account *values* (updateAccountValue, accountUpdateMulti, account summary: ~30-50 rows) at most this
+        # often; positions, portfolio and P&L keep the pace above. A real gateway sends values every few minutes.
+        self.account_values_interval = 0.25
+        self._last_values_push = 0.0
+        self._values_scheduled = False
         self.on_request: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------------------------ server
@@ -221,9 +226,21 @@ class Gateway:
         if not self._account_flush_scheduled:
             return
         self._account_flush_scheduled = False
-        self._last_account_flush = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = self._last_account_flush = loop.time()
         con_ids, self._dirty = self._dirty, set()
-        self.push_account(con_ids, positions=True)
+        values = now - self._last_values_push >= self.account_values_interval
+        if values:
+            self._last_values_push = now
+        elif not self._values_scheduled:
+            self._values_scheduled = True
+            loop.call_at(self._last_values_push + self.account_values_interval, self._flush_values)
+        self.push_account(con_ids, positions=True, values=values)
+
+    def _flush_values(self) -> None:
+        self._values_scheduled = False
+        self._last_values_push = asyncio.get_running_loop().time()
+        self.push_account(set(), positions=False, values=True)
 
     # ------------------------------------------------------------------------------ account views
 
@@ -344,23 +361,26 @@ class Gateway:
                               pos.unrealized(mark).quantize(MONEY), pos.realized_today.quantize(MONEY),
                               (pos.quantity * mark).quantize(MONEY))
 
-    def push_account(self, con_ids: set[int], *, positions: bool) -> None:
-        """Send account values, portfolio, positions and P&L for these instruments to every subscriber."""
+    def push_account(self, con_ids: set[int], *, positions: bool, values: bool = True) -> None:
+        """Send portfolio, positions and P&L for these instruments to every subscriber, and (with `values`)
+        the account values that changed since each subscriber last heard them."""
         sessions = [s for s in self.ready_sessions()
                     if s.account_updates or s.positions or s.pnl or s.pnl_single or s.summary or s.multi]
         if not sessions:
             return
-        rows = self.account_rows()
+        rows = self.account_rows() if values else {}
         acct_id = self.broker.account.account_id
         portfolio = position = None
         now = datetime.now(UTC)
         for s in sessions:
             if s.account_updates:
-                s.send_many(self.account_value_messages(s, full=False, rows=rows))
+                if values:
+                    s.send_many(self.account_value_messages(s, full=False, rows=rows))
                 if portfolio is None:
                     portfolio = self.portfolio_messages(con_ids)
                 s.send_many(portfolio)
-                s.send(msg.update_account_time(now))
+                if values:
+                    s.send(msg.update_account_time(now))
             if s.positions and positions:
                 if position is None:
                     position = self.position_messages(con_ids)
@@ -370,11 +390,15 @@ class Gateway:
             for req_id, con_id in s.pnl_single.items():
                 if con_id in con_ids:
                     s.send(self.pnl_single_message(req_id, con_id))
+            if not values:
+                continue
             for req_id, tags in s.summary.items():
                 s.send_many(self.summary_messages(req_id, tags, rows))
             for req_id, model in s.multi.items():
                 for key, (value, currency) in rows.items():
-                    s.send(msg.account_update_multi(req_id, acct_id, model, key[0], value, currency))
+                    if s.sent_multi.get((req_id, *key)) != value:  # only what changed, like updateAccountValue
+                        s.sent_multi[(req_id, *key)] = value
+                        s.send(msg.account_update_multi(req_id, acct_id, model, key[0], value, currency))
 
     # ------------------------------------------------------------------------------ market data
 

@@ -88,6 +88,7 @@ class Session(asyncio.Protocol):
         self.auto_open_orders = False
         self.lone_request = False  # the current read holds a single request
         self.sent_values: dict[tuple[str, str], str] = {}
+        self.sent_multi: dict[tuple[int, str, str], str] = {}  # (reqId, tag, currency) -> value last sent
 
     # ------------------------------------------------------------------------------ transport
 
@@ -436,6 +437,7 @@ class Session(asyncio.Protocol):
             return
         self.multi[req_id] = model
         for key, (value, currency) in self.gw.account_rows().items():
+            self.sent_multi[(req_id, *key)] = value
             self.send(msg.account_update_multi(req_id, acct, model, key[0], value, currency))
         self.send(msg.account_update_multi_end(req_id))
 
