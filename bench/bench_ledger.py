@@ -2,7 +2,8 @@
 100 fills/s, and a 10,000-execution replay; each printed beside a raw asyncpg `copy_records_to_table` of the
 same fill rows in the same run (the floor: no journal, no idempotence, no positions).
 
-    python -m bench.bench_ledger        (under 2 minutes; uses the local Postgres/Redis or embedded ones)
+    python -m bench.bench_ledger            (under 2 minutes; uses the local Postgres/Redis or embedded ones)
+    python -m bench.bench_ledger replay     (the replay section alone; also `sustained`, `latency`)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -210,7 +212,10 @@ async def bench_replay(dsn: str, redis: aioredis.Redis) -> None:
     await pool.close()
 
 
-async def main() -> None:
+SECTIONS = {"sustained": bench_sustained, "latency": bench_latency, "replay": bench_replay}
+
+
+async def main(sections: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     pg = infra.resolve_postgres(run_dir, prefer_local=True)
@@ -224,9 +229,8 @@ async def main() -> None:
     try:
         print(f"ledger benchmark — Postgres {pg.url.split('@')[-1]}, Redis {rd.url}, load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        await bench_sustained(dsn, redis)
-        await bench_latency(dsn, redis)
-        await bench_replay(dsn, redis)
+        for name in sections:
+            await SECTIONS[name](dsn, redis)
     finally:
         await redis.aclose()
         admin = await asyncpg.connect(pg.url)
@@ -237,4 +241,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    chosen = sys.argv[1:] or list(SECTIONS)
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+    asyncio.run(main(chosen))

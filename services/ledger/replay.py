@@ -1,21 +1,28 @@
 """Re-ingesting a range of bus events (from the bus, or from the ledger's own stored copies). Booking is
-idempotent, so a replay applies only what is missing and reports the rest as duplicates."""
+idempotent, so a replay applies only what is missing and reports the rest as duplicates. The range is
+booked by `bulk.book_range`: one transaction (per TRANSACTION_MAX events), positions carried in memory."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 
 from services.common.bus import BusEntry
+from services.ledger.bulk import book_range
 from services.ledger.events import PoisonEvent, decode
 from services.ledger.records import IngestEvent
 from services.ledger.sqlfile import Queries
 from services.ledger.store import LedgerStore
 
-CHUNK = 500
+CHUNK = 1000
+"""Entries per XRANGE."""
+TRANSACTION_MAX = 50_000
+"""Events per replay transaction: a longer range is booked in several, each against what the previous
+committed (one transaction keeps its whole range in memory)."""
 
 
 def parse_stream_id(text: str) -> tuple[int, int]:
@@ -55,40 +62,56 @@ class Replayer:
         result.read += len(entries)
         return events
 
-    async def _book(self, events: list[IngestEvent], result: ReplayResult, dry_run: bool) -> None:
-        if events:
-            booked = await self._store.book(events, dry_run=dry_run)
-            result.applied += booked.events_new
-            result.duplicates += booked.events_duplicate
-
-    async def _apply(self, entries: list[BusEntry], result: ReplayResult, dry_run: bool) -> None:
-        await self._book(self._decode(entries, result), result, dry_run)
-
-    async def _read(self, cursor: str, end: str, result: ReplayResult) -> tuple[list[IngestEvent], str | None]:
-        """One chunk from `cursor`, decoded; and the cursor after it (None at the end of the range)."""
+    async def _read(self, cursor: str, end: str) -> tuple[list, str | None]:
+        """One chunk of raw entries from `cursor`, and the cursor after it (None at the end of the range)."""
         reply = await self._redis.xrange(self._stream, min=cursor, max=end or "+", count=CHUNK)
-        events = self._decode([BusEntry.from_redis(sid, fields) for sid, fields in reply if fields], result)
         if len(reply) < CHUNK:
-            return events, None
+            return reply, None
         last_id = reply[-1][0]
         last_ms, last_seq = parse_stream_id(last_id.decode() if isinstance(last_id, bytes) else last_id)
-        return events, f"{last_ms}-{last_seq + 1}"
+        return reply, f"{last_ms}-{last_seq + 1}"
 
-    async def from_bus(self, start: str, end: str, *, dry_run: bool = False) -> ReplayResult:
-        """XRANGE start..end (end empty: to the end of the stream), in chunks; the next chunk is read and
-        decoded while the current one is booked."""
-        result = ReplayResult()
-        pending = asyncio.create_task(self._read(start, end, result))
+    async def _bus_chunks(self, start: str, end: str, result: ReplayResult) -> AsyncIterator[list[IngestEvent]]:
+        """XRANGE start..end in chunks, decoded; the next chunk is read while the current one is decoded."""
+        pending: asyncio.Task | None = asyncio.create_task(self._read(start, end))
         try:
             while pending is not None:
-                events, cursor = await pending
-                pending = asyncio.create_task(self._read(cursor, end, result)) if cursor else None
-                await self._book(events, result, dry_run)
+                reply, cursor = await pending
+                pending = asyncio.create_task(self._read(cursor, end)) if cursor else None
+                yield self._decode([BusEntry.from_redis(sid, fields) for sid, fields in reply if fields], result)
         finally:
             if pending is not None:
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):  # the first error is the one raised
                     await pending
+
+    async def _book(self, chunks: AsyncIterator[list[IngestEvent]], result: ReplayResult, dry_run: bool) -> None:
+        """Book the chunks, TRANSACTION_MAX events per transaction (memory stays bounded on long ranges)."""
+        more = True
+        while more:
+            more = False
+
+            async def window() -> AsyncIterator[list[IngestEvent]]:
+                nonlocal more
+                taken = 0
+                async for chunk in chunks:
+                    yield chunk
+                    taken += len(chunk)
+                    if taken >= TRANSACTION_MAX:
+                        more = True
+                        return
+            booked = await book_range(self._store, window(), dry_run=dry_run)
+            result.applied += booked.events_new
+            result.duplicates += booked.events_duplicate
+
+    async def from_bus(self, start: str, end: str, *, dry_run: bool = False) -> ReplayResult:
+        """XRANGE start..end (end empty: to the end of the stream), booked in one transaction (see bulk.py)."""
+        result = ReplayResult()
+        chunks = self._bus_chunks(start, end, result)
+        try:
+            await self._book(chunks, result, dry_run)
+        finally:
+            await chunks.aclose()
         return result
 
     async def from_stored(self, start: str, end: str, *, dry_run: bool = False) -> ReplayResult:
@@ -97,9 +120,11 @@ class Replayer:
         hi = parse_stream_id(end) if end else (2**62, 2**62)
         rows = await self._store.pool.fetch(self._q["stored_events_between"], self._stream, *lo, *hi)
         result = ReplayResult()
-        for i in range(0, len(rows), CHUNK):
-            entries = [BusEntry(r["stream_id"], r["payload"], r["event_type"], r["account_id"],
-                                {k: r[k] for k in ("traceparent", "tracestate") if r[k]})
-                       for r in rows[i:i + CHUNK]]
-            await self._apply(entries, result, dry_run)
+
+        async def chunks() -> AsyncIterator[list[IngestEvent]]:
+            for i in range(0, len(rows), CHUNK):
+                yield self._decode([BusEntry(r["stream_id"], r["payload"], r["event_type"], r["account_id"],
+                                             {k: r[k] for k in ("traceparent", "tracestate") if r[k]})
+                                    for r in rows[i:i + CHUNK]], result)
+        await self._book(chunks(), result, dry_run)
         return result

@@ -130,7 +130,7 @@ class LedgerStore:
             return RebuildResult(entries, unbalanced == 0, positions, differences)
 
     async def _book(self, conn: asyncpg.Connection, events: Sequence[IngestEvent]) -> BatchResult:
-        q = self.q  # the writer lock is already held (begin_writer)
+        # the writer lock is already held (begin_writer)
         unique: dict[str, IngestEvent] = {}
         for e in events:
             unique.setdefault(e.event_id, e)
@@ -144,14 +144,23 @@ class LedgerStore:
             new_ids = {r["event_id"] for r in rows}
         todo = [e for e in unique.values() if not e.store or e.event_id in new_ids]
 
-        orders = [e for e in todo if isinstance(e.record, OrderRecord)]
-        for e in orders:
-            await self._order(conn, e)
+        for e in todo:
+            if isinstance(e.record, OrderRecord):
+                await self._order(conn, e)
         commissions = [e.record for e in todo if isinstance(e.record, CommissionRecord)]
         fills = [e for e in todo if isinstance(e.record, FillRecord)]
         booked, dup, entries = await self._fills(conn, fills, commissions)  # type: ignore[arg-type]
+        await self.book_non_fills(conn, todo)
+        return BatchResult(len(todo), len(events) - len(todo), booked, dup, entries)
+
+    async def book_non_fills(self, conn: asyncpg.Connection, todo: Sequence[IngestEvent],
+                             *, orders: bool = False) -> None:
+        """Everything but fills and commissions (orders too with `orders`): none of it depends on them."""
+        q = self.q
         for e in todo:
-            if isinstance(e.record, BrokerPositionRecord):
+            if orders and isinstance(e.record, OrderRecord):
+                await self._order(conn, e)
+            elif isinstance(e.record, BrokerPositionRecord):
                 await self._broker_position(conn, e)
             elif isinstance(e.record, SnapshotRecord):
                 await self._snapshot(conn, e)
@@ -167,7 +176,6 @@ class LedgerStore:
         if marks:
             await conn.execute(q["update_marks"], list(marks), [m[0] for m in marks.values()],
                                [m[1] for m in marks.values()], [m[2] for m in marks.values()])
-        return BatchResult(len(todo), len(events) - len(todo), booked, dup, entries)
 
     async def _order(self, conn: asyncpg.Connection, e: IngestEvent) -> None:
         o: OrderRecord = e.record  # type: ignore[assignment]

@@ -538,3 +538,48 @@ INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, pre
 SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
        current_balance::numeric, account_version
   FROM staging_postings;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Bulk replay (services/ledger/bulk.py): a whole range in one transaction. What is already in the ledger is
+-- read once up front; the new rows are then written by COPY straight into the tables (the writer lock makes
+-- "not there yet" stay true until commit), the journal through staging in a few large statements.
+
+-- name: bulk_existing_events
+SELECT event_id FROM bus_events WHERE event_id IN (SELECT unnest($1::text[]));
+
+-- name: bulk_fill_context
+-- For the range's execution ids (fills, commissions, superseded targets): fills already booked, commissions
+-- already stored, and stored corrections that supersede one of them. Not locked FOR UPDATE: every writer of
+-- fills holds the writer lock, taken first in this transaction.
+SELECT 'fill' AS what, execution_id, account_id, instrument_key, currency, superseded_by AS other,
+       commission_booked, fill_time, NULL::numeric AS amount
+  FROM fills WHERE execution_id IN (SELECT unnest($1::text[]))
+UNION ALL
+SELECT 'commission', execution_id, NULL, NULL, currency, NULL, NULL, NULL, amount
+  FROM commissions WHERE execution_id IN (SELECT unnest($1::text[]))
+UNION ALL
+SELECT 'corrected', supersedes, NULL, NULL, NULL, execution_id, NULL, NULL, NULL
+  FROM fills WHERE supersedes <> '' AND supersedes IN (SELECT unnest($1::text[]));
+
+-- name: bulk_draw_ids
+-- Entry ids (`commit_seq` values) for a replay range, drawn under the writer lock (commit order).
+SELECT nextval('commit_seq') FROM generate_series(1, $1::int);
+
+-- name: bulk_insert_journal
+-- One chunk of staged entries and their postings in one statement (the per-statement checks see both); the
+-- staging rows are deleted by the same statement, ready for the next chunk.
+WITH staged_entries AS (
+    DELETE FROM staging_entries RETURNING *
+), staged_postings AS (
+    DELETE FROM staging_postings RETURNING *
+), entries AS (
+    INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key,
+                                 description, event_time)
+    SELECT entry_id, entry_key, account_id, kind, execution_id, instrument_key, description, event_time
+      FROM staged_entries
+)
+INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
+                              account_version)
+SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
+       current_balance::numeric, account_version
+  FROM staged_postings;

@@ -11,7 +11,7 @@ CREATE SEQUENCE commit_seq AS bigint;
 -- The bus events the ledger booked, verbatim, with where they were read from.
 CREATE TABLE bus_events (
     event_id     text PRIMARY KEY,
-    seq          bigint NOT NULL UNIQUE,
+    seq          bigint NOT NULL UNIQUE DEFAULT nextval('commit_seq'),  -- the default serves bulk replay's COPY
     stream       text NOT NULL,
     stream_id    text NOT NULL,
     event_type   text NOT NULL,
@@ -84,7 +84,7 @@ CREATE INDEX order_events_order ON order_events (order_id, seq);
 -- superseded row is kept (audit) and marked, so the effective fills never double count.
 CREATE TABLE fills (
     execution_id      text PRIMARY KEY,
-    seq               bigint NOT NULL UNIQUE,
+    seq               bigint NOT NULL UNIQUE DEFAULT nextval('commit_seq'),  -- as bus_events.seq
     account_id        text NOT NULL,
     order_id          text NOT NULL DEFAULT '',
     client_order_id   text NOT NULL DEFAULT '',

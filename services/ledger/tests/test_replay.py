@@ -109,19 +109,19 @@ async def _fills_are(app, n):
 _replay_examples = itertools.count(1)
 
 
-@pytest.mark.parametrize("direct_max_rows", [0, 64], ids=["copy", "arrays"])
+@pytest.mark.parametrize("transaction_max", [7, 10_000], ids=["transactions", "one"])
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fills=position_fills)
 def test_replayed_random_fill_sequences_match_the_reference_and_every_entry_balances(
-        fills, direct_max_rows, postgres_dsn, redis_url, unique_name, monkeypatch):
-    """Random buys, sells, shorts, flips and partial quantities published on the bus and replayed in chunks
-    (so positions carry across transactions), written by COPY or as array parameters: the booked position
-    equals the exact reference."""
-    from services.ledger import replay, store
+        fills, transaction_max, postgres_dsn, redis_url, unique_name, monkeypatch):
+    """Random buys, sells, shorts, flips and partial quantities published on the bus and replayed (bulk.py) in
+    chunks of 3, in one transaction or in transactions of 7 events (so positions carry across commits): the
+    booked position equals the exact reference."""
+    from services.ledger import replay
     from services.ledger.tests.test_positions import Reference
 
-    monkeypatch.setattr(replay, "CHUNK", 7)
-    monkeypatch.setattr(store, "DIRECT_MAX_ROWS", direct_max_rows)
+    monkeypatch.setattr(replay, "CHUNK", 3)
+    monkeypatch.setattr(replay, "TRANSACTION_MAX", transaction_max)
     n = next(_replay_examples)
     con_id, stream = 900_000 + n, f"{unique_name}:replay:{n}"
     events, ref = [], Reference(Fraction(1))

@@ -1,0 +1,516 @@
+"""Booking a whole replay range in one transaction, in one pass.
+
+Replay used to book 500 events per transaction through `LedgerStore.book`, each chunk waiting for the
+positions the previous one committed: Python and Postgres took turns. Here, under the writer lock taken
+first (so "not in the ledger yet" stays true until commit):
+- each decoded chunk's new bus events are COPYed into `bus_events` as it arrives, while the next is decoded;
+- what the ledger already holds of the range is read once (fills, commissions, corrections, positions,
+  journal balances);
+- every fill is booked in memory in stream order (positions and balances carried from fill to fill) in a
+  worker thread, and the rows go by text COPY straight into `commissions` and `fills` (no staging, no
+  ON CONFLICT) and, for the journal, through staging in statements of JOURNAL_CHUNK entries, each sent as
+  soon as it is encoded: Postgres inserts one while Python books the next.
+
+Same rules as the store: duplicates skipped by event id and execution id, corrections supersede (an
+original superseded within the range is never booked; one already booked is reversed exactly), the last
+commission report of an execution wins, a commission for a fill booked earlier is expensed on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+import asyncpg
+
+from services.ledger import journal
+from services.ledger.booking import add, position_delta
+from services.ledger.journal import AccountRef, EntryDraft, Posting
+from services.ledger.positions import ZERO, PositionState, apply_fill
+from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
+from services.ledger.store import BatchResult, LedgerStore
+
+T = TypeVar("T")
+
+JOURNAL_CHUNK = 2000
+"""Entries per journal statement: big enough that the per-statement checks and round trips are few, small
+enough that Postgres starts on the journal while Python is still booking."""
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+
+
+def _t(value: object) -> str:
+    """One value in COPY text format."""
+    if value is None:
+        return _NULL
+    if isinstance(value, str):
+        return _s(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)  # int, Decimal (Postgres reads exponent notation too)
+
+
+def _s(text: str) -> str:
+    """A string in COPY text format (translate is slow; most texts need no escape)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+def _copy_text(rows: list[str]) -> io.BytesIO:
+    return io.BytesIO("".join(rows).encode())
+
+
+class _Writer:
+    """Runs the transaction's statements one after another on its connection (one statement at a time is
+    all a connection does) while the caller decodes and books on; `call` waits for a result."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Callable[[], Awaitable[object]] | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while (job := await self._queue.get()) is not None:
+            await job()
+
+    def put(self, job: Callable[[], Awaitable[object]]) -> bool:
+        """Queue a statement; False once one has failed (`finish` raises its error)."""
+        if self._task.done():
+            return False
+        self._queue.put_nowait(job)
+        return True
+
+    async def call(self, job: Callable[[], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                future.set_result(await job())
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+        if not self.put(run):
+            await self._task  # raises the statement's error
+        return await future
+
+    async def finish(self) -> None:
+        self._queue.put_nowait(None)
+        await self._task
+
+    async def abort(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(BaseException):  # the error being handled is the caller's
+            await self._task
+
+
+class _Journal:
+    """Entries with running balances, daily P&L and flows, as COPY text chunks, in one pass over postings."""
+
+    def __init__(self, balances: dict[str, tuple[Decimal, int]], entry_ids: list[int]) -> None:
+        self.balances = {k: list(v) for k, v in balances.items()}
+        self.touched: set[str] = set()
+        self.created: list[AccountRef] = []  # accounts first posted to since the last `take`
+        self._ids = iter(entry_ids)
+        self.entries: list[str] = []
+        self.postings: list[str] = []
+        self.count = 0
+        self.daily: dict[tuple[str, date, str], list[Decimal]] = {}
+        self.flows: dict[tuple[str, date, str], list[Decimal]] = {}
+        self._account_text: dict[str, str] = {}
+
+    def add(self, entry: EntryDraft, event_time: datetime, currency: str) -> None:
+        entry_id = next(self._ids)
+        self.count += 1
+        self.entries.append(f"{entry_id}\t{_s(entry.entry_key)}\t{_s(entry.account_id)}\t{entry.kind}\t"
+                            f"{_s(entry.execution_id)}\t{_s(entry.instrument_key)}\t{_s(entry.description)}\t"
+                            f"{event_time.isoformat()}\n")
+        realized = commissions = qty = cash = Decimal(0)
+        balances, postings, account_text = self.balances, self.postings, self._account_text
+        for line, p in enumerate(entry.postings, start=1):
+            account, amount = p.account, p.amount
+            key = account.key
+            state = balances.get(key)
+            if state is None:
+                state = balances[key] = [Decimal(0), 0]
+                self.created.append(account)
+            before = state[0]
+            after = state[0] = before + amount
+            version = state[1] = state[1] + 1
+            if key not in account_text:
+                self.touched.add(key)
+                account_text[key] = f"{_s(key)}\t{_s(account.currency)}"
+            postings.append(f"{entry_id}\t{line}\t{account_text[key]}\t{amount}\t{before}\t{after}\t{version}\n")
+            kind = account.kind
+            if kind == journal.COMMISSION:
+                realized -= amount
+                commissions += amount
+            elif kind == journal.REALIZED_PNL:
+                realized -= amount
+            elif kind == journal.POSITION_FEES:
+                commissions += amount
+            elif kind == journal.POSITION_QTY:
+                qty += amount
+            elif kind == journal.CASH:
+                cash += amount
+        day = event_time.date()
+        d = self.daily.setdefault((entry.account_id, day, currency), [Decimal(0), Decimal(0)])
+        d[0] += realized
+        d[1] += commissions
+        if entry.instrument_key:
+            f = self.flows.setdefault((entry.account_id, day, entry.instrument_key), [Decimal(0), Decimal(0)])
+            f[0] += qty
+            f[1] += cash
+
+    def take(self) -> tuple[list[AccountRef], list[str], list[str]]:
+        """The accounts to create, entry rows and posting rows added since the last call."""
+        out = self.created, self.entries, self.postings
+        self.created, self.entries, self.postings = [], [], []
+        return out
+
+
+class RangeBooker:
+    """One replay transaction: `add` the decoded chunks of a range in stream order, then `finish`.
+
+    Each chunk's new bus events are written as it arrives, so Postgres works while the next chunk is read
+    and decoded. At `finish` the fills and commissions of all chunks are booked in one pass.
+    """
+
+    def __init__(self, store: LedgerStore, conn: asyncpg.Connection) -> None:
+        self._store, self._conn, self._q = store, conn, store.q
+        self._writer = _Writer()
+        self._writer.put(lambda: conn.execute(self._q["begin_writer"]))
+        self._seen: set[str] = set()
+        self._pending: list[asyncio.Future[set[str]]] = []
+        self._chunks: list[list[IngestEvent]] = []
+        self.read = 0
+
+    def add(self, events: Sequence[IngestEvent]) -> None:
+        """The next chunk of the range (duplicates of earlier chunks' events are dropped here)."""
+        chunk = []
+        for e in events:
+            if e.event_id not in self._seen:
+                self._seen.add(e.event_id)
+                chunk.append(e)
+        self.read += len(events)
+        self._chunks.append(chunk)
+        stored = [e for e in chunk if e.store]
+        if not stored:
+            return
+        conn, q = self._conn, self._q
+
+        async def insert() -> set[str]:  # the new event ids
+            existing = {r[0] for r in await conn.fetch(q["bulk_existing_events"], [e.event_id for e in stored])}
+            new = [e for e in stored if e.event_id not in existing]
+            if new:  # `seq` is drawn by the column default, row by row in stream order
+                await conn.copy_to_table("bus_events", source=_copy_text([
+                    f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
+                    f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n"
+                        for e in new]), columns=_BUS_EVENT_COLUMNS)
+            return {e.event_id for e in new}
+        self._pending.append(asyncio.ensure_future(self._writer.call(insert)))
+
+    async def finish(self, *, dry_run: bool) -> BatchResult:
+        """Book what is new, then COMMIT (ROLLBACK with `dry_run`)."""
+        store, conn, q, writer = self._store, self._conn, self._q, self._writer
+        new_ids: set[str] = set()
+        for p in self._pending:
+            new_ids |= await p
+        todo = [e for chunk in self._chunks for e in chunk if not e.store or e.event_id in new_ids]
+        plan = _Plan()
+        others: list[IngestEvent] = []
+        for e in todo:
+            r = e.record
+            if isinstance(r, FillRecord):
+                if r.execution_id not in plan.fills:  # the first event of an execution id wins
+                    plan.fills[r.execution_id] = (r, e.event_id)
+                if r.commission is not None:  # the last report of an execution wins (stream order)
+                    plan.reports[r.execution_id] = CommissionRecord(r.execution_id, r.account_id, r.commission,
+                                                                    r.commission_currency, r.realized_pnl, None)
+            elif isinstance(r, CommissionRecord):
+                plan.reports[r.execution_id] = r
+            elif r is not None:
+                others.append(e)
+        await writer.call(lambda: plan.read(q, conn))
+        if others:
+            writer.put(lambda: store.book_non_fills(conn, others, orders=True))
+        loop = asyncio.get_running_loop()
+        # Python books in a thread, handing each COPY to the event loop as soon as it is encoded, so Postgres
+        # writes chunk N while chunk N+1 is booked (the loop thread needs the GIL only to move bytes).
+        await asyncio.to_thread(plan.produce, q, conn, lambda job: loop.call_soon_threadsafe(writer.put, job))
+        writer.put(lambda: conn.execute("ROLLBACK" if dry_run else "COMMIT"))
+        await writer.finish()  # raises the first refused statement's error
+        new = len(plan.new)
+        return BatchResult(len(todo), self.read - len(todo), new, len(plan.fills) - new, plan.entries)
+
+    async def abort(self) -> None:
+        await self._writer.abort()
+        for p in self._pending:
+            p.cancel()
+        if not self._conn.is_closed():
+            with contextlib.suppress(Exception):  # the original error is the one to raise
+                await self._conn.execute("ROLLBACK")
+
+
+async def book_range(store: LedgerStore, chunks: AsyncIterator[Sequence[IngestEvent]], *,
+                     dry_run: bool = False) -> BatchResult:
+    """Book a replay range, given as decoded chunks in stream order, in one transaction; idempotent like
+    `LedgerStore.book`."""
+    async with store.pool.acquire() as conn:
+        booker = RangeBooker(store, conn)
+        try:
+            async for chunk in chunks:
+                booker.add(chunk)
+            return await booker.finish(dry_run=dry_run)
+        except BaseException:
+            await booker.abort()
+            raise
+
+
+class _Plan:
+    """What the range holds, what the ledger already has of it, and what to do about each fill."""
+
+    def __init__(self) -> None:
+        self.fills: dict[str, tuple[FillRecord, str]] = {}
+        self.reports: dict[str, CommissionRecord] = {}
+        self.entries = 0
+        self.new: list[tuple[FillRecord, str]] = []
+
+    async def read(self, q, conn: asyncpg.Connection) -> None:  # type: ignore[no-untyped-def]
+        """Everything the booking needs from the ledger, before any write."""
+        fills, reports = self.fills, self.reports
+        self.stored_fills: dict[str, asyncpg.Record] = {}
+        self.stored_commissions: dict[str, tuple[Decimal, str]] = {}
+        stored_corrections: dict[str, str] = {}
+        if fills or reports:
+            targets = {f.supersedes for f, _ in fills.values() if f.correction and f.supersedes}
+            for r in await conn.fetch(q["bulk_fill_context"], sorted({*fills, *reports, *targets})):
+                what = r["what"]
+                if what == "fill":
+                    self.stored_fills[r["execution_id"]] = r
+                elif what == "commission":
+                    self.stored_commissions[r["execution_id"]] = (r["amount"], r["currency"])
+                else:
+                    stored_corrections.setdefault(r["execution_id"], r["other"])
+        stored_fills = self.stored_fills
+        self.new = new = [(f, ev) for x, (f, ev) in fills.items() if x not in stored_fills]
+
+        # Kept out of the books by a correction (stored, or in this range); stored originals to reverse.
+        self.superseded_by = superseded_by = {}
+        self.reverse: list[tuple[FillRecord, asyncpg.Record]] = []
+        for f, _ in new:
+            if f.correction and f.supersedes:
+                o = stored_fills.get(f.supersedes)
+                if o is None:
+                    superseded_by.setdefault(f.supersedes, f.execution_id)
+                elif o["other"] is None and f.supersedes not in superseded_by:
+                    self.reverse.append((f, o))
+                    superseded_by[f.supersedes] = f.execution_id
+        for f, _ in new:
+            if f.execution_id in stored_corrections:
+                superseded_by.setdefault(f.execution_id, stored_corrections[f.execution_id])
+        # Commissions for fills booked earlier without one: expensed on their own.
+        self.late = [(c, stored_fills[x]) for x, c in reports.items()
+                     if x in stored_fills and not stored_fills[x]["commission_booked"]
+                     and stored_fills[x]["other"] is None and x not in superseded_by]
+        self.originals: dict[str, list[Posting]] = {}
+        if self.reverse:
+            keys = [f"{kind}:{o['execution_id']}" for _, o in self.reverse for kind in ("fill", "commission")]
+            for r in await conn.fetch(q["postings_of_entries"], keys):
+                ref = AccountRef(r["account_id"], r["kind"], r["currency"], r["instrument_key"])
+                self.originals.setdefault(r["entry_key"], []).append(Posting(ref, r["amount"]))
+
+        # Positions: created for every new fill's instrument, then read once.
+        first: dict[tuple[str, str], FillRecord] = {}
+        for f, _ in new:
+            first.setdefault((f.account_id, f.instrument_key), f)
+        self.position_keys = keys_ = sorted({*first, *((o["account_id"], o["instrument_key"]) for _, o in self.reverse),
+                                             *((o["account_id"], o["instrument_key"]) for _, o in self.late)})
+        if first:
+            rows = sorted(first.items())
+            await conn.execute(q["ensure_positions"], [k[0] for k, _ in rows], [k[1] for k, _ in rows],
+                               [f.symbol for _, f in rows], [f.currency for _, f in rows],
+                               [f.multiplier for _, f in rows], [f.instrument for _, f in rows])
+        self.positions = {
+            (r["account_id"], r["instrument_key"]):
+                PositionState(r["quantity"], r["cost_basis"], r["cost_fees"], r["realized_pnl"])
+            for r in (await conn.fetch(q["lock_positions"], [k[0] for k in keys_], [k[1] for k in keys_])
+                      if keys_ else [])}
+
+        # Journal accounts locked in key order, and an id for every entry that may be written (an unused one is
+        # only a gap in `commit_seq`).
+        accounts: dict[str, AccountRef] = {}
+        max_entries = 0
+        for f, _ in new:
+            if f.execution_id in superseded_by:
+                continue
+            for a in journal._fill_accounts(f.account_id, f.instrument_key, f.currency):
+                accounts[a.key] = a
+            max_entries += 1
+            ccy = self._commission(f.execution_id)
+            if ccy is not None and ccy[1] != f.currency:
+                for a in _commission_accounts(f.account_id, f.instrument_key, ccy[1]):
+                    accounts[a.key] = a
+                max_entries += 1
+        for _, o in self.reverse:
+            for kind in ("fill", "commission"):
+                for p in self.originals.get(f"{kind}:{o['execution_id']}", []):
+                    accounts[p.account.key] = p.account
+                max_entries += 1
+        for c, o in self.late:
+            for a in _commission_accounts(o["account_id"], o["instrument_key"], c.currency):
+                accounts[a.key] = a
+            max_entries += 1
+        # Accounts that exist are locked now; missing ones are created as the booking first posts to them.
+        locked = await conn.fetch(q["lock_journal_accounts"], sorted(accounts)) if accounts else []
+        self.balances = {r["account_key"]: (r["balance"], r["version"]) for r in locked}
+        self.entry_ids = [r[0] for r in await conn.fetch(q["bulk_draw_ids"], max_entries)] if max_entries else []
+
+    def _commission(self, execution_id: str) -> tuple[Decimal, str] | None:
+        c = self.reports.get(execution_id)
+        return (c.amount, c.currency) if c is not None else self.stored_commissions.get(execution_id)
+
+    def produce(self, q, conn: asyncpg.Connection, emit: Callable[[Callable[[], Awaitable[object]]], None]) -> None:  # type: ignore[no-untyped-def]
+        """The writes, encoded and handed to `emit` in order (runs in a worker thread: no I/O here)."""
+        def copy(table: str, columns: list[str], rows: list[str]) -> None:
+            if rows:
+                data = _copy_text(rows)
+                emit(lambda: conn.copy_to_table(table, source=data, columns=columns))
+
+        # Commissions: a report for an execution without a stored one is inserted, otherwise it replaces it.
+        fill_events = {x: ev for x, (_, ev) in self.fills.items()}
+        copy("commissions", ["execution_id", "account_id", "amount", "currency", "realized_pnl", "report_time",
+                             "event_id"],
+             [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
+              f"{_t(c.report_time)}\t{_s(fill_events.get(c.execution_id, ''))}\n"
+              for x, c in self.reports.items() if x not in self.stored_commissions])
+        again = [c for x, c in self.reports.items() if x in self.stored_commissions]
+        if again:
+            args = ([c.execution_id for c in again], [c.account_id for c in again], [c.amount for c in again],
+                    [c.currency for c in again], [c.realized_pnl for c in again], [c.report_time for c in again],
+                    [fill_events.get(c.execution_id, "") for c in again])
+            emit(lambda: conn.execute(q["upsert_commissions"], *args))
+
+        # The new fills, their flags known now (commission booked with them, superseded).
+        superseded_by = self.superseded_by
+        rows = []
+        for f, ev in self.new:
+            has_commission = f.execution_id not in superseded_by and self._commission(f.execution_id) is not None
+            rows.append(
+                f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
+                f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier}\t{_t(f.instrument)}\t"
+                f"{f.side}\t{f.quantity}\t{f.price}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t{_t(f.correction)}\t"
+                f"{_s(f.supersedes)}\t{_t(superseded_by.get(f.execution_id))}\t{_t(f.broker_order_id)}\t"
+                f"{_t(f.perm_id)}\t{_s(f.origin)}\t{_s(ev)}\t{_t(has_commission)}\n")
+        copy("fills", ["execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol",
+                       "currency", "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue",
+                       "correction", "supersedes", "superseded_by", "broker_order_id", "perm_id", "origin",
+                       "event_id", "commission_booked"], rows)
+        self._book(q, conn, emit)
+
+    def _book(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
+        """Every new fill in stream order against positions carried in memory; the journal goes to `emit`
+        every JOURNAL_CHUNK entries."""
+        book = _Journal(self.balances, self.entry_ids)
+        positions = self.positions
+
+        def flush() -> None:
+            created, entries, postings = book.take()
+            if entries:
+                e_data, p_data = _copy_text(entries), _copy_text(postings)
+                created.sort(key=lambda a: a.key)
+                new_accounts = ([a.key for a in created], [a.account_id for a in created], [a.kind for a in created],
+                                [a.currency for a in created], [a.instrument_key for a in created])
+
+                async def job() -> None:
+                    if created:  # before the postings naming them (the statement's checks look them up)
+                        await conn.execute(q["ensure_journal_accounts"], *new_accounts)
+                    await conn.copy_to_table("staging_entries", source=e_data, columns=list(_ENTRY_COLUMNS))
+                    await conn.copy_to_table("staging_postings", source=p_data, columns=list(_POSTING_COLUMNS))
+                    await conn.execute(q["bulk_insert_journal"])
+                emit(job)
+
+        def post(key: tuple[str, str], entry: EntryDraft, event_time: datetime, currency: str) -> None:
+            if entry.postings:
+                positions[key] = add(positions.get(key, PositionState()), position_delta(entry.postings))
+                book.add(entry, event_time, currency)
+
+        reversing = {f.execution_id: o for f, o in self.reverse}
+        for f, _ in self.new:
+            o = reversing.get(f.execution_id)
+            if o is not None:
+                for kind in ("fill", "commission"):
+                    original = f"{kind}:{o['execution_id']}"
+                    post((o["account_id"], o["instrument_key"]),
+                         journal.reversal_entry(original, self.originals.get(original, []),
+                                                account_id=o["account_id"], execution_id=o["execution_id"],
+                                                instrument_key=o["instrument_key"],
+                                                reason=f"superseded by {f.execution_id}"),
+                         o["fill_time"], o["currency"])
+            if f.execution_id in self.superseded_by:
+                continue
+            key = (f.account_id, f.instrument_key)
+            commission = self._commission(f.execution_id)
+            inline = commission[0] if commission and commission[1] == f.currency else ZERO
+            effect = apply_fill(positions.get(key, PositionState()), f.side, f.quantity, f.price, f.multiplier,
+                                inline)
+            positions[key] = effect.after
+            book.add(journal.fill_entry(account_id=f.account_id, execution_id=f.execution_id,
+                                        instrument_key=f.instrument_key, currency=f.currency, effect=effect,
+                                        description=f"{f.side} {f.quantity} {f.symbol} @ {f.price}"),
+                     f.fill_time, f.currency)
+            if commission is not None and commission[1] != f.currency and commission[0] != 0:
+                post(key, journal.commission_entry(account_id=f.account_id, execution_id=f.execution_id,
+                                                   instrument_key=f.instrument_key, currency=commission[1],
+                                                   amount=commission[0]), f.fill_time, commission[1])
+            if len(book.entries) >= JOURNAL_CHUNK:
+                flush()
+        for c, o in self.late:
+            if c.amount != 0:
+                post((o["account_id"], o["instrument_key"]),
+                     journal.commission_entry(account_id=o["account_id"], execution_id=c.execution_id,
+                                              instrument_key=o["instrument_key"], currency=c.currency,
+                                              amount=c.amount), o["fill_time"], c.currency)
+        flush()
+        self.entries = book.count
+
+        balances = sorted((k, v) for k, v in book.balances.items() if k in book.touched)
+        pos = [(k, positions[k]) for k in self.position_keys]
+        daily = sorted(book.daily.items())
+        flows = sorted(book.flows.items())
+        late_ids = sorted(c.execution_id for c, _ in self.late)
+        args = (
+            [k for k, _ in balances], [v[0] for _, v in balances], [v[1] for _, v in balances],
+            [k[0] for k, _ in pos], [k[1] for k, _ in pos], [p.quantity for _, p in pos],
+            [p.cost_basis for _, p in pos], [p.cost_fees for _, p in pos], [p.realized_pnl for _, p in pos],
+            [k[0] for k, _ in daily], [k[1] for k, _ in daily], [k[2] for k, _ in daily], [v[0] for _, v in daily],
+            [v[1] for _, v in daily],
+            [k[0] for k, _ in flows], [k[1] for k, _ in flows], [k[2] for k, _ in flows], [v[0] for _, v in flows],
+            [v[1] for _, v in flows],
+            late_ids, [True] * len(late_ids))
+        emit(lambda: conn.execute(q["finish_batch"], *args))
+        if self.reverse:
+            marks = [(o["execution_id"], f.execution_id) for f, o in self.reverse]
+            emit(lambda: conn.execute(q["mark_superseded"], [m[0] for m in marks], [m[1] for m in marks]))
+
+
+def _commission_accounts(account_id: str, instrument_key: str, currency: str) -> tuple[AccountRef, AccountRef]:
+    return (AccountRef(account_id, journal.CASH, currency),
+            AccountRef(account_id, journal.COMMISSION, currency, instrument_key))
+
+
+_BUS_EVENT_COLUMNS = ["event_id", "stream", "stream_id", "event_type", "account_id", "event_time", "payload",
+                      "traceparent", "tracestate"]
+_ENTRY_COLUMNS = ("entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
+                  "event_time")
+_POSTING_COLUMNS = ("entry_id", "line", "account_key", "currency", "amount", "previous_balance",
+                    "current_balance", "account_version")
