@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -308,10 +309,11 @@ class Publisher:
         self.bus, self.rate = bus, rate
         self.task: asyncio.Task | None = None
         self.skipped = 0
+        self._running = True
 
     async def _run(self) -> None:
         interval, next_at, n = 1 / self.rate, time.perf_counter(), 0
-        while True:
+        while self._running:
             n += 1
             next_at += interval
             now = time.perf_counter()
@@ -331,9 +333,11 @@ class Publisher:
         self.task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        # A flag, not task.cancel(): a cancellation landing inside XADD can be swallowed by the Redis client,
+        # and the loop would then publish forever.
+        self._running = False
         if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+            await asyncio.wait_for(self.task, 10)
 
 
 def _event_sent_ns(frame: events.StreamEventsResponse) -> int | None:
@@ -399,6 +403,13 @@ async def main(scenarios: tuple[tuple[int, int], ...] = SCENARIOS, idle_memory: 
     print(f"total {time.monotonic() - started:.0f} s")
 
 
+def _interrupt(*_: object) -> None:
+    with contextlib.suppress(RuntimeError):  # no running loop: nothing to show
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=6, file=sys.stderr)
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--raw-server", nargs=2, default=None, help=argparse.SUPPRESS)
@@ -416,7 +427,8 @@ if __name__ == "__main__":
         target, key, n, seconds = args.worker
         asyncio.run(_consume_worker(target, "" if key == "-" else key, int(n), float(seconds)))
     else:
-        # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the edge and workers are always stopped.
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the edge and workers are always stopped; it first
+        # prints where every task was, so a run that hung says where.
+        signal.signal(signal.SIGTERM, _interrupt)
         only = tuple(tuple(int(x) for x in o.lower().split("x")) for o in args.only or ())
         asyncio.run(main(only or SCENARIOS, idle_memory=not only))  # type: ignore[arg-type]

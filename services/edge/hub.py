@@ -193,6 +193,7 @@ class StreamHub:
         self.position: StreamPosition = ORIGIN
         self._task: asyncio.Task[None] | None = None
         self.healthy = False
+        self._closing = False
         self.on_health = on_health
         """Awaited with the new state when the bus becomes unreachable or reachable again."""
 
@@ -214,6 +215,9 @@ class StreamHub:
 
     async def close(self) -> None:
         """Stop the reader."""
+        # The flag as well as the cancel: a cancellation that lands inside a Redis read can be swallowed by
+        # the client (it surfaces as a timeout it retries), and the loop must still end after that read.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -284,7 +288,7 @@ class StreamHub:
 
     async def _run(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._closing:
             try:
                 entries = await self._bus.read_after(str(self.position), self._read_count, self._block_ms)
                 backoff = 0.1
