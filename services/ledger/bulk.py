@@ -31,7 +31,7 @@ import asyncpg
 from services.ledger import journal
 from services.ledger.booking import add, position_delta
 from services.ledger.journal import AccountRef, EntryDraft, Posting
-from services.ledger.positions import ZERO, PositionState, apply_fill
+from services.ledger.positions import ZERO, FillEffect, PositionState, apply_fill
 from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
 from services.ledger.store import BatchResult, LedgerStore
 
@@ -129,28 +129,10 @@ class _Journal:
         self._account_text: dict[str, str] = {}
 
     def add(self, entry: EntryDraft, event_time: datetime, currency: str) -> None:
-        entry_id = next(self._ids)
-        self.count += 1
-        self.entries.append(f"{entry_id}\t{_s(entry.entry_key)}\t{_s(entry.account_id)}\t{entry.kind}\t"
-                            f"{_s(entry.execution_id)}\t{_s(entry.instrument_key)}\t{_s(entry.description)}\t"
-                            f"{event_time.isoformat()}\n")
+        """Any entry: its daily P&L and flows are summed from its postings by account kind."""
         realized = commissions = qty = cash = Decimal(0)
-        balances, postings, account_text = self.balances, self.postings, self._account_text
-        for line, p in enumerate(entry.postings, start=1):
-            account, amount = p.account, p.amount
-            key = account.key
-            state = balances.get(key)
-            if state is None:
-                state = balances[key] = [Decimal(0), 0]
-                self.created.append(account)
-            before = state[0]
-            after = state[0] = before + amount
-            version = state[1] = state[1] + 1
-            if key not in account_text:
-                self.touched.add(key)
-                account_text[key] = f"{_s(key)}\t{_s(account.currency)}"
-            postings.append(f"{entry_id}\t{line}\t{account_text[key]}\t{amount}\t{before}\t{after}\t{version}\n")
-            kind = account.kind
+        for p in entry.postings:
+            kind, amount = p.account.kind, p.amount
             if kind == journal.COMMISSION:
                 realized -= amount
                 commissions += amount
@@ -162,12 +144,49 @@ class _Journal:
                 qty += amount
             elif kind == journal.CASH:
                 cash += amount
+        self.add_lines(entry.entry_key, entry.account_id, entry.kind, entry.execution_id, entry.instrument_key,
+                       entry.description, [(p.account, p.amount) for p in entry.postings], event_time, currency,
+                       realized, commissions, qty, cash)
+
+    def add_fill(self, f: FillRecord, effect: FillEffect) -> None:
+        """A fill's entry straight from its effect (no posting objects; the sums are the effect's own)."""
+        self.add_lines(f"fill:{f.execution_id}", f.account_id, "fill", f.execution_id, f.instrument_key,
+                       f"{f.side} {f.quantity!s} {f.symbol} @ {f.price!s}",
+                       journal.fill_lines(f.account_id, f.instrument_key, f.currency, effect), f.fill_time,
+                       f.currency, effect.realized_pnl, effect.opening_commission + effect.closing_commission,
+                       effect.signed_quantity, effect.cash_change)
+
+    def add_lines(self, entry_key: str, account_id: str, kind: str, execution_id: str, instrument_key: str,
+                  description: str, lines: list[tuple[AccountRef, Decimal]], event_time: datetime, currency: str,
+                  realized: Decimal, commissions: Decimal, qty: Decimal, cash: Decimal) -> None:
+        entry_id = next(self._ids)
+        self.count += 1
+        self.entries.append(f"{entry_id}\t{_s(entry_key)}\t{_s(account_id)}\t{kind}\t{_s(execution_id)}\t"
+                            f"{_s(instrument_key)}\t{_s(description)}\t{event_time.isoformat()}\n")
+        balances, postings, account_text = self.balances, self.postings, self._account_text
+        line = 0
+        for account, amount in lines:
+            if not amount:  # zero lines carry nothing and the schema refuses them (as journal._postings)
+                continue
+            line += 1
+            key = account.key
+            state = balances.get(key)
+            if state is None:
+                state = balances[key] = [ZERO, 0]
+                self.created.append(account)
+            before = state[0]
+            after = state[0] = before + amount
+            version = state[1] = state[1] + 1
+            if key not in account_text:
+                self.touched.add(key)
+                account_text[key] = f"{_s(key)}\t{_s(account.currency)}"
+            postings.append(f"{entry_id}\t{line}\t{account_text[key]}\t{amount!s}\t{before!s}\t{after!s}\t{version}\n")
         day = event_time.date()
-        d = self.daily.setdefault((entry.account_id, day, currency), [Decimal(0), Decimal(0)])
+        d = self.daily.setdefault((account_id, day, currency), [ZERO, ZERO])
         d[0] += realized
         d[1] += commissions
-        if entry.instrument_key:
-            f = self.flows.setdefault((entry.account_id, day, entry.instrument_key), [Decimal(0), Decimal(0)])
+        if instrument_key:
+            f = self.flows.setdefault((account_id, day, instrument_key), [ZERO, ZERO])
             f[0] += qty
             f[1] += cash
 
@@ -390,7 +409,7 @@ class _Plan:
         fill_events = {x: ev for x, (_, ev) in self.fills.items()}
         copy("commissions", ["execution_id", "account_id", "amount", "currency", "realized_pnl", "report_time",
                              "event_id"],
-             [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
+             [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount!s}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
               f"{_t(c.report_time)}\t{_s(fill_events.get(c.execution_id, ''))}\n"
               for x, c in self.reports.items() if x not in self.stored_commissions])
         again = [c for x, c in self.reports.items() if x in self.stored_commissions]
@@ -407,8 +426,8 @@ class _Plan:
             has_commission = f.execution_id not in superseded_by and self._commission(f.execution_id) is not None
             rows.append(
                 f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
-                f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier}\t{_t(f.instrument)}\t"
-                f"{f.side}\t{f.quantity}\t{f.price}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t{_t(f.correction)}\t"
+                f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier!s}\t{_t(f.instrument)}\t"
+                f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t{_t(f.correction)}\t"
                 f"{_s(f.supersedes)}\t{_t(superseded_by.get(f.execution_id))}\t{_t(f.broker_order_id)}\t"
                 f"{_t(f.perm_id)}\t{_s(f.origin)}\t{_s(ev)}\t{_t(has_commission)}\n")
         copy("fills", ["execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol",
@@ -464,10 +483,7 @@ class _Plan:
             effect = apply_fill(positions.get(key, PositionState()), f.side, f.quantity, f.price, f.multiplier,
                                 inline)
             positions[key] = effect.after
-            book.add(journal.fill_entry(account_id=f.account_id, execution_id=f.execution_id,
-                                        instrument_key=f.instrument_key, currency=f.currency, effect=effect,
-                                        description=f"{f.side} {f.quantity} {f.symbol} @ {f.price}"),
-                     f.fill_time, f.currency)
+            book.add_fill(f, effect)
             if commission is not None and commission[1] != f.currency and commission[0] != 0:
                 post(key, journal.commission_entry(account_id=f.account_id, execution_id=f.execution_id,
                                                    instrument_key=f.instrument_key, currency=commission[1],

@@ -110,8 +110,15 @@ def fill_entry(
     description: str = "",
 ) -> EntryDraft:
     """The entry of one fill (commission included when it is in the trade currency)."""
+    return EntryDraft(f"fill:{execution_id}", account_id, "fill", execution_id, instrument_key,
+                      description, _postings(fill_lines(account_id, instrument_key, currency, effect)))
+
+
+def fill_lines(account_id: str, instrument_key: str, currency: str,
+               effect: FillEffect) -> list[tuple[AccountRef, Decimal]]:
+    """The lines of a fill's entry, zero ones included (bulk replay writes them without building postings)."""
     cash, qty, market, cost, fees, commission, realized = _fill_accounts(account_id, instrument_key, currency)
-    lines = [
+    return [
         (cash, effect.cash_change),
         (qty, effect.signed_quantity),
         (market, -effect.signed_quantity),
@@ -120,8 +127,6 @@ def fill_entry(
         (commission, effect.closing_commission + effect.released_fees),
         (realized, -effect.gross_realized),
     ]
-    return EntryDraft(f"fill:{execution_id}", account_id, "fill", execution_id, instrument_key,
-                      description, _postings(lines))
 
 
 def commission_entry(
