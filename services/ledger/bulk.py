@@ -200,18 +200,28 @@ class _Journal:
 class RangeBooker:
     """One replay transaction: `add` the decoded chunks of a range in stream order, then `finish`.
 
-    Each chunk's new bus events are written as it arrives, so Postgres works while the next chunk is read
-    and decoded. At `finish` the fills and commissions of all chunks are booked in one pass.
+    Each chunk is written as it arrives — its new bus events, and its new fills after one read of what the
+    ledger held before the range — so Postgres works while the next chunk is read and decoded. A fill's
+    flags that a later chunk may change (superseded, commission booked) are corrected at the end. At
+    `finish` all fills are booked in one pass and the commissions and the journal written.
     """
 
     def __init__(self, store: LedgerStore, conn: asyncpg.Connection) -> None:
         self._store, self._conn, self._q = store, conn, store.q
         self._writer = _Writer()
-        self._writer.put(lambda: conn.execute(self._q["begin_writer"]))
         self._seen: set[str] = set()
-        self._pending: list[asyncio.Future[set[str]]] = []
-        self._chunks: list[list[IngestEvent]] = []
+        self._pending: list[asyncio.Future[None]] = []
+        self._todo: list[IngestEvent] = []
+        self._others: list[IngestEvent] = []
+        self._plan = _Plan()
         self.read = 0
+
+        async def begin() -> None:
+            await conn.execute(self._q["begin_writer"])
+            # Rows this transaction writes get `commit_seq` values from here on: the reads of later chunks
+            # tell the ledger's earlier rows from the range's own by it.
+            self._plan.start_seq = await conn.fetchval(self._q["bulk_start_seq"])
+        self._writer.put(begin)
 
     def add(self, events: Sequence[IngestEvent]) -> None:
         """The next chunk of the range (duplicates of earlier chunks' events are dropped here)."""
@@ -221,46 +231,55 @@ class RangeBooker:
                 self._seen.add(e.event_id)
                 chunk.append(e)
         self.read += len(events)
-        self._chunks.append(chunk)
+        if chunk:
+            self._pending.append(asyncio.ensure_future(self._writer.call(lambda: self._chunk(chunk))))
+
+    async def _chunk(self, chunk: list[IngestEvent]) -> None:
+        conn, q, plan = self._conn, self._q, self._plan
         stored = [e for e in chunk if e.store]
-        if not stored:
-            return
-        conn, q = self._conn, self._q
-
-        async def insert() -> set[str]:  # the new event ids
-            existing = {r[0] for r in await conn.fetch(q["bulk_existing_events"], [e.event_id for e in stored])}
-            new = [e for e in stored if e.event_id not in existing]
-            if new:  # `seq` is drawn by the column default, row by row in stream order
-                await conn.copy_to_table("bus_events", source=_copy_text([
-                    f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
-                    f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n"
-                        for e in new]), columns=_BUS_EVENT_COLUMNS)
-            return {e.event_id for e in new}
-        self._pending.append(asyncio.ensure_future(self._writer.call(insert)))
-
-    async def finish(self, *, dry_run: bool) -> BatchResult:
-        """Book what is new, then COMMIT (ROLLBACK with `dry_run`)."""
-        store, conn, q, writer = self._store, self._conn, self._q, self._writer
-        new_ids: set[str] = set()
-        for p in self._pending:
-            new_ids |= await p
-        todo = [e for chunk in self._chunks for e in chunk if not e.store or e.event_id in new_ids]
-        plan = _Plan()
-        others: list[IngestEvent] = []
+        existing = {r[0] for r in await conn.fetch(q["bulk_existing_events"], [e.event_id for e in stored])} \
+            if stored else set()
+        new = [e for e in stored if e.event_id not in existing]
+        if new:  # `seq` is drawn by the column default, row by row in stream order
+            await conn.copy_to_table("bus_events", source=_copy_text([
+                f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
+                f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n"
+                for e in new]), columns=_BUS_EVENT_COLUMNS)
+        todo = [e for e in chunk if not e.store or e.event_id not in existing]
+        self._todo.extend(todo)
+        fills, ids = [], set()
         for e in todo:
             r = e.record
             if isinstance(r, FillRecord):
                 if r.execution_id not in plan.fills:  # the first event of an execution id wins
                     plan.fills[r.execution_id] = (r, e.event_id)
+                    fills.append((r, e.event_id))
+                    ids.add(r.execution_id)
+                    if r.correction and r.supersedes:
+                        ids.add(r.supersedes)
                 if r.commission is not None:  # the last report of an execution wins (stream order)
                     plan.reports[r.execution_id] = CommissionRecord(r.execution_id, r.account_id, r.commission,
                                                                     r.commission_currency, r.realized_pnl, None)
+                    ids.add(r.execution_id)
             elif isinstance(r, CommissionRecord):
                 plan.reports[r.execution_id] = r
+                ids.add(r.execution_id)
             elif r is not None:
-                others.append(e)
+                self._others.append(e)
+        if ids:
+            plan.merge_context(await conn.fetch(q["bulk_fill_context"], sorted(ids), plan.start_seq))
+        rows = plan.new_fills([(f, ev) for f, ev in fills if f.execution_id not in plan.stored_fills])
+        if rows:
+            await conn.copy_to_table("fills", source=_copy_text(rows), columns=_FILL_COLUMNS)
+
+    async def finish(self, *, dry_run: bool) -> BatchResult:
+        """Book what is new, then COMMIT (ROLLBACK with `dry_run`)."""
+        store, conn, q, writer, plan = self._store, self._conn, self._q, self._writer, self._plan
+        for p in self._pending:
+            await p
         await writer.call(lambda: plan.read(q, conn))
-        if others:
+        if self._others:
+            others = self._others
             writer.put(lambda: store.book_non_fills(conn, others, orders=True))
         loop = asyncio.get_running_loop()
         # Python books in a thread, handing each COPY to the event loop as soon as it is encoded, so Postgres
@@ -268,8 +287,8 @@ class RangeBooker:
         await asyncio.to_thread(plan.produce, q, conn, lambda job: loop.call_soon_threadsafe(writer.put, job))
         writer.put(lambda: conn.execute("ROLLBACK" if dry_run else "COMMIT"))
         await writer.finish()  # raises the first refused statement's error
-        new = len(plan.new)
-        return BatchResult(len(todo), self.read - len(todo), new, len(plan.fills) - new, plan.entries)
+        new, todo = len(plan.new), len(self._todo)
+        return BatchResult(todo, self.read - todo, new, len(plan.fills) - new, plan.entries)
 
     async def abort(self) -> None:
         await self._writer.abort()
@@ -299,29 +318,51 @@ class _Plan:
     """What the range holds, what the ledger already has of it, and what to do about each fill."""
 
     def __init__(self) -> None:
+        self.start_seq = 0
         self.fills: dict[str, tuple[FillRecord, str]] = {}
         self.reports: dict[str, CommissionRecord] = {}
         self.entries = 0
         self.new: list[tuple[FillRecord, str]] = []
-
-    async def read(self, q, conn: asyncpg.Connection) -> None:  # type: ignore[no-untyped-def]
-        """Everything the booking needs from the ledger, before any write."""
-        fills, reports = self.fills, self.reports
         self.stored_fills: dict[str, asyncpg.Record] = {}
         self.stored_commissions: dict[str, tuple[Decimal, str]] = {}
-        stored_corrections: dict[str, str] = {}
-        if fills or reports:
-            targets = {f.supersedes for f, _ in fills.values() if f.correction and f.supersedes}
-            for r in await conn.fetch(q["bulk_fill_context"], sorted({*fills, *reports, *targets})):
-                what = r["what"]
-                if what == "fill":
-                    self.stored_fills[r["execution_id"]] = r
-                elif what == "commission":
-                    self.stored_commissions[r["execution_id"]] = (r["amount"], r["currency"])
-                else:
-                    stored_corrections.setdefault(r["execution_id"], r["other"])
-        stored_fills = self.stored_fills
-        self.new = new = [(f, ev) for x, (f, ev) in fills.items() if x not in stored_fills]
+        self.stored_corrections: dict[str, str] = {}
+        self.corrected_in_range: dict[str, str] = {}
+        self.written: dict[str, tuple[str | None, bool]] = {}  # flags the new fills were written with
+
+    def merge_context(self, rows: list[asyncpg.Record]) -> None:
+        """What the ledger held before the range about some execution ids (`bulk_fill_context`)."""
+        for r in rows:
+            what = r["what"]
+            if what == "fill":
+                self.stored_fills[r["execution_id"]] = r
+            elif what == "commission":
+                self.stored_commissions[r["execution_id"]] = (r["amount"], r["currency"])
+            else:
+                self.stored_corrections.setdefault(r["execution_id"], r["other"])
+
+    def new_fills(self, fills: list[tuple[FillRecord, str]]) -> list[str]:
+        """COPY rows of a chunk's new fills, flagged as far as is known now; `read` corrects the rest."""
+        self.new.extend(fills)
+        for f, _ in fills:
+            if f.correction and f.supersedes:
+                self.corrected_in_range.setdefault(f.supersedes, f.execution_id)
+        rows = []
+        for f, ev in fills:
+            superseded = self.corrected_in_range.get(f.execution_id) or self.stored_corrections.get(f.execution_id)
+            has_commission = superseded is None and self._commission(f.execution_id) is not None
+            self.written[f.execution_id] = (superseded, has_commission)
+            rows.append(
+                f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
+                f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier!s}\t{_t(f.instrument)}\t"
+                f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t"
+                f"{_t(f.correction)}\t{_s(f.supersedes)}\t{_t(superseded)}\t{_t(f.broker_order_id)}\t"
+                f"{_t(f.perm_id)}\t{_s(f.origin)}\t{_s(ev)}\t{_t(has_commission)}\n")
+        return rows
+
+    async def read(self, q, conn: asyncpg.Connection) -> None:  # type: ignore[no-untyped-def]
+        """The rest of what the booking needs from the ledger, once every chunk is in."""
+        reports, stored_fills, stored_corrections, new = (self.reports, self.stored_fills, self.stored_corrections,
+                                                          self.new)
 
         # Kept out of the books by a correction (stored, or in this range); stored originals to reverse.
         self.superseded_by = superseded_by = {}
@@ -419,21 +460,6 @@ class _Plan:
                     [fill_events.get(c.execution_id, "") for c in again])
             emit(lambda: conn.execute(q["upsert_commissions"], *args))
 
-        # The new fills, their flags known now (commission booked with them, superseded).
-        superseded_by = self.superseded_by
-        rows = []
-        for f, ev in self.new:
-            has_commission = f.execution_id not in superseded_by and self._commission(f.execution_id) is not None
-            rows.append(
-                f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
-                f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier!s}\t{_t(f.instrument)}\t"
-                f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t{_t(f.correction)}\t"
-                f"{_s(f.supersedes)}\t{_t(superseded_by.get(f.execution_id))}\t{_t(f.broker_order_id)}\t"
-                f"{_t(f.perm_id)}\t{_s(f.origin)}\t{_s(ev)}\t{_t(has_commission)}\n")
-        copy("fills", ["execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol",
-                       "currency", "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue",
-                       "correction", "supersedes", "superseded_by", "broker_order_id", "perm_id", "origin",
-                       "event_id", "commission_booked"], rows)
         self._book(q, conn, emit)
 
     def _book(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
@@ -503,7 +529,19 @@ class _Plan:
         pos = [(k, positions[k]) for k in self.position_keys]
         daily = sorted(book.daily.items())
         flows = sorted(book.flows.items())
-        late_ids = sorted(c.execution_id for c, _ in self.late)
+        # Flags the fills were written with that a later chunk changed, and commissions booked late.
+        commission_flags = {c.execution_id: True for c, _ in self.late}
+        superseded = [(o["execution_id"], f.execution_id) for f, o in self.reverse]
+        for f, _ in self.new:
+            x = f.execution_id
+            final = self.superseded_by.get(x)
+            has_commission = final is None and self._commission(x) is not None
+            written_superseded, written_commission = self.written[x]
+            if final != written_superseded:
+                superseded.append((x, final))
+            if has_commission != written_commission:
+                commission_flags[x] = has_commission
+        late_ids = sorted(commission_flags)
         args = (
             [k for k, _ in balances], [v[0] for _, v in balances], [v[1] for _, v in balances],
             [k[0] for k, _ in pos], [k[1] for k, _ in pos], [p.quantity for _, p in pos],
@@ -512,11 +550,10 @@ class _Plan:
             [v[1] for _, v in daily],
             [k[0] for k, _ in flows], [k[1] for k, _ in flows], [k[2] for k, _ in flows], [v[0] for _, v in flows],
             [v[1] for _, v in flows],
-            late_ids, [True] * len(late_ids))
+            late_ids, [commission_flags[x] for x in late_ids])
         emit(lambda: conn.execute(q["finish_batch"], *args))
-        if self.reverse:
-            marks = [(o["execution_id"], f.execution_id) for f, o in self.reverse]
-            emit(lambda: conn.execute(q["mark_superseded"], [m[0] for m in marks], [m[1] for m in marks]))
+        if superseded:
+            emit(lambda: conn.execute(q["mark_superseded"], [m[0] for m in superseded], [m[1] for m in superseded]))
 
 
 def _commission_accounts(account_id: str, instrument_key: str, currency: str) -> tuple[AccountRef, AccountRef]:
@@ -526,6 +563,10 @@ def _commission_accounts(account_id: str, instrument_key: str, currency: str) ->
 
 _BUS_EVENT_COLUMNS = ["event_id", "stream", "stream_id", "event_type", "account_id", "event_time", "payload",
                       "traceparent", "tracestate"]
+_FILL_COLUMNS = ["execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol", "currency",
+                 "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue", "correction",
+                 "supersedes", "superseded_by", "broker_order_id", "perm_id", "origin", "event_id",
+                 "commission_booked"]
 _ENTRY_COLUMNS = ("entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
                   "event_time")
 _POSTING_COLUMNS = ("entry_id", "line", "account_key", "currency", "amount", "previous_balance",

@@ -547,19 +547,24 @@ SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance:
 -- name: bulk_existing_events
 SELECT event_id FROM bus_events WHERE event_id IN (SELECT unnest($1::text[]));
 
+-- name: bulk_start_seq
+-- Drawn first in a replay transaction: every row it writes gets a larger `commit_seq` value.
+SELECT nextval('commit_seq');
+
 -- name: bulk_fill_context
--- For the range's execution ids (fills, commissions, superseded targets): fills already booked, commissions
--- already stored, and stored corrections that supersede one of them. Not locked FOR UPDATE: every writer of
--- fills holds the writer lock, taken first in this transaction.
+-- For execution ids of the range (fills, commissions, superseded targets), what the ledger held before it
+-- ($2: bulk_start_seq; fills the range itself wrote are left out): fills already booked, commissions (the
+-- range writes its own only at the end), and corrections that supersede one of them. Not locked FOR UPDATE:
+-- every writer of fills holds the writer lock, taken first in this transaction.
 SELECT 'fill' AS what, execution_id, account_id, instrument_key, currency, superseded_by AS other,
        commission_booked, fill_time, NULL::numeric AS amount
-  FROM fills WHERE execution_id IN (SELECT unnest($1::text[]))
+  FROM fills WHERE execution_id IN (SELECT unnest($1::text[])) AND seq < $2
 UNION ALL
 SELECT 'commission', execution_id, NULL, NULL, currency, NULL, NULL, NULL, amount
   FROM commissions WHERE execution_id IN (SELECT unnest($1::text[]))
 UNION ALL
 SELECT 'corrected', supersedes, NULL, NULL, NULL, execution_id, NULL, NULL, NULL
-  FROM fills WHERE supersedes <> '' AND supersedes IN (SELECT unnest($1::text[]));
+  FROM fills WHERE supersedes <> '' AND supersedes IN (SELECT unnest($1::text[])) AND seq < $2;
 
 -- name: bulk_draw_ids
 -- Entry ids (`commit_seq` values) for a replay range, drawn under the writer lock (commit order).
