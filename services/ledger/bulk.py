@@ -526,7 +526,7 @@ class _Plan:
         self.entries = book.count
 
         balances = sorted((k, v) for k, v in book.balances.items() if k in book.touched)
-        pos = [(k, positions[k]) for k in self.position_keys]
+        pos = sorted(positions.items())  # the positions read (position_keys) and any posted to
         daily = sorted(book.daily.items())
         flows = sorted(book.flows.items())
         # Flags the fills were written with that a later chunk changed, and commissions booked late.
