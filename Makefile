@@ -57,7 +57,7 @@ prometheus-bin:
 run: $(STAMP)
 	$(PY) -m tools.run_suite
 
-bench: $(STAMP)
+bench: $(STAMP) node-client  # bench_stream's subscribers are Node (grpc-js) when installed
 	$(PY) -m bench
 
 clean:
