@@ -33,9 +33,14 @@ def test_provider_samples_by_ratio_and_names_the_service() -> None:
     assert span.resource.attributes["service.name"] == "risk"
 
 
-def test_provider_without_endpoint_or_exporter_exports_nothing() -> None:
+def test_provider_without_endpoint_or_exporter_records_nothing_but_still_propagates() -> None:
     provider = build_tracer_provider("risk", CommonSettings())
     assert provider._active_span_processor._span_processors == ()
+    with provider.get_tracer("t").start_as_current_span("unrecorded") as span:
+        assert not span.is_recording()
+        carrier = inject_context()
+    assert span.get_span_context().is_valid
+    assert carrier["traceparent"].split("-")[1] == format(span.get_span_context().trace_id, "032x")
 
 
 def test_provider_with_endpoint_batches_to_otlp() -> None:
