@@ -67,7 +67,7 @@ class AccountBook:
             state = self._accounts[account_id]
             if state.pnl_changed:
                 state.pnl_changed = False
-                pnl = self.account_pnl(account_id)
+                pnl = _pnl_of(summary_pb)  # not account_pnl(): that builds the whole summary again
                 self._on_pnl(pnl)
                 await self._publisher.publish("pnl_update", event_pb2.PnlUpdate(pnl=pnl), account_id=account_id)
 
@@ -81,12 +81,7 @@ class AccountBook:
         return out
 
     def account_pnl(self, account_id: str) -> portfolio_pb2.Pnl:
-        s = self.summary(account_id)
-        pnl = portfolio_pb2.Pnl(account_id=account_id, update_time=now_timestamp())
-        for field in ("realized_pnl", "unrealized_pnl"):
-            if s.HasField(field):
-                getattr(pnl, field).CopyFrom(getattr(s, field))
-        return pnl
+        return _pnl_of(self.summary(account_id))
 
     def position_pnl(self, ev: PortfolioSeen, currency: str = "USD") -> portfolio_pb2.Pnl:
         pnl = portfolio_pb2.Pnl(account_id=ev.account_id, instrument=ev.instrument, update_time=now_timestamp())
@@ -119,3 +114,12 @@ class AccountBook:
             self._flush.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush
+
+
+def _pnl_of(s: portfolio_pb2.AccountSummary) -> portfolio_pb2.Pnl:
+    """The account-level P&L carried by a summary."""
+    pnl = portfolio_pb2.Pnl(account_id=s.account_id, update_time=now_timestamp())
+    for field in ("realized_pnl", "unrealized_pnl"):
+        if s.HasField(field):
+            getattr(pnl, field).CopyFrom(getattr(s, field))
+    return pnl

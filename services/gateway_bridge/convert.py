@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
@@ -17,16 +18,23 @@ from services.gateway_bridge.store import OrderRecord
 ORIGIN = {"SUITE": order_pb2.OrderOrigin.ORDER_ORIGIN_SUITE, "EXTERNAL": order_pb2.OrderOrigin.ORDER_ORIGIN_EXTERNAL}
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_NAIVE = _EPOCH.replace(tzinfo=None)
+
+
 def timestamp(when: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    """Naive datetimes are UTC. Integer arithmetic on the timedelta: Timestamp.FromDatetime goes through
+    utctimetuple and calendar.timegm in Python, ~2 % of the bridge's CPU per order (several per order)."""
     if when is None:
         return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC))
-    return ts
+    delta = when - (_EPOCH if when.tzinfo else _EPOCH_NAIVE)
+    # days may be negative; seconds and microseconds never are: nanos stay in [0, 1e9) as Timestamp wants.
+    return timestamp_pb2.Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
 def now_timestamp() -> timestamp_pb2.Timestamp:
-    return timestamp(dt.datetime.now(dt.UTC))  # type: ignore[return-value]
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
 
 
 def _money(amount: Decimal | None, currency: str | None):
