@@ -102,14 +102,22 @@ class InternalAuthServerInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = await continuation(handler_call_details)
-        if handler is None or self._expected is None or is_infrastructure(handler_call_details.method):
+        if handler is None:
             return handler
-        presented = metadata_get(handler_call_details.invocation_metadata, INTERNAL_TOKEN_KEY)
-        if isinstance(presented, str) and hmac.compare_digest(presented.encode(), self._expected):
+        reason = self.reject_reason(handler_call_details)
+        if reason is None:
             return handler
-        reason = "INTERNAL_TOKEN_MISSING" if presented is None else "INTERNAL_TOKEN_INVALID"
         # Keep the handler's shape (unary/streaming) so the caller sees a clean status, not a protocol error.
         return wrap_handler(handler, lambda context: _Reject(context, reason))
+
+    def reject_reason(self, handler_call_details: grpc.HandlerCallDetails) -> str | None:
+        """Why the call must be refused (the ErrorInfo reason), or None when it may proceed."""
+        if self._expected is None or is_infrastructure(handler_call_details.method):
+            return None
+        presented = metadata_get(handler_call_details.invocation_metadata, INTERNAL_TOKEN_KEY)
+        if isinstance(presented, str) and hmac.compare_digest(presented.encode(), self._expected):
+            return None
+        return "INTERNAL_TOKEN_MISSING" if presented is None else "INTERNAL_TOKEN_INVALID"
 
 
 class _Reject:
@@ -120,8 +128,13 @@ class _Reject:
         self._reason = reason
 
     async def __aenter__(self) -> None:
-        err = Unauthenticated(self._reason, "missing or invalid internal token")
-        await self._context.abort_with_status(to_rpc_status(err))
+        await reject(self._context, self._reason)
 
     async def __aexit__(self, *exc: object) -> None:
         return None
+
+
+async def reject(context: grpc.aio.ServicerContext, reason: str) -> None:
+    """Abort with UNAUTHENTICATED and `reason` (raises `grpc.aio.AbortError`)."""
+    err = Unauthenticated(reason, "missing or invalid internal token")
+    await context.abort_with_status(to_rpc_status(err))

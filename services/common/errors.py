@@ -237,22 +237,28 @@ class ErrorMappingServerInterceptor(grpc.aio.ServerInterceptor):
             yield
         except grpc.aio.AbortError:
             raise
-        except DomainError as err:
-            span = trace.get_current_span()
-            span.set_attribute("ibkr.error.reason", err.reason)
-            await context.abort_with_status(to_rpc_status(err))
         except Exception as exc:  # noqa: BLE001 - the whole point: nothing unhandled leaks to the caller
-            span = trace.get_current_span()
-            span.record_exception(exc)
-            trace_id = current_trace_id()
-            self._log.exception("unhandled error in %s", method, extra={"grpc_method": method})
-            internal = DomainError(
-                "INTERNAL_ERROR",
-                INTERNAL_MESSAGE if trace_id is None else f"{INTERNAL_MESSAGE} (trace_id={trace_id})",
-                metadata={} if trace_id is None else {"trace_id": trace_id},
-                code=grpc.StatusCode.INTERNAL,
-            )
-            await context.abort_with_status(to_rpc_status(internal))
+            await self.abort_for(context, method, exc)
+
+    async def abort_for(self, context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
+        """Abort the RPC with the status for `exc` (never an AbortError); call it inside the `except` block.
+
+        Always raises (`grpc.aio.AbortError`). Shared with the fused server interceptor (`server.py`).
+        """
+        span = trace.get_current_span()
+        if isinstance(exc, DomainError):
+            span.set_attribute("ibkr.error.reason", exc.reason)
+            await context.abort_with_status(to_rpc_status(exc))
+        span.record_exception(exc)
+        trace_id = current_trace_id()
+        self._log.exception("unhandled error in %s", method, extra={"grpc_method": method})
+        internal = DomainError(
+            "INTERNAL_ERROR",
+            INTERNAL_MESSAGE if trace_id is None else f"{INTERNAL_MESSAGE} (trace_id={trace_id})",
+            metadata={} if trace_id is None else {"trace_id": trace_id},
+            code=grpc.StatusCode.INTERNAL,
+        )
+        await context.abort_with_status(to_rpc_status(internal))
 
 
 __all__ = [

@@ -13,7 +13,8 @@ import asyncio
 import inspect
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +22,28 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import context as otel_context
 from opentelemetry.trace import TracerProvider
 
-from services.common._grpc_util import HEALTH_SERVICE
+from services.common._grpc_util import (
+    HEALTH_SERVICE,
+    final_code,
+    is_infrastructure,
+    metadata_to_carrier,
+    rpc_type,
+    split_method,
+)
+from services.common.channels import InternalAuthServerInterceptor, reject
 from services.common.config import CommonSettings
 from services.common.errors import ErrorMappingServerInterceptor
-from services.common.metrics import GrpcServerMetrics, MetricsServerInterceptor
-from services.common.telemetry import TracingServerInterceptor
+from services.common.metrics import GrpcServerMetrics
+from services.common.telemetry import (
+    INSTRUMENTATION_NAME,
+    end_server_span,
+    extract_context,
+    rpc_span_name_and_attributes,
+    start_server_span,
+)
 
 OVERALL = ""
 """The health service name for the server as a whole."""
@@ -57,6 +73,144 @@ class ServiceSpec:
     name: str
 
 
+class _Rpc:
+    """What a method's calls share: metric labels, span name and attributes (computed once per method)."""
+
+    __slots__ = ("attributes", "kind", "method", "path", "service", "span_name", "traced")
+
+    def __init__(self, path: str, handler: grpc.RpcMethodHandler) -> None:
+        self.path = path
+        self.service, self.method = split_method(path)
+        self.kind = rpc_type(handler)
+        self.traced = not is_infrastructure(path)
+        self.span_name, self.attributes = rpc_span_name_and_attributes(path)
+
+
+class ServerObservabilityInterceptor(grpc.aio.ServerInterceptor):
+    """Tracing → metrics → error mapping (→ the internal token check) as one interceptor.
+
+    Behaves exactly as `TracingServerInterceptor`, `MetricsServerInterceptor`, `ErrorMappingServerInterceptor`
+    and `InternalAuthServerInterceptor` chained in that order (same spans, attributes and status, metric labels
+    and exemplars, error mapping, rejections), for all four RPC shapes. Why fused: each of those wraps the
+    handler in its own `@asynccontextmanager` scope, and four generator-based scopes plus four interceptor
+    awaits per call were a measurable part of risk's hop (see bench_risk); here it is one try/finally.
+    """
+
+    def __init__(
+        self,
+        tracer_provider: TracerProvider,
+        metrics: GrpcServerMetrics,
+        *,
+        auth: InternalAuthServerInterceptor | None = None,
+        errors: ErrorMappingServerInterceptor | None = None,
+    ) -> None:
+        self._tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME)
+        self._metrics = metrics
+        self._auth = auth
+        self._errors = errors or ErrorMappingServerInterceptor()
+        self._rpcs: dict[str, _Rpc] = {}  # bounded: only methods the server has handlers for
+
+    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        path = handler_call_details.method
+        rpc = self._rpcs.get(path)
+        if rpc is None:
+            rpc = self._rpcs[path] = _Rpc(path, handler)
+        parent = (
+            extract_context(metadata_to_carrier(handler_call_details.invocation_metadata))
+            if rpc.traced
+            else None
+        )
+        reason = None if self._auth is None else self._auth.reject_reason(handler_call_details)
+        if handler.unary_unary is not None:
+            return handler._replace(unary_unary=self._wrap_call(handler.unary_unary, rpc, parent, reason))
+        if handler.stream_unary is not None:
+            return handler._replace(stream_unary=self._wrap_call(handler.stream_unary, rpc, parent, reason))
+        if handler.unary_stream is not None:
+            return handler._replace(unary_stream=self._wrap_stream(handler.unary_stream, rpc, parent, reason))
+        if handler.stream_stream is not None:
+            return handler._replace(
+                stream_stream=self._wrap_stream(handler.stream_stream, rpc, parent, reason)
+            )
+        return handler
+
+    def _enter(self, rpc: _Rpc, parent: otel_context.Context | None) -> tuple[Any, Any, float]:
+        span = token = None
+        if parent is not None:
+            span, token = start_server_span(self._tracer, rpc.span_name, rpc.attributes, parent)
+        return span, token, time.perf_counter()
+
+    def _exit(
+        self,
+        context: grpc.aio.ServicerContext,
+        rpc: _Rpc,
+        entered: tuple[Any, Any, float],
+        exc: BaseException | None,
+    ) -> None:
+        span, token, start = entered
+        code = final_code(context, exc)
+        # Observed while the span is still current, so the exemplar carries its trace id.
+        self._metrics.observe(rpc.service, rpc.method, rpc.kind, code, time.perf_counter() - start)
+        if span is not None:
+            end_server_span(span, token, code)
+
+    def _wrap_call(
+        self, behavior: Callable[..., Any], rpc: _Rpc, parent: otel_context.Context | None, reason: str | None
+    ) -> Callable[..., Any]:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            entered = self._enter(rpc, parent)
+            exc: BaseException | None = None
+            try:
+                try:
+                    if reason is not None:
+                        await reject(context, reason)
+                    result = behavior(request, context)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    return result
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - mapped to a status, never leaked
+                    await self._errors.abort_for(context, rpc.path, error)
+            except BaseException as error:
+                exc = error
+                raise
+            finally:
+                self._exit(context, rpc, entered, exc)
+
+        return call
+
+    def _wrap_stream(
+        self, behavior: Callable[..., Any], rpc: _Rpc, parent: otel_context.Context | None, reason: str | None
+    ) -> Callable[..., Any]:
+        if not inspect.isasyncgenfunction(behavior):
+            # A coroutine that writes with context.write: grpc forbids mixing that with yielding.
+            return self._wrap_call(behavior, rpc, parent, reason)
+
+        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            entered = self._enter(rpc, parent)
+            exc: BaseException | None = None
+            try:
+                try:
+                    if reason is not None:
+                        await reject(context, reason)
+                    async for response in behavior(request, context):
+                        yield response
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - mapped to a status, never leaked
+                    await self._errors.abort_for(context, rpc.path, error)
+            except BaseException as error:
+                exc = error
+                raise
+            finally:
+                self._exit(context, rpc, entered, exc)
+
+        return stream
+
+
 async def build_server(
     *,
     services: Sequence[ServiceSpec],
@@ -70,15 +224,16 @@ async def build_server(
 ) -> tuple[grpc.aio.Server, int, HealthServicer]:
     """A bound (not yet started) server with tracing → metrics → errors → extras, health and reflection.
 
+    Tracing, metrics and error mapping run as one fused interceptor (`ServerObservabilityInterceptor`),
+    and so does an `InternalAuthServerInterceptor` given as the first extra: the same behaviour as the
+    separate interceptors in that order, at a fraction of the per-call cost.
+
     Health starts NOT_SERVING for the whole server ("") and each service; flip it with `set_serving` once
     dependencies are ready. Binds `settings.bind_host:port` (0 → ephemeral) and returns the bound port.
     """
-    interceptors = [
-        TracingServerInterceptor(tracer_provider),
-        MetricsServerInterceptor(metrics),
-        ErrorMappingServerInterceptor(),
-        *extra_interceptors,
-    ]
+    extras = list(extra_interceptors)
+    auth = extras.pop(0) if extras and isinstance(extras[0], InternalAuthServerInterceptor) else None
+    interceptors = [ServerObservabilityInterceptor(tracer_provider, metrics, auth=auth), *extras]
     # Later duplicates win in grpc channel args, so caller options override our defaults.
     server = grpc.aio.server(interceptors=interceptors, options=[*SERVER_KEEPALIVE_OPTIONS, *options])
     for spec in services:
