@@ -1,6 +1,7 @@
 """Risk benchmark: (1) in-process rule evaluation over the full rule set with realistic account state;
 (2) the SubmitOrder handler time excluding the bridge, the risk hop's added round-trip cost, both beside a
-raw gRPC unary echo measured in the same run. Goals (issue 6): evaluation p99 <= 50 us; the risk hop adds
+raw gRPC unary echo measured in the same run; (3) the shared server interceptor stack alone (an echo served
+by `build_server` against a bare one, calls alternated). Goals (issue 6): evaluation p99 <= 50 us; the risk hop adds
 at most 20 % over a raw echo hop.
 
     python -m bench.bench_risk        (under 2 minutes; uses the local Postgres/Redis or embedded ones)
@@ -264,6 +265,56 @@ def _identity(payload: bytes) -> bytes:
     return payload
 
 
+INTERCEPTED = 1500
+TOKEN = "bench-token"
+
+
+async def bench_interceptors() -> tuple[list[float], list[float]]:
+    """The server interceptor stack alone: a bytes echo served by `build_server` (tracing, metrics, errors and
+    the internal token check, as every service has them) and the same echo on a bare server, called in turn
+    so both see the same machine. Returns (bare, intercepted) round trips in seconds."""
+    from services.common.channels import INTERNAL_TOKEN_KEY, InternalAuthServerInterceptor
+    from services.common.config import CommonSettings
+    from services.common.metrics import GrpcServerMetrics, new_registry
+    from services.common.server import ServiceSpec, build_server
+
+    async def echo(request: bytes, context) -> bytes:
+        return request
+
+    def add_echo(servicer, server) -> None:
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {
+            "Unary": grpc.unary_unary_rpc_method_handler(servicer, _identity, _identity)}),))
+
+    settings = CommonSettings()
+    full, full_port, _ = await build_server(
+        services=[ServiceSpec(add_echo, echo, "bench.Echo")], settings=settings, port=0,
+        tracer_provider=build_tracer_provider("risk", settings), metrics=GrpcServerMetrics(new_registry()),
+        extra_interceptors=[InternalAuthServerInterceptor(TOKEN)])
+    await full.start()
+    bare = grpc.aio.server()
+    add_echo(echo, bare)
+    bare_port = bare.add_insecure_port("127.0.0.1:0")
+    await bare.start()
+    # What risk's callers send: the token and a sampled W3C parent.
+    metadata = ((INTERNAL_TOKEN_KEY, TOKEN), ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{full_port}") as a, \
+                grpc.aio.insecure_channel(f"127.0.0.1:{bare_port}") as b:
+            calls = [b.unary_unary("/bench.Echo/Unary", _identity, _identity),
+                     a.unary_unary("/bench.Echo/Unary", _identity, _identity)]
+            samples: tuple[list[float], list[float]] = ([], [])
+            for i in range(INTERCEPTED + 100):
+                for k, call in enumerate(calls):
+                    t0 = time.perf_counter()
+                    await call(b"x" * 200, metadata=metadata, timeout=10)
+                    if i >= 100:
+                        samples[k].append(time.perf_counter() - t0)
+            return samples
+    finally:
+        await full.stop(0)
+        await bare.stop(0)
+
+
 async def app_redis_cleanup(url: str, stream: str) -> None:
     client = aioredis.from_url(url)
     try:
@@ -291,6 +342,7 @@ async def main() -> None:
         print(f"{'  same, book and a quote changed before each':48} {us(bench_evaluation(churn=True))}"
               f"   gc runs: {GC_DURING[True]}")
         echo = await measure_unary_echo(ECHOES)
+        bare, intercepted = await bench_interceptors()
         try:
             result = await asyncio.wait_for(bench_handler(pg.url, rd.url), HANDLER_BUDGET_SECONDS)
         except TimeoutError:
@@ -303,6 +355,11 @@ async def main() -> None:
         print(line("  same bridge called directly (one hop)", summary_ms(result["direct"])))
         print(line("  baseline: raw gRPC unary echo (loopback)", summary_ms(echo)))
         print(line("  same bridge through a bare grpc.aio proxy", summary_ms(result["proxied"])))
+        print(line("echo through build_server's interceptors", summary_ms(intercepted)))
+        print(line("  same echo on a bare server, calls alternated", summary_ms(bare)))
+        stack = statistics.median(intercepted) - statistics.median(bare)
+        print(f"{'interceptor stack (tracing, metrics, errors, auth)':48} p50 {stack * 1e6:8.1f} us per call"
+              f"   = {stack / statistics.median(bare) * 100:.0f} % of a bare echo")
         added = [r - d for r, d in zip(result["rtt"], result["direct"], strict=True)]
         floor = [p - d for p, d in zip(result["proxied"], result["direct"], strict=True)]
         ratio = statistics.median(added) / statistics.median(echo)
