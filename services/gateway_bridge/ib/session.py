@@ -19,7 +19,7 @@ from ib_async import IB, Contract, ExecutionFilter, Order, OrderState, Ticker
 from services.common.errors import DeadlineExceeded, FailedPrecondition, Unavailable
 from services.gateway_bridge.domain.events import BrokerEvent, SessionClosed
 from services.gateway_bridge.domain.pacing import Pacer, Priority
-from services.gateway_bridge.ib import translate
+from services.gateway_bridge.ib import log_format, translate
 from services.gateway_bridge.ib.errors import REJECT_WHEN_PENDING, ErrorClass, classify
 
 log = logging.getLogger("services.gateway_bridge.ib")
@@ -50,6 +50,7 @@ class IbSession:
     """One IB API connection at a time. Create once; `connect` / `disconnect` as the supervisor decides."""
 
     def __init__(self, pacer: Pacer, request_timeout: float, sink: Sink) -> None:
+        log_format.install()  # ib_async's eager f-string logs: short form, not a full Trade repr per event
         self._pacer = pacer
         self._timeout = request_timeout
         self._sink = sink
