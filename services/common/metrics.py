@@ -7,17 +7,12 @@ appear in the OpenMetrics exposition, which the endpoint serves when the scraper
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-
-from services.common._grpc_util import final_code, rpc_type, split_method, wrap_handler
 
 # Finer at the low end than prometheus' defaults: a loopback hop costs well under a millisecond.
 HANDLING_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -69,37 +64,6 @@ class GrpcServerMetrics:
             else None
         )
         children[1].observe(seconds, exemplar=exemplar)
-
-
-class MetricsServerInterceptor(grpc.aio.ServerInterceptor):
-    """Observes every RPC, unary or streaming; a stream is counted once, when it ends, with its final code."""
-
-    def __init__(self, metrics: GrpcServerMetrics) -> None:
-        self._metrics = metrics
-
-    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        service, method = split_method(handler_call_details.method)
-        kind = rpc_type(handler)
-        return wrap_handler(handler, lambda context: self._observe(context, service, method, kind))
-
-    @asynccontextmanager
-    async def _observe(
-        self, context: grpc.aio.ServicerContext, service: str, method: str, kind: str
-    ) -> AsyncIterator[None]:
-        start = time.perf_counter()
-        exc: BaseException | None = None
-        try:
-            yield
-        except BaseException as error:
-            exc = error
-            raise
-        finally:
-            self._metrics.observe(
-                service, method, kind, final_code(context, exc), time.perf_counter() - start
-            )
 
 
 def start_metrics_http_server(registry: CollectorRegistry, host: str, port: int) -> tuple[WSGIServer, int]:

@@ -89,11 +89,12 @@ class _Rpc:
 class ServerObservabilityInterceptor(grpc.aio.ServerInterceptor):
     """Tracing → metrics → error mapping (→ the internal token check) as one interceptor.
 
-    Behaves exactly as `TracingServerInterceptor`, `MetricsServerInterceptor`, `ErrorMappingServerInterceptor`
-    and `InternalAuthServerInterceptor` chained in that order (same spans, attributes and status, metric labels
-    and exemplars, error mapping, rejections), for all four RPC shapes. Why fused: each of those wraps the
-    handler in its own `@asynccontextmanager` scope, and four generator-based scopes plus four interceptor
-    awaits per call were a measurable part of risk's hop (see bench_risk); here it is one try/finally.
+    One SERVER span per RPC parented on the caller's `traceparent` (health and reflection untraced); the
+    `grpc_server_*` metrics for every RPC with a trace-id exemplar; `DomainError` → its rich status and any
+    other exception → a generic INTERNAL (as `ErrorMappingServerInterceptor`); then the internal token check
+    (as `InternalAuthServerInterceptor`) — for all four RPC shapes. Why fused: four chained interceptors, each
+    wrapping the handler in its own generator-based scope, cost 139–180 µs per call against 80 µs for this
+    one try/finally (bench_risk).
     """
 
     def __init__(

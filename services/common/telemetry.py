@@ -8,8 +8,7 @@ RPC semantic conventions (rpc.system, rpc.service, rpc.method, rpc.grpc.status_c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -23,12 +22,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.common._grpc_util import (
-    final_code,
-    is_infrastructure,
-    metadata_to_carrier,
     split_method,
     with_metadata,
-    wrap_handler,
 )
 from services.common.config import CommonSettings
 
@@ -120,8 +115,8 @@ def start_server_span(
 ) -> tuple[trace.Span, object]:
     """Start a SERVER span and make it current; returns it and the token for `end_server_span`.
 
-    What `TracingServerInterceptor` does with `start_as_current_span`, without its two generator-based
-    context managers (a measurable share of a loopback hop's cost).
+    `start_as_current_span` without its generator-based context managers (a measurable share of a loopback
+    hop's cost).
     """
     span = tracer.start_span(
         name,
@@ -144,50 +139,6 @@ def end_server_span(span: trace.Span, token: object, code: grpc.StatusCode) -> N
 def rpc_span_name_and_attributes(method: str | bytes) -> tuple[str, dict[str, Any]]:
     """`<package.Service>/<Method>` and the RPC semantic-convention attributes of a server span."""
     return _rpc_attributes(method)
-
-
-class TracingServerInterceptor(grpc.aio.ServerInterceptor):
-    """Opens a SERVER span per RPC (unary and streaming), parented on the caller's `traceparent`.
-
-    The span is current while the handler runs, so logs, metrics exemplars and outgoing calls join it.
-    Health and reflection RPCs are not traced.
-    """
-
-    def __init__(self, tracer_provider: trace.TracerProvider) -> None:
-        self._tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME)
-
-    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
-        handler = await continuation(handler_call_details)
-        if handler is None or is_infrastructure(handler_call_details.method):
-            return handler
-        parent = extract_context(metadata_to_carrier(handler_call_details.invocation_metadata))
-        name, attributes = _rpc_attributes(handler_call_details.method)
-        return wrap_handler(handler, lambda context: self._span(context, name, attributes, parent))
-
-    @asynccontextmanager
-    async def _span(
-        self,
-        context: grpc.aio.ServicerContext,
-        name: str,
-        attributes: dict[str, Any],
-        parent: otel_context.Context,
-    ) -> AsyncIterator[None]:
-        with self._tracer.start_as_current_span(
-            name,
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            exc: BaseException | None = None
-            try:
-                yield
-            except BaseException as error:
-                exc = error
-                raise
-            finally:
-                _status_attrs(span, final_code(context, exc), SERVER_ERROR_CODES)
 
 
 class _ClientTracing:
