@@ -16,7 +16,7 @@ from ibkr.edge.v1 import (
 )
 from ibkr.ledger.v1 import ledger_pb2, ledger_pb2_grpc
 from ibkr.sim.v1 import sim_pb2, sim_pb2_grpc
-from ibkr.trading.v1 import order_pb2
+from ibkr.trading.v1 import event_pb2, order_pb2
 
 from tests.e2e.conftest import ACCOUNT_ID
 from tests.e2e.helpers import (
@@ -153,7 +153,7 @@ async def test_unknown_symbol_is_refused_naming_it(suite, edge_channel, auth):
     assert await broker_orders(suite, client_order_id) == []
 
 
-async def test_order_over_the_notional_limit_is_failed_precondition_naming_the_rule(suite, edge_channel, auth):
+async def test_order_over_the_notional_limit_is_failed_precondition_naming_the_rule_and_on_the_record(suite, edge_channel, auth):
     client_order_id = coid("big")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await place(edge_channel, auth, client_order_id, limit("AAPL", "100000", "150"))
@@ -162,3 +162,24 @@ async def test_order_over_the_notional_limit_is_failed_precondition_naming_the_r
     assert info is not None and "notional" in info.metadata.get("rule_id", "")
     assert "notional" in caught.value.details().lower()
     assert await broker_orders(suite, client_order_id) == []
+
+    # The denial is on the record too: risk published it and the ledger stored it, rule and all.
+    decision_id = info.metadata["decision_id"]
+    async with grpc.aio.insecure_channel(suite.address("ledger")) as ledger_channel:
+        ledger = ledger_pb2_grpc.LedgerServiceStub(ledger_channel)
+
+        async def stored_denial():
+            request = ledger_pb2.ListEventsRequest(account_id=ACCOUNT_ID, page_size=500,
+                                                   event_types=[event_pb2.EVENT_TYPE_RISK_DECISION])
+            while True:
+                reply = await ledger.ListEvents(request, metadata=internal(suite), timeout=5)
+                for stored in reply.events:
+                    if stored.event.risk_decision.decision.decision_id == decision_id:
+                        return stored.event.risk_decision.decision
+                if not reply.next_page_token:
+                    return None
+                request.page_token = reply.next_page_token
+
+        decision = await eventually(stored_denial)
+    assert decision.client_order_id == client_order_id
+    assert decision.denied_rule_id == info.metadata["rule_id"]
