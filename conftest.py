@@ -21,6 +21,19 @@ def with_database(dsn: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+def admin_execute(server_dsn: str, sql: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) on its own connection, from synchronous fixture code."""
+
+    async def execute() -> None:
+        conn = await asyncpg.connect(server_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute())
+
+
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("run")
@@ -37,17 +50,9 @@ def postgres_server_dsn(run_dir: Path):
 def postgres_dsn(postgres_server_dsn: str):
     """A fresh, empty database for this test session, dropped afterwards."""
     name = f"ibkr_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_server_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    admin_execute(postgres_server_dsn, f'CREATE DATABASE "{name}"')
     yield with_database(postgres_server_dsn, name)
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_execute(postgres_server_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

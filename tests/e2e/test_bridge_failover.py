@@ -24,20 +24,10 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 @pytest.fixture(scope="module")
 def paired_suite(tmp_path_factory, postgres_server_dsn, redis_url):
-    import asyncpg
-
-    from conftest import with_database
+    from conftest import admin_execute, with_database
 
     database = f"ibkr_failover_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_server_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{database}"'))
+    admin_execute(postgres_server_dsn, f'CREATE DATABASE "{database}"')
     run_dir: Path = tmp_path_factory.mktemp("failover")
     suite = Suite(SuiteSettings(run_dir=run_dir, database_url=with_database(postgres_server_dsn, database),
                                 redis_url=redis_url, ports=Ports.free(), account_id=ACCOUNT_ID,
@@ -46,7 +36,7 @@ def paired_suite(tmp_path_factory, postgres_server_dsn, redis_url):
     suite.start(timeout=90)
     yield suite
     suite.stop()
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    admin_execute(postgres_server_dsn, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 async def place(suite, symbol: str = "AAPL"):

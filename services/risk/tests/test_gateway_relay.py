@@ -66,13 +66,19 @@ class SlowGateway(gateway_pb2_grpc.GatewayServiceServicer):
         return gateway_pb2.GetOrderResponse()
 
 
-async def test_the_callers_shorter_deadline_reaches_the_bridge(postgres_dsn, redis_url, unique_name):
-    slow = SlowGateway()
+async def _stand_in_bridge(add_to_server, servicer) -> tuple[grpc.aio.Server, str]:
+    """A started server on port 0 serving `servicer` (a stand-in for the bridge); returns it and its address."""
     server = grpc.aio.server()
-    gateway_pb2_grpc.add_GatewayServiceServicer_to_server(slow, server)
+    add_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    risk = await start_risk(make_settings(postgres_dsn, redis_url, unique_name, f"127.0.0.1:{port}"))
+    return server, f"127.0.0.1:{port}"
+
+
+async def test_the_callers_shorter_deadline_reaches_the_bridge(postgres_dsn, redis_url, unique_name):
+    slow = SlowGateway()
+    server, address = await _stand_in_bridge(gateway_pb2_grpc.add_GatewayServiceServicer_to_server, slow)
+    risk = await start_risk(make_settings(postgres_dsn, redis_url, unique_name, address))
     try:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await _gateway_stub(risk).GetOrder(gateway_pb2.GetOrderRequest(client_order_id="slow"), timeout=0.3)
@@ -128,12 +134,9 @@ async def _eventually_status(stub: health_pb2_grpc.HealthStub, want: int) -> Non
 
 async def test_risk_mirrors_the_bridges_health(postgres_dsn, redis_url, unique_name):
     bridge_health = HealthServicer()
-    server = grpc.aio.server()
-    health_pb2_grpc.add_HealthServicer_to_server(bridge_health, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    server, address = await _stand_in_bridge(health_pb2_grpc.add_HealthServicer_to_server, bridge_health)
     await bridge_health.set(GATEWAY_SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
-    risk = await start_risk(make_settings(postgres_dsn, redis_url, unique_name, f"127.0.0.1:{port}"))
+    risk = await start_risk(make_settings(postgres_dsn, redis_url, unique_name, address))
     try:
         mirror = health_pb2_grpc.HealthStub(risk.channel)
         await _eventually_status(mirror, health_pb2.HealthCheckResponse.NOT_SERVING)
