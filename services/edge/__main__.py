@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from services.common.config import load_settings
@@ -25,6 +26,10 @@ async def serve(settings: EdgeSettings) -> None:
                                                              settings.edge_metrics_port)
     edge = await build_edge(settings, tracer_provider=tracer_provider, registry=registry)
     await edge.start()
+    # Everything built so far (modules, descriptors, stubs: ~64k objects) lives as long as the process. Moved
+    # out of the collector's reach, a full collection no longer rescans it: 15 ms → well under 1 ms, and such
+    # a pause stalled every stream at once (it was the p99 of the fan-out benchmark).
+    gc.freeze()
     log.info("edge serving", extra={"grpc_port": edge.port, "metrics_port": metrics_port,
                                     "tls": settings.tls_enabled, "settings": settings.log_safe_dump()})
     await run_until_signal(edge.server, edge.health, grace=settings.shutdown_grace_seconds, on_shutdown=[
