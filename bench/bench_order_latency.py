@@ -5,8 +5,11 @@ Orders are 1-share market orders alternating buy and sell across a few symbols, 
 neither the bridge's IB pacing (45 msg/s) nor risk's rate rules shape the figure.
 
 The edge's own cost, isolated: the same paced orders as SubmitOrder straight to an instant stand-in risk
-(one hop with the real messages), then as PlaceOrder through a real edge process to that stand-in; the
-difference is what the edge adds (auth, validation, interceptors, one more hop).
+(one hop with the real messages), then as PlaceOrder through a bare forwarding process (grpc.aio, raw bytes
+relayed to the stand-in, nothing else: the price of one more process and hop at this pace), then through a real
+edge process to that stand-in. Edge minus forwarder is the edge's own work (auth, validation, interceptors,
+protobuf); forwarder minus direct is the extra hop. At 10 orders/s every process sleeps between calls, so a
+hop costs far more than the back-to-back echo: the paced echo is printed beside it.
 
 Where the time goes in the suite: each service's `grpc_server_handling_seconds` histogram is scraped before and after the
 measured orders, so the run also prints, per hop, the mean handling time (sum/count of the difference) and
@@ -37,7 +40,8 @@ from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
 from ibkr.trading.v1 import instrument_pb2, order_pb2
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.echo import measure_unary_echo
+from bench.echo import _SERVICE as ECHO_SERVICE
+from bench.echo import measure_unary_echo, start_echo_server
 from bench.stats import line, percentile, summary_ms
 from bench.suite_runner import running_suite
 from tools import infra
@@ -172,8 +176,85 @@ async def measure_direct(port: int, orders: int) -> list[float]:
         return samples[10:]
 
 
-async def measure_edge_alone(orders: int) -> tuple[list[float], list[float]]:
-    """(SubmitOrder straight to an instant risk, PlaceOrder through a real edge process to it)."""
+async def measure_paced_echo(n: int = 150, payload: bytes = b"x" * 200) -> list[float]:
+    """Unary echo round trips (seconds) paced at RATE_PER_SECOND: one idle-to-busy hop, no work."""
+    server, port = await start_echo_server()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = channel.unary_unary(f"/{ECHO_SERVICE}/Unary", _raw, _raw)
+            samples, interval, next_at = [], 1.0 / RATE_PER_SECOND, time.perf_counter()
+            for _ in range(10 + n):
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                next_at += interval
+                t0 = time.perf_counter()
+                await call(payload)
+                samples.append(time.perf_counter() - t0)
+            return samples[10:]
+    finally:
+        await server.stop(0)
+
+
+def _raw(payload: bytes) -> bytes:
+    return payload
+
+
+async def serve_forwarder(listen_port: int, risk_port: int) -> None:
+    """Relay PlaceOrder's bytes to the stand-in risk's SubmitOrder and its answer back: a hop with no work."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{risk_port}") as channel:
+        submit = channel.unary_unary("/ibkr.risk.v1.RiskService/SubmitOrder", _raw, _raw)
+
+        async def place(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            return await submit(request, timeout=15)
+
+        server = grpc.aio.server()
+        handler = grpc.unary_unary_rpc_method_handler(place, _raw, _raw)
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+            "ibkr.edge.v1.TradingService", {"PlaceOrder": handler}),))
+        server.add_insecure_port(f"127.0.0.1:{listen_port}")
+        await server.start()
+        await server.wait_for_termination()
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def _wait_serving(address: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while suite_health(address) != 1:  # SERVING
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not become SERVING")
+        await asyncio.sleep(0.1)
+
+
+async def _wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start listening") from None
+            await asyncio.sleep(0.1)
+        else:
+            writer.close()
+            await writer.wait_closed()
+            return
+
+
+async def measure_edge_alone(orders: int) -> tuple[list[float], list[float], list[float]]:
+    """(SubmitOrder straight to an instant risk, PlaceOrder through a bare forwarder to it, PlaceOrder through
+    a real edge process to it)."""
     from services.edge.keys import ApiKeyStore
 
     risk, risk_port = await _instant_risk()
@@ -185,32 +266,32 @@ async def measure_edge_alone(orders: int) -> tuple[list[float], list[float]]:
         "IBKR_BUS_STREAM": f"bench:{uuid.uuid4().hex[:8]}:events", "IBKR_EDGE_API_KEYS_FILE": str(run_dir / "keys.json"),
         "IBKR_RISK_ADDRESS": f"127.0.0.1:{risk_port}", "IBKR_EDGE_RATE_LIMIT_PER_SECOND": "0",
         "IBKR_LOG_LEVEL": "WARNING"}
-    # A one-off spawn before anything is measured; blocking the loop for it costs nothing here.
-    edge = subprocess.Popen([sys.executable, "-m", "services.edge"], env=env,  # noqa: ASYNC220
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    forwarder_port = infra.free_port()
+    # One-off spawns before anything is measured; blocking the loop for them costs nothing here.
+    edge = _spawn(["-m", "services.edge"], env)
+    forwarder = _spawn(["-m", "bench.bench_order_latency", "--forwarder", str(forwarder_port), str(risk_port)],
+                       env)
     try:
-        deadline = time.monotonic() + 30
-        while suite_health(f"127.0.0.1:{edge_port}") != 1:  # SERVING
-            if edge.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("edge did not become SERVING")
-            await asyncio.sleep(0.1)
+        await _wait_serving(f"127.0.0.1:{edge_port}", edge, "edge")
+        await _wait_port(forwarder_port, forwarder, "forwarder")
         direct = await measure_direct(risk_port, orders)
+        forwarded = await measure_place_order(f"127.0.0.1:{forwarder_port}", key, orders=orders)
         through = await measure_place_order(f"127.0.0.1:{edge_port}", key, orders=orders)
-        return direct, through
+        return direct, forwarded, through
     finally:
-        edge.terminate()
-        try:
-            edge.wait(10)
-        except subprocess.TimeoutExpired:
-            edge.kill()
-            edge.wait()
+        _stop(edge)
+        _stop(forwarder)
         await risk.stop(0)
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--forwarder"]:
+        asyncio.run(serve_forwarder(int(sys.argv[2]), int(sys.argv[3])))
+        return
     echo = asyncio.run(measure_unary_echo())
-    direct, through = asyncio.run(measure_edge_alone(ORDERS))
+    paced_echo = asyncio.run(measure_paced_echo())
+    direct, forwarded, through = asyncio.run(measure_edge_alone(ORDERS))
     before: dict[str, Histogram] = {}
 
     def snapshot() -> None:
@@ -221,11 +302,15 @@ def main() -> None:
         placed = asyncio.run(measure_place_order(suite.address("edge"), key, snapshot))
         after = {name: scrape(ports[name], service, method) for name, service, method in HOPS}
     print(f"load average: {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} cores shared with others)")
-    print(line("raw gRPC unary echo (1 hop, baseline)", summary_ms(echo)))
+    print(line("raw gRPC unary echo (1 hop, back to back)", summary_ms(echo)))
+    print(line(f"raw gRPC unary echo (1 hop) @{RATE_PER_SECOND}/s", summary_ms(paced_echo)))
     print(line(f"SubmitOrder straight to an instant risk @{RATE_PER_SECOND}/s", summary_ms(direct)))
+    print(line("PlaceOrder via a bare forwarder to that risk", summary_ms(forwarded))
+          + f"   → one more hop adds p50 {(percentile(forwarded, 50) - percentile(direct, 50)) * 1e3:.3f} ms")
     print(line("PlaceOrder via the edge to that instant risk", summary_ms(through))
           + f"   → the edge adds p50 {(percentile(through, 50) - percentile(direct, 50)) * 1e3:.3f} ms "
-            "(its work + one more hop)")
+            f"(its work + one more hop); its work alone p50 "
+            f"{(percentile(through, 50) - percentile(forwarded, 50)) * 1e3:.3f} ms over the forwarder")
     print(line(f"PlaceOrder→ack edge→risk→bridge→sim @{RATE_PER_SECOND}/s", summary_ms(placed)))
     print("where the time goes (server-side handling, measured orders only; warm-up excluded):")
     for row in breakdown(before, after):
