@@ -130,9 +130,11 @@ class Journal:
                 self._idle.set()
                 await self._wake.wait()
                 self._wake.clear()
-                if self._linger:
-                    await asyncio.sleep(self._linger)
                 continue
+            if self._linger and self._size < self._batch:
+                # Also between batches, not only after idling: orders arriving while a batch is written would
+                # otherwise each start a transaction of their own (about one per order under steady flow).
+                await asyncio.sleep(self._linger)
             groups = self._take()
             try:
                 if self._conn is None or self._conn.is_closed():
