@@ -10,7 +10,9 @@ CLIENT span with the same name and attributes, the W3C trace context and the int
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -28,12 +30,23 @@ from services.common.telemetry import INSTRUMENTATION_NAME, _rpc_attributes, _st
 from services.gateway_bridge.client import SERVICE_CONFIG, gateway_target
 from services.risk.core.model import Quote
 
+WhileWaiting = Callable[[], None] | None
+log = logging.getLogger("services.risk.bridge")
+
 # The bridge's answers to GetQuote that mean the instrument does not exist: relayed as they are.
 UNKNOWN_INSTRUMENT = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT})
 
 
 def _dec(pb) -> Decimal | None:
     return Decimal(pb.value) if pb.value else None
+
+
+def _run_while_waiting(work: Callable[[], None]) -> None:
+    # The request is already sent: a failure here must not lose the bridge's answer, so it is only logged.
+    try:
+        work()
+    except Exception:
+        log.exception("work overlapping a bridge call failed")
 
 
 def order_channel(addresses: str) -> grpc.aio.Channel:
@@ -65,29 +78,41 @@ class Bridge:
         except grpc.aio.AioRpcError as err:
             raise domain_error_from_rpc_error(err) from err
 
-    async def _order_call(self, name: str, request, remaining: float | None):
-        """An order RPC over the lean channel, traced and authenticated inline (or the shared channel)."""
+    async def _order_call(self, name: str, request, remaining: float | None, while_waiting: WhileWaiting = None):
+        """An order RPC over the lean channel, traced and authenticated inline (or the shared channel).
+
+        `while_waiting` runs once the request is on its way (so its work overlaps the bridge's), before the
+        answer is awaited."""
         if self._orders is None:
+            if while_waiting is not None:
+                while_waiting()
             return await self._call(getattr(self._stub, name), request, remaining)
         span_name, attributes = _rpc_attributes(f"/ibkr.gateway.v1.GatewayService/{name}")
         span = self._tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
         metadata = (*self._token, *inject_context(trace.set_span_in_context(span)).items())
         code = grpc.StatusCode.OK
+        call = None
         try:
-            return await getattr(self._orders, name)(request, timeout=self._deadline(remaining), metadata=metadata)
+            call = getattr(self._orders, name)(request, timeout=self._deadline(remaining), metadata=metadata)
+            if while_waiting is not None:
+                await asyncio.sleep(0)  # grpc's invocation task, queued by the call, sends the request first
+                _run_while_waiting(while_waiting)
+            return await call
         except grpc.aio.AioRpcError as err:
             code = err.code()
             raise domain_error_from_rpc_error(err) from err
         except BaseException:
             code = grpc.StatusCode.CANCELLED
+            if call is not None:
+                call.cancel()  # cancelled before awaiting it: the call would otherwise go on unobserved
             raise
         finally:
             _status_attrs(span, code, None)
             span.end()
 
-    async def place(self, request: gateway_pb2.PlaceOrderRequest, remaining: float | None = None
-                    ) -> gateway_pb2.PlaceOrderResponse:
-        return await self._order_call("PlaceOrder", request, remaining)
+    async def place(self, request: gateway_pb2.PlaceOrderRequest, remaining: float | None = None,
+                    while_waiting: WhileWaiting = None) -> gateway_pb2.PlaceOrderResponse:
+        return await self._order_call("PlaceOrder", request, remaining, while_waiting)
 
     async def cancel(self, request: gateway_pb2.CancelOrderRequest, remaining: float | None = None
                      ) -> gateway_pb2.CancelOrderResponse:
@@ -97,17 +122,17 @@ class Bridge:
                          ) -> gateway_pb2.CancelAllOrdersResponse:
         return await self._order_call("CancelAllOrders", request, remaining)
 
-    async def close_position(self, request: gateway_pb2.ClosePositionRequest, remaining: float | None = None
-                             ) -> gateway_pb2.ClosePositionResponse:
-        return await self._order_call("ClosePosition", request, remaining)
+    async def close_position(self, request: gateway_pb2.ClosePositionRequest, remaining: float | None = None,
+                             while_waiting: WhileWaiting = None) -> gateway_pb2.ClosePositionResponse:
+        return await self._order_call("ClosePosition", request, remaining, while_waiting)
 
     async def get_order(self, request: gateway_pb2.GetOrderRequest, remaining: float | None = None
                         ) -> gateway_pb2.GetOrderResponse:
         return await self._call(self._stub.GetOrder, request, remaining)
 
-    async def replace(self, request: gateway_pb2.ReplaceOrderRequest, remaining: float | None = None
-                      ) -> gateway_pb2.ReplaceOrderResponse:
-        return await self._order_call("ReplaceOrder", request, remaining)
+    async def replace(self, request: gateway_pb2.ReplaceOrderRequest, remaining: float | None = None,
+                      while_waiting: WhileWaiting = None) -> gateway_pb2.ReplaceOrderResponse:
+        return await self._order_call("ReplaceOrder", request, remaining, while_waiting)
 
     def quote_lookup(self, timeout: float) -> Callable[[str], Awaitable[Quote | None]]:
         """A lookup for the gate: the bridge's quote of a US stock, or None when it has none in time."""

@@ -113,10 +113,24 @@ def _encode(value: Decimal) -> tuple[Decimal, bytes, bytes]:
     if cached is None or cached[0] is not value:
         if len(_encoded) > _CACHE_LIMIT:
             _encoded.clear()
-        text = decimal_to_string(value).encode()
-        body = b"\x0a" + _varint(len(text)) + text  # google.type.Decimal.value = 1
-        cached = _encoded[id(value)] = (value, _field(_THRESHOLD, body), _field(_OBSERVED, body))
+        cached = _encoded[id(value)] = _encoded_fields(value)
     return cached
+
+
+def _encoded_fields(value: Decimal) -> tuple[Decimal, bytes, bytes]:
+    text = decimal_to_string(value).encode()
+    body = b"\x0a" + _varint(len(text)) + text  # google.type.Decimal.value = 1
+    return value, _field(_THRESHOLD, body), _field(_OBSERVED, body)
+
+
+def _observed(value: Decimal) -> bytes:
+    """An observed value's field. Only values already cached (thresholds, counts, validated quantities) are
+    looked up: the rest are computed per order and never recur, so caching them would only fill the cache
+    with garbage kept alive until it is cleared (for the collector to traverse again and again)."""
+    cached = _encoded.get(id(value))
+    if cached is not None and cached[0] is value:
+        return cached[2]
+    return _encoded_fields(value)[2]
 
 
 _RULE_RESULT_TAG = _SMALL[_RULE_RESULTS << 3 | 2]
@@ -139,7 +153,7 @@ def _rule_field(r) -> bytes:
         if threshold is not None:
             out += _encode(threshold)[1]
         if observed is not None:
-            out += _encode(observed)[2]
+            out += _observed(observed)
     else:
         cached = _full.get(id(r))
         if cached is None or cached[0] is not r:  # shared results (trading state, symbol lists) hit this cache

@@ -28,7 +28,7 @@ from services.risk.core.book import Books, OpenOrder
 from services.risk.core.evaluate import evaluate, loss_trip
 from services.risk.core.model import MARKET_PRICED, ZERO, Decision, OrderIntent, Quote
 from services.risk.core.policy import Policy
-from services.risk.decision_codec import DecisionRecord, denial_error
+from services.risk.decision_codec import DecisionRecord, decision_bytes, denial_error
 from services.risk.metrics import RiskMetrics
 from services.risk.publisher import Publisher, now_utc
 from services.risk.store import RiskStore
@@ -52,6 +52,23 @@ DEFAULT_ACTIVITY_SECONDS = 3600.0
 PRUNE_ACTIVITY_EVERY = 60.0  # seconds between deletions of persisted history older than that
 
 QuoteLookup = Callable[[str], Awaitable[Quote | None]]
+# The gate's send: (decision id, work to run once the request is on its way) → the bridge's response.
+Forward = Callable[[str, Callable[[], None] | None], Awaitable[object]]
+
+
+class _Once:
+    """A call that runs at most once, whoever asks first (the send while it waits, or the gate after it)."""
+
+    __slots__ = ("_args", "_fn")
+
+    def __init__(self, fn: Callable[..., None], *args: object) -> None:
+        self._fn = fn
+        self._args = args
+
+    def __call__(self) -> None:
+        fn, self._fn = self._fn, None
+        if fn is not None:
+            fn(*self._args)
 
 
 @dataclass(slots=True)
@@ -127,6 +144,7 @@ class Gate:
                               decision, spec, now_utc(), principal)
 
     def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
+        """Span attributes, the decision counters and the decision records on their way to bus and Postgres."""
         d = rec.decision
         span = trace.get_current_span()
         if span.is_recording():
@@ -171,7 +189,7 @@ class Gate:
     # -- submission --------------------------------------------------------------------------------------
 
     async def submit(self, intent: OrderIntent, spec: order_pb2.OrderSpec, principal: str,
-                     forward: Callable[[str], Awaitable[order_pb2.Order | object]],
+                     forward: Forward,
                      order_of: Callable[[object], order_pb2.Order], *, replaces: str | None = None,
                      request_type: int = risk_types_pb2.RISK_REQUEST_TYPE_NEW_ORDER
                      ) -> tuple[object, DecisionRecord | None]:
@@ -184,10 +202,13 @@ class Gate:
         `replaces` names the reservation a modification supersedes: it is set aside while the new spec is
         checked (the order's exposure is counted once, at its new size) and restored if the new spec is
         denied or the bridge refuses the change.
+
+        `forward(decision_id, while_waiting)` sends the order; it should call `while_waiting` (when given) once
+        the request is on its way, and return the bridge's response. What it does not run, the gate runs.
         """
         book = self.books.account(intent.account_id)
         if replaces is None and intent.client_order_id in book.open_orders:
-            return await forward(""), None
+            return await forward("", None), None
 
         await self._ensure_quote(intent)
         # ---- atomic: no await from here to the reservation --------------------------------------------
@@ -211,12 +232,15 @@ class Gate:
         elif previous is not None:
             book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
-        self._report(rec, srec)
         if not live.accepted:
+            self._report(rec, srec)
             raise denial_error(rec)
 
+        report = _Once(self._report_accepted, rec, srec)
         try:
-            response = await forward(rec.decision_id)
+            # The accepted order's report is work the caller waits for but the bridge does not: `forward`
+            # runs it once the request is on its way, so it overlaps the bridge's answer.
+            response = await forward(rec.decision_id, report)
         except DomainError as err:
             if err.code in DEFINITE_FAILURES:
                 self._restore(book, reservation, previous)
@@ -226,8 +250,14 @@ class Gate:
                     else:
                         self.store.delete_reservation(reservation.key)
             raise
+        finally:
+            report()  # a no-op unless `forward` did not run it
         self.apply_order(intent.account_id, reservation.key, order_of(response))
         return response, rec
+
+    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
+        self._report(rec, shadow)
+        decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
 
     def _record_activity(self, book, intent: OrderIntent, notional: Decimal | None, now: float) -> None:
         """An accepted order joins the rolling windows and duplicate history, in memory and (behind) in

@@ -14,7 +14,7 @@ from ibkr.trading.v1 import instrument_pb2, order_pb2, risk_policy_pb2, risk_typ
 
 from services.common.errors import NotFound
 from services.common.money import decimal_from_proto, decimal_to_proto
-from services.risk.bridge import Bridge
+from services.risk.bridge import Bridge, WhileWaiting
 from services.risk.core.model import Side, TradingState
 from services.risk.decision_codec import decision_bytes, decision_to_proto
 from services.risk.gate import Gate
@@ -75,10 +75,10 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         intent = intent_from_spec(request.account_id, request.client_order_id, request.order)
         remaining = context.time_remaining()
 
-        async def forward(decision_id: str) -> gateway_pb2.PlaceOrderResponse:
+        async def forward(decision_id: str, while_waiting: WhileWaiting) -> gateway_pb2.PlaceOrderResponse:
             return await self.bridge.place(gateway_pb2.PlaceOrderRequest(
                 account_id=intent.account_id, client_order_id=request.client_order_id, order=request.order,
-                risk_decision_id=decision_id), remaining)
+                risk_decision_id=decision_id), remaining, while_waiting)
 
         reply, rec = await self.gate.submit(intent, request.order, request.principal, forward, lambda r: r.order)
         response = risk_pb2.SubmitOrderResponse(order=reply.order, child_orders=reply.child_orders)
@@ -119,11 +119,11 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
             new_spec = merge_spec(current.order.spec, request.order, list(request.update_mask.paths))
         intent = intent_from_spec(account, key if ":" not in key else "", new_spec)
 
-        async def forward(decision_id: str) -> gateway_pb2.ReplaceOrderResponse:
+        async def forward(decision_id: str, while_waiting: WhileWaiting) -> gateway_pb2.ReplaceOrderResponse:
             return await self.bridge.replace(gateway_pb2.ReplaceOrderRequest(
                 account_id=account, order=request.order, update_mask=request.update_mask,
                 request_id=request.request_id, risk_decision_id=decision_id,
-                **{which: getattr(request, which)}), remaining)
+                **{which: getattr(request, which)}), remaining, while_waiting)
 
         reply, rec = await self.gate.submit(
             intent, new_spec, request.principal, forward, lambda r: r.order,
@@ -162,12 +162,12 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         intent = intent_from_spec(account, request.client_order_id, spec)
         remaining = context.time_remaining()
 
-        async def forward(decision_id: str) -> gateway_pb2.ClosePositionResponse:
+        async def forward(decision_id: str, while_waiting: WhileWaiting) -> gateway_pb2.ClosePositionResponse:
             return await self.bridge.close_position(gateway_pb2.ClosePositionRequest(
                 account_id=account, instrument=request.instrument, quantity=request.quantity,
                 order_type=request.order_type, limit_price=request.limit_price,
                 client_order_id=request.client_order_id, cancel_open_orders=request.cancel_open_orders,
-                time_in_force=request.time_in_force, risk_decision_id=decision_id), remaining)
+                time_in_force=request.time_in_force, risk_decision_id=decision_id), remaining, while_waiting)
 
         reply, rec = await self.gate.submit(intent, spec, request.principal, forward, lambda r: r.order)
         response = risk_pb2.SubmitClosePositionResponse(order=reply.order)

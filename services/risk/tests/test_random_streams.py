@@ -83,7 +83,7 @@ async def play(ops: list) -> None:
             intent = OrderIntent(ACCOUNT, symbol, side, D(qty), OrderType.LIMIT, D(price), None, coid)
             order_spec = spec(symbol=symbol, side=int(side == Side.SELL) + 1, quantity=str(qty), limit=str(price))
 
-            async def forward(decision_id: str, coid=coid, order_spec=order_spec):
+            async def forward(decision_id: str, while_waiting, coid=coid, order_spec=order_spec):
                 return order_pb2.Order(order_id=f"ord_{coid}", client_order_id=coid, spec=order_spec,
                                        status=order_pb2.ORDER_STATUS_SUBMITTED)
             try:
