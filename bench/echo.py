@@ -1,10 +1,15 @@
 """The raw gRPC baseline: a unary and a server-streaming echo over loopback with grpc.aio and no protobuf,
-no interceptors and no work, i.e. the cost of one gRPC hop on this machine right now."""
+no interceptors and no work, i.e. the cost of one gRPC hop on this machine right now. `ServerProcess` runs a
+server (the echo or any other) in a process of its own, as production runs every hop."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
+from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
+from typing import Any, Self
 
 import grpc
 
@@ -64,3 +69,105 @@ async def _main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(_main())
+
+
+# -- servers in their own process ----------------------------------------------------------------------------
+# In production every hop's server is a process of its own. Measured in one process, the client's CPU and the
+# server's share one interpreter and one event loop, so every figure carries both; these helpers run a server
+# in a child process (spawned: a fresh interpreter) and talk to it over a pipe: its port, a "mark" when the
+# warm-up is over, and "stop", which returns what the server measured since the mark plus its process CPU time.
+
+
+class Served:
+    """What a server started in a child reports: its port, a hook run at the mark, and its results."""
+
+    def __init__(self, port: int, finish: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+                 mark: Callable[[], None] | None = None) -> None:
+        self.port = port
+        self.finish = finish
+        self.mark = mark
+
+
+ServeTarget = Callable[..., Awaitable[Served]]
+
+
+def _child_main(conn: Connection, target: ServeTarget, args: tuple) -> None:
+    asyncio.run(_child(conn, target, args))
+
+
+async def _child(conn: Connection, target: ServeTarget, args: tuple) -> None:
+    served = await target(*args)
+    conn.send(served.port)
+    loop = asyncio.get_running_loop()
+    cpu0 = time.process_time()
+    while (message := await loop.run_in_executor(None, conn.recv)) != "stop":
+        if message == "mark":
+            cpu0 = time.process_time()
+            if served.mark is not None:
+                served.mark()
+    cpu = time.process_time() - cpu0
+    result = await served.finish() if served.finish is not None else {}
+    conn.send({**result, "cpu_seconds": cpu})
+
+
+class ServerProcess:
+    """`target(*args)` (an async function returning `Served`) serving in a spawned child process.
+
+    with ServerProcess(serve_echo) as echo:   # echo.port
+        ...; echo.mark(); ...
+        results = echo.stop()                  # what the server measured since the mark, and its CPU time
+    """
+
+    def __init__(self, target: ServeTarget, *args: Any, start_timeout: float = 60.0) -> None:
+        self._conn, child = multiprocessing.get_context("spawn").Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_child_main, args=(child, target, args), daemon=True)
+        self._process.start()
+        child.close()
+        if not self._conn.poll(start_timeout):
+            self._process.kill()
+            raise RuntimeError(f"{getattr(target, '__name__', target)} did not start in {start_timeout} s")
+        self.port: int = self._conn.recv()
+        self.results: dict[str, Any] | None = None
+
+    def mark(self) -> None:
+        """Start measuring now (the warm-up is over)."""
+        self._conn.send("mark")
+
+    def stop(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Stop the server; returns its results (`cpu_seconds`: the child's CPU time since the mark)."""
+        if self.results is None:
+            self._conn.send("stop")
+            if not self._conn.poll(timeout):
+                self._process.kill()
+                raise RuntimeError("server process did not stop in time")
+            self.results = self._conn.recv()
+            self._process.join(timeout)
+        return self.results
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.results is None:
+            try:
+                self.stop()
+            finally:
+                if self._process.is_alive():
+                    self._process.kill()
+
+
+async def serve_echo() -> Served:
+    """The raw echo, as a `ServerProcess` target: `ServerProcess(serve_echo)`."""
+    server, port = await start_echo_server()
+
+    async def finish() -> dict[str, Any]:
+        await server.stop(0)
+        return {}
+
+    return Served(port, finish)
+
+
+def echo_call(channel: grpc.aio.Channel) -> grpc.aio.UnaryUnaryMultiCallable:
+    """The unary echo method on a channel to an echo server."""
+    return channel.unary_unary(f"/{_SERVICE}/Unary", _identity, _identity)
