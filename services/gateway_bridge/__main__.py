@@ -6,6 +6,7 @@ Health turns SERVING only once IB is connected and reconciled; SIGTERM drains an
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from services.common.config import load_settings
@@ -35,6 +36,10 @@ async def main() -> None:
     app = await BridgeApp.create(settings, tracer_provider, registry)
     server, port = await build_server(app, settings.bridge_grpc_port)
     await app.start(server)
+    # What start built (ib_async, protobuf descriptors, stubs, pools) lives as long as the process: out of the
+    # collector's reach, a full collection no longer rescans it in the middle of an order.
+    gc.collect()
+    gc.freeze()
     log.info("serving", extra={"grpc_port": port})
     assert app.health is not None
     await run_until_signal(server, app.health, grace=settings.shutdown_grace_seconds, stop=app.fatal,
