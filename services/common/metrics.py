@@ -45,9 +45,18 @@ class GrpcServerMetrics:
         self._children: dict[tuple[str, str, str, grpc.StatusCode], tuple[Any, Any]] = {}
 
     def observe(
-        self, service: str, method: str, rpc_type: str, code: grpc.StatusCode, seconds: float
+        self,
+        service: str,
+        method: str,
+        rpc_type: str,
+        code: grpc.StatusCode,
+        seconds: float,
+        *,
+        exemplar: bool = True,
     ) -> None:
-        """Record one finished RPC; the exemplar links the histogram sample to the active sampled trace."""
+        """Record one finished RPC; the exemplar links the histogram sample to the active sampled trace.
+
+        `exemplar=False` skips looking for one (the caller knows no span is ever sampled)."""
         # The labelled children, looked up once per label set: `labels()` validates and locks on every
         # call, a measurable part of a loopback hop (see bench_risk). It returns these same objects.
         children = self._children.get((service, method, rpc_type, code))
@@ -57,13 +66,16 @@ class GrpcServerMetrics:
                 self.handling_seconds.labels(service, method, rpc_type),
             )
         children[0].inc()
+        if not exemplar:
+            children[1].observe(seconds)
+            return
         span_context = trace.get_current_span().get_span_context()
-        exemplar = (
+        trace_exemplar = (
             {"trace_id": trace.format_trace_id(span_context.trace_id)}
             if span_context.is_valid and span_context.trace_flags.sampled
             else None
         )
-        children[1].observe(seconds, exemplar=exemplar)
+        children[1].observe(seconds, exemplar=trace_exemplar)
 
 
 def start_metrics_http_server(registry: CollectorRegistry, host: str, port: int) -> tuple[WSGIServer, int]:

@@ -39,8 +39,10 @@ from services.common.errors import ErrorMappingServerInterceptor
 from services.common.metrics import GrpcServerMetrics
 from services.common.telemetry import (
     INSTRUMENTATION_NAME,
+    UnrecordedSpans,
     end_server_span,
     extract_context,
+    never_records,
     rpc_span_name_and_attributes,
     start_server_span,
 )
@@ -106,6 +108,7 @@ class ServerObservabilityInterceptor(grpc.aio.ServerInterceptor):
         errors: ErrorMappingServerInterceptor | None = None,
     ) -> None:
         self._tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME)
+        self._unrecorded = UnrecordedSpans(tracer_provider) if never_records(tracer_provider) else None
         self._metrics = metrics
         self._auth = auth
         self._errors = errors or ErrorMappingServerInterceptor()
@@ -140,7 +143,10 @@ class ServerObservabilityInterceptor(grpc.aio.ServerInterceptor):
     def _enter(self, rpc: _Rpc, parent: otel_context.Context | None) -> tuple[Any, Any, float]:
         span = token = None
         if parent is not None:
-            span, token = start_server_span(self._tracer, rpc.span_name, rpc.attributes, parent)
+            if self._unrecorded is not None:
+                span, token = self._unrecorded.start_server_span(parent)
+            else:
+                span, token = start_server_span(self._tracer, rpc.span_name, rpc.attributes, parent)
         return span, token, time.perf_counter()
 
     def _exit(
@@ -153,9 +159,13 @@ class ServerObservabilityInterceptor(grpc.aio.ServerInterceptor):
         span, token, start = entered
         code = final_code(context, exc)
         # Observed while the span is still current, so the exemplar carries its trace id.
-        self._metrics.observe(rpc.service, rpc.method, rpc.kind, code, time.perf_counter() - start)
+        self._metrics.observe(rpc.service, rpc.method, rpc.kind, code, time.perf_counter() - start,
+                              exemplar=self._unrecorded is None)  # an unrecorded span is never sampled
         if span is not None:
-            end_server_span(span, token, code)
+            if self._unrecorded is not None:
+                otel_context.detach(token)  # nothing to record on a span that records nothing
+            else:
+                end_server_span(span, token, code)
 
     def _wrap_call(
         self, behavior: Callable[..., Any], rpc: _Rpc, parent: otel_context.Context | None, reason: str | None

@@ -26,7 +26,14 @@ from pydantic import SecretStr
 
 from services.common.channels import CLIENT_KEEPALIVE_OPTIONS, INTERNAL_TOKEN_KEY
 from services.common.errors import domain_error_from_rpc_error
-from services.common.telemetry import INSTRUMENTATION_NAME, _rpc_attributes, _status_attrs, inject_context
+from services.common.telemetry import (
+    INSTRUMENTATION_NAME,
+    UnrecordedSpans,
+    _rpc_attributes,
+    _status_attrs,
+    inject_context,
+    never_records,
+)
 from services.gateway_bridge.client import SERVICE_CONFIG, gateway_target
 from services.risk.core.model import Quote
 
@@ -63,7 +70,9 @@ class Bridge:
                  token: SecretStr | str | None = None) -> None:
         self._stub = gateway_pb2_grpc.GatewayServiceStub(channel)
         self._orders = gateway_pb2_grpc.GatewayServiceStub(orders) if orders is not None else None
-        self._tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(INSTRUMENTATION_NAME)
+        provider = tracer_provider or trace.get_tracer_provider()
+        self._tracer = provider.get_tracer(INSTRUMENTATION_NAME)
+        self._unrecorded = UnrecordedSpans(provider) if never_records(provider) else None
         secret = token.get_secret_value() if isinstance(token, SecretStr) else token
         self._token = ((INTERNAL_TOKEN_KEY, secret),) if secret else ()
         self._timeout = timeout
@@ -87,8 +96,11 @@ class Bridge:
             if while_waiting is not None:
                 while_waiting()
             return await self._call(getattr(self._stub, name), request, remaining)
-        span_name, attributes = _rpc_attributes(f"/ibkr.gateway.v1.GatewayService/{name}")
-        span = self._tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
+        if self._unrecorded is not None:
+            span = self._unrecorded.child()
+        else:
+            span_name, attributes = _rpc_attributes(f"/ibkr.gateway.v1.GatewayService/{name}")
+            span = self._tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
         metadata = (*self._token, *inject_context(trace.set_span_in_context(span)).items())
         code = grpc.StatusCode.OK
         call = None
@@ -107,8 +119,9 @@ class Bridge:
                 call.cancel()  # cancelled before awaiting it: the call would otherwise go on unobserved
             raise
         finally:
-            _status_attrs(span, code, None)
-            span.end()
+            if self._unrecorded is None:
+                _status_attrs(span, code, None)
+                span.end()
 
     async def place(self, request: gateway_pb2.PlaceOrderRequest, remaining: float | None = None,
                     while_waiting: WhileWaiting = None) -> gateway_pb2.PlaceOrderResponse:

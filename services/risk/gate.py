@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -94,6 +94,11 @@ class Policies:
         return longest
 
 
+def new_decision_id() -> str:
+    """`rd_` and 128 random bits in hex (the length of a uuid4's hex, a quarter of its price)."""
+    return f"rd_{os.urandom(16).hex()}"
+
+
 class Gate:
     """The domain service behind SubmitOrder and CheckOrder."""
 
@@ -140,7 +145,7 @@ class Gate:
 
     def _record(self, intent: OrderIntent, spec: order_pb2.OrderSpec, decision: Decision, request_type: int,
                 principal: str) -> DecisionRecord:
-        return DecisionRecord(f"rd_{uuid.uuid4().hex}", intent.account_id, intent.client_order_id, request_type,
+        return DecisionRecord(new_decision_id(), intent.account_id, intent.client_order_id, request_type,
                               decision, spec, now_utc(), principal)
 
     def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
@@ -180,7 +185,7 @@ class Gate:
     def record_cancel(self, account_id: str, client_order_id: str, order_id: str, principal: str) -> DecisionRecord:
         """A cancel always passes; it is still recorded (bus and Postgres) for the audit trail."""
         decision = Decision(True, (), self.policies.live.version, self.states.effective(account_id), None, True)
-        rec = DecisionRecord(f"rd_{uuid.uuid4().hex}", account_id, client_order_id,
+        rec = DecisionRecord(new_decision_id(), account_id, client_order_id,
                              risk_types_pb2.RISK_REQUEST_TYPE_CANCEL_ORDER, decision, order_pb2.OrderSpec(),
                              now_utc(), principal, order_id)
         self.publisher.decision(rec)

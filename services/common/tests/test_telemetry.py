@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import grpc
+import pytest
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -10,9 +12,11 @@ from opentelemetry.trace import SpanKind, StatusCode
 from services.common.channels import make_internal_channel
 from services.common.config import CommonSettings
 from services.common.telemetry import (
+    UnrecordedSpans,
     build_tracer_provider,
     extract_context,
     inject_context,
+    never_records,
     shutdown_tracing,
     tracing_client_interceptors,
 )
@@ -41,6 +45,32 @@ def test_provider_without_endpoint_or_exporter_records_nothing_but_still_propaga
         carrier = inject_context()
     assert span.get_span_context().is_valid
     assert carrier["traceparent"].split("-")[1] == format(span.get_span_context().trace_id, "032x")
+
+
+@pytest.mark.parametrize("traceparent, tracestate", [
+    ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", None),  # sampled caller
+    ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-02", "vendor=a,other=b"),  # random-trace-id flag
+    (None, None),  # no caller context: a new root
+])
+def test_unrecorded_spans_carry_the_context_the_sdk_gives_under_always_off(traceparent, tracestate) -> None:
+    provider = build_tracer_provider("risk", CommonSettings())
+    assert never_records(provider)
+    carrier = {k: v for k, v in (("traceparent", traceparent), ("tracestate", tracestate)) if v}
+    parent = extract_context(carrier)
+    sdk = provider.get_tracer("t").start_span("s", context=parent, kind=SpanKind.SERVER).get_span_context()
+    span, token = UnrecordedSpans(provider).start_server_span(parent)
+    try:
+        assert trace.get_current_span() is span
+        fast = span.get_span_context()
+    finally:
+        otel_context.detach(token)
+    assert not span.is_recording()
+    assert (fast.trace_flags, fast.trace_state, fast.is_remote, fast.is_valid) == (
+        sdk.trace_flags, sdk.trace_state, sdk.is_remote, sdk.is_valid)
+    assert fast.span_id != sdk.span_id
+    if traceparent:
+        assert fast.trace_id == sdk.trace_id == int(traceparent.split("-")[1], 16)
+    assert not never_records(build_tracer_provider("risk", CommonSettings(), exporter=InMemorySpanExporter()))
 
 
 def test_provider_with_endpoint_batches_to_otlp() -> None:
