@@ -16,6 +16,7 @@ from decimal import Decimal
 from ibkr.trading.v1 import event_pb2, order_pb2
 
 from services.common.bus import BusEntry, EventBus
+from services.common.tasks import cancel_and_wait
 from services.risk.core.book import OpenOrder
 from services.risk.core.model import Quote, Side
 from services.risk.gate import TERMINAL_STATUSES, Gate
@@ -168,13 +169,8 @@ class BusTail:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="risk-bus-tail")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def poll_once(self, block_ms: int | None = None) -> int:
         """Apply what follows the last id; returns how many entries were not risk's own."""

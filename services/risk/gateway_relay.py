@@ -27,6 +27,7 @@ from grpc_health.v1._async import HealthServicer
 from ibkr.gateway.v1 import gateway_pb2
 
 from services.common.errors import PermissionDenied, domain_error_from_rpc_error
+from services.common.tasks import cancel_and_wait
 
 GATEWAY_SERVICE = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"]
 GATEWAY_SERVICE_NAME = GATEWAY_SERVICE.full_name
@@ -95,10 +96,8 @@ class BridgeHealthMirror:
         self._task = asyncio.create_task(self._run(), name="bridge-health-mirror")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _set(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
         await self._health.set(GATEWAY_SERVICE_NAME, status)

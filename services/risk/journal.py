@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
+from services.common.tasks import cancel_and_wait
+
 log = logging.getLogger("services.risk.journal")
 Op = tuple[str, tuple]  # (query name, parameters)
 # Failures of the connection, not of a statement: the batch is kept and retried on a new connection (every
@@ -99,13 +101,8 @@ class Journal:
             await asyncio.wait_for(self.flush(), timeout)
         except TimeoutError:
             log.warning("risk state journal not flushed before shutdown", extra={"backlog": self._size})
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._conn is not None:
             await self._conn.close(timeout=2)
             self._conn = None
