@@ -4,11 +4,11 @@ gRPC unary echo measured in the same run.
 Orders are 1-share market orders alternating buy and sell across a few symbols, paced at 10 orders/s so
 neither the bridge's IB pacing (45 msg/s) nor risk's rate rules shape the figure.
 
-The edge's own cost, isolated: the same paced orders as SubmitOrder straight to an instant stand-in risk
-(one hop with the real messages), then as PlaceOrder through a bare forwarding process (grpc.aio, raw bytes
-relayed to the stand-in, nothing else: the price of one more process and hop at this pace), then through a real
-edge process to that stand-in. Edge minus forwarder is the edge's own work (auth, validation, interceptors,
-protobuf); forwarder minus direct is the extra hop. At 10 orders/s every process sleeps between calls, so a
+The edge's own cost, isolated, with three callers taking turns at the same pace: SubmitOrder straight to an
+instant stand-in risk (one hop with the real messages), PlaceOrder through a bare forwarding process (grpc.aio,
+raw bytes relayed to the stand-in, nothing else: the price of one more process and hop at this pace), and
+PlaceOrder through a real edge process to that stand-in. Edge minus forwarder is the edge's own work (auth,
+validation, interceptors, protobuf); forwarder minus direct is the extra hop. At 10 orders/s every process sleeps between calls, so a
 hop costs far more than the back-to-back echo: the paced echo is printed beside it.
 
 Where the time goes in the suite: each service's `grpc_server_handling_seconds` histogram is scraped before and after the
@@ -32,6 +32,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.type import decimal_pb2
@@ -160,20 +161,36 @@ async def _instant_risk() -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
-async def measure_direct(port: int, orders: int) -> list[float]:
-    """SubmitOrder straight to the instant risk, paced like the orders: one hop with the real messages."""
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = risk_pb2_grpc.RiskServiceStub(channel)
-        samples, interval, next_at = [], 1.0 / RATE_PER_SECOND, time.perf_counter()
-        for n in range(10 + orders):
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-            next_at += interval
-            placed = request(n, "AAPL")
-            t0 = time.perf_counter()
-            await stub.SubmitOrder(risk_pb2.SubmitOrderRequest(account_id=ACCOUNT, order=placed.order,
-                                                               client_order_id=placed.client_order_id), timeout=15)
-            samples.append(time.perf_counter() - t0)
-        return samples[10:]
+async def measure_interleaved(risk_port: int, forwarder: str, edge: str, key: str,
+                              orders: int) -> tuple[list[float], list[float], list[float]]:
+    """(SubmitOrder straight to the instant risk, PlaceOrder via the forwarder, PlaceOrder via the edge), in
+    round trips (seconds): the three take turns, one call every 1/RATE_PER_SECOND, so machine load and the
+    idle time before each call are the same for all three."""
+    auth = (("authorization", f"Bearer {key}"),)
+    async with (grpc.aio.insecure_channel(f"127.0.0.1:{risk_port}") as risk_channel,
+                grpc.aio.insecure_channel(forwarder) as forwarder_channel,
+                grpc.aio.insecure_channel(edge) as edge_channel):
+        risk = risk_pb2_grpc.RiskServiceStub(risk_channel)
+        places = [trading_service_pb2_grpc.TradingServiceStub(c).PlaceOrder
+                  for c in (forwarder_channel, edge_channel)]
+
+        def direct(placed: trading_service_pb2.PlaceOrderRequest) -> Any:
+            return risk.SubmitOrder(risk_pb2.SubmitOrderRequest(
+                account_id=ACCOUNT, order=placed.order, client_order_id=placed.client_order_id), timeout=15)
+
+        calls = [direct, *(lambda placed, place=place: place(placed, metadata=auth, timeout=15) for place in places)]
+        samples: list[list[float]] = [[] for _ in calls]
+        interval, next_at = 1.0 / RATE_PER_SECOND, time.perf_counter()
+        symbols = itertools.cycle(SYMBOLS)
+        for n in range(10 + orders):  # the first 10 rounds warm up connections and caches
+            for call, got in zip(calls, samples, strict=True):
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                next_at += interval
+                placed = request(n, next(symbols))
+                t0 = time.perf_counter()
+                await call(placed)
+                got.append(time.perf_counter() - t0)
+        return samples[0][10:], samples[1][10:], samples[2][10:]
 
 
 async def measure_paced_echo(n: int = 150, payload: bytes = b"x" * 200) -> list[float]:
@@ -274,10 +291,8 @@ async def measure_edge_alone(orders: int) -> tuple[list[float], list[float], lis
     try:
         await _wait_serving(f"127.0.0.1:{edge_port}", edge, "edge")
         await _wait_port(forwarder_port, forwarder, "forwarder")
-        direct = await measure_direct(risk_port, orders)
-        forwarded = await measure_place_order(f"127.0.0.1:{forwarder_port}", key, orders=orders)
-        through = await measure_place_order(f"127.0.0.1:{edge_port}", key, orders=orders)
-        return direct, forwarded, through
+        return await measure_interleaved(risk_port, f"127.0.0.1:{forwarder_port}", f"127.0.0.1:{edge_port}", key,
+                                         orders)
     finally:
         _stop(edge)
         _stop(forwarder)
@@ -304,7 +319,9 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} cores shared with others)")
     print(line("raw gRPC unary echo (1 hop, back to back)", summary_ms(echo)))
     print(line(f"raw gRPC unary echo (1 hop) @{RATE_PER_SECOND}/s", summary_ms(paced_echo)))
-    print(line(f"SubmitOrder straight to an instant risk @{RATE_PER_SECOND}/s", summary_ms(direct)))
+    print(f"the edge alone, in front of an instant stand-in risk ({RATE_PER_SECOND} calls/s, the three rows "
+          "below taking turns):")
+    print(line("SubmitOrder straight to an instant risk", summary_ms(direct)))
     print(line("PlaceOrder via a bare forwarder to that risk", summary_ms(forwarded))
           + f"   → one more hop adds p50 {(percentile(forwarded, 50) - percentile(direct, 50)) * 1e3:.3f} ms")
     print(line("PlaceOrder via the edge to that instant risk", summary_ms(through))

@@ -33,7 +33,7 @@ from services.common.channels import CLIENT_KEEPALIVE_OPTIONS
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, build_server, set_serving
 from services.common.telemetry import INSTRUMENTATION_NAME
-from services.edge.auth import AuthMetrics, AuthServerInterceptor
+from services.edge.auth import AuthGuard, AuthMetrics
 from services.edge.config import EdgeSettings
 from services.edge.downstream import Downstream
 from services.edge.hub import HubMetrics, StreamHub
@@ -140,26 +140,29 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
                      for name, address in (("risk", settings.risk_address), ("ledger", settings.ledger_address))}
     health_probes["bridge"] = HealthProbe(f"via risk {settings.risk_address}",
                                           health_pb2_grpc.HealthStub(channels["risk"]), GATEWAY_HEALTH_SERVICE)
-    auth = AuthServerInterceptor(keys, RateLimiter(settings.edge_rate_limit_per_second, settings.edge_rate_limit_burst),
-                                 StreamSlots(settings.edge_max_streams_per_key), AuthMetrics(registry))
+    auth = AuthGuard(keys, RateLimiter(settings.edge_rate_limit_per_second, settings.edge_rate_limit_burst),
+                     StreamSlots(settings.edge_max_streams_per_key), AuthMetrics(registry))
     admin = AdminServicer(down, health_probes)
+    # Every public handler is registered behind the auth guard (health and reflection, added by build_server,
+    # are not).
+    guarded = auth.add_to_server
     specs = [
-        ServiceSpec(trading_service_pb2_grpc.add_TradingServiceServicer_to_server, TradingServicer(down),
+        ServiceSpec(guarded(trading_service_pb2_grpc.add_TradingServiceServicer_to_server), TradingServicer(down),
                     public_service_names()[0]),
-        ServiceSpec(portfolio_service_pb2_grpc.add_PortfolioServiceServicer_to_server, PortfolioServicer(down),
+        ServiceSpec(guarded(portfolio_service_pb2_grpc.add_PortfolioServiceServicer_to_server), PortfolioServicer(down),
                     public_service_names()[1]),
-        ServiceSpec(market_data_service_pb2_grpc.add_MarketDataServiceServicer_to_server,
+        ServiceSpec(guarded(market_data_service_pb2_grpc.add_MarketDataServiceServicer_to_server),
                     MarketDataServicer(down, hub, lines, heartbeat_seconds=settings.edge_heartbeat_seconds,
                                        min_interval_ms=settings.edge_quote_conflate_ms), public_service_names()[2]),
-        ServiceSpec(add_event_service,
+        ServiceSpec(guarded(add_event_service),
                     EventServicer(hub, down, queue_size=settings.edge_subscriber_queue_size,
                                   heartbeat_seconds=settings.edge_heartbeat_seconds), public_service_names()[3]),
-        ServiceSpec(admin_service_pb2_grpc.add_AdminServiceServicer_to_server, admin, public_service_names()[4]),
+        ServiceSpec(guarded(admin_service_pb2_grpc.add_AdminServiceServicer_to_server), admin, public_service_names()[4]),
     ]
     options = (("grpc.max_receive_message_length", settings.edge_max_message_bytes),
                ("grpc.max_send_message_length", settings.edge_max_message_bytes))
     server, bound, health = await build_server(
         services=specs, settings=settings, port=settings.edge_grpc_port if port is None else port,
-        tracer_provider=tracer_provider, metrics=GrpcServerMetrics(registry), extra_interceptors=[auth],
+        tracer_provider=tracer_provider, metrics=GrpcServerMetrics(registry),
         options=options, server_credentials=server_credentials(settings))
     return Edge(server, bound, health, hub, redis, list(channels.values()), keys)
