@@ -114,7 +114,13 @@ class InternalAuthServerInterceptor(grpc.aio.ServerInterceptor):
         """Why the call must be refused (the ErrorInfo reason), or None when it may proceed."""
         if self._expected is None or is_infrastructure(handler_call_details.method):
             return None
-        presented = metadata_get(handler_call_details.invocation_metadata, INTERNAL_TOKEN_KEY)
+        return self.metadata_reject_reason(handler_call_details.invocation_metadata)
+
+    def metadata_reject_reason(self, metadata: Any) -> str | None:
+        """`reject_reason` for a call already known not to be health or reflection, from its metadata."""
+        if self._expected is None:
+            return None
+        presented = metadata_get(metadata, INTERNAL_TOKEN_KEY)
         if isinstance(presented, str) and hmac.compare_digest(presented.encode(), self._expected):
             return None
         return "INTERNAL_TOKEN_MISSING" if presented is None else "INTERNAL_TOKEN_INVALID"

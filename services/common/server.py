@@ -122,12 +122,12 @@ class ServerObservabilityInterceptor(grpc.aio.ServerInterceptor):
         rpc = self._rpcs.get(path)
         if rpc is None:
             rpc = self._rpcs[path] = _Rpc(path, handler)
-        parent = (
-            extract_context(metadata_to_carrier(handler_call_details.invocation_metadata))
-            if rpc.traced
-            else None
-        )
-        reason = None if self._auth is None else self._auth.reject_reason(handler_call_details)
+        parent = reason = None
+        if rpc.traced:  # not health or reflection: traced, and behind the token check
+            metadata = handler_call_details.invocation_metadata
+            parent = extract_context(metadata_to_carrier(metadata))
+            if self._auth is not None:
+                reason = self._auth.metadata_reject_reason(metadata)
         if handler.unary_unary is not None:
             return handler._replace(unary_unary=self._wrap_call(handler.unary_unary, rpc, parent, reason))
         if handler.stream_unary is not None:

@@ -8,6 +8,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.common.channels import make_internal_channel
 from services.common.config import CommonSettings
@@ -45,6 +46,29 @@ def test_provider_without_endpoint_or_exporter_records_nothing_but_still_propaga
         carrier = inject_context()
     assert span.get_span_context().is_valid
     assert carrier["traceparent"].split("-")[1] == format(span.get_span_context().trace_id, "032x")
+
+
+@pytest.mark.parametrize("carrier", [
+    {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+    {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "x-other": "1"},
+    {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03", "tracestate": "vendor=a"},
+    {"traceparent": " 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+    {"traceparent": "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"},
+    {"traceparent": "00-00000000000000000000000000000000-b7ad6b7169203331-01"},
+    {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01"},
+    {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"},
+    {"traceparent": "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra"},
+    {"traceparent": "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+    {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1"},
+    {"traceparent": ""},
+    {},
+])
+def test_extract_gives_what_the_w3c_propagator_gives(carrier) -> None:
+    expected = trace.get_current_span(TraceContextTextMapPropagator().extract(dict(carrier))).get_span_context()
+    got = trace.get_current_span(extract_context(carrier)).get_span_context()
+    assert (got.trace_id, got.span_id, got.trace_flags, got.trace_state, got.is_remote, got.is_valid) == (
+        expected.trace_id, expected.span_id, expected.trace_flags, expected.trace_state, expected.is_remote,
+        expected.is_valid)
 
 
 @pytest.mark.parametrize("traceparent, tracestate", [
