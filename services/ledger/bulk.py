@@ -1,15 +1,17 @@
-"""Booking a whole replay range in one transaction, in one pass.
+"""Booking a whole replay range in one transaction, in two passes: the rows as they arrive, the journal once the
+whole range is in. `streaming.py` books most ranges chunk by chunk with these same pieces, and falls back to
+`RangeBooker` for a range where a later event changes a fill of an earlier chunk.
 
 Replay used to book 500 events per transaction through `LedgerStore.book`, each chunk waiting for the
 positions the previous one committed: Python and Postgres took turns. Here, under the writer lock taken
 first (so "not in the ledger yet" stays true until commit):
-- each decoded chunk's new bus events are COPYed into `bus_events` as it arrives, while the next is decoded;
-- what the ledger already holds of the range is read once (fills, commissions, corrections, positions,
-  journal balances);
-- every fill is booked in memory in stream order (positions and balances carried from fill to fill) in a
-  worker thread, and the rows go by text COPY straight into `commissions` and `fills` (no staging, no
-  ON CONFLICT) and, for the journal, through staging in statements of JOURNAL_CHUNK entries, each sent as
-  soon as it is encoded: Postgres inserts one while Python books the next.
+- each decoded chunk's new bus events and new fills are COPYed into their tables as it arrives, after one
+  read of what the ledger held before the range (fills, commissions, corrections);
+- once every chunk is in: positions and journal balances are read once, and every fill is booked in memory
+  in stream order (positions and balances carried from fill to fill) in a worker thread, the rows going by
+  text COPY straight into `commissions` and, for the journal, into `journal_entries` then
+  `journal_postings` every JOURNAL_CHUNK entries, each sent as soon as it is encoded: Postgres inserts one
+  while Python books the next.
 
 Same rules as the store: duplicates skipped by event id and execution id, corrections supersede (an
 original superseded within the range is never booked; one already booked is reversed exactly), the last
@@ -20,8 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -67,8 +68,11 @@ def _s(text: str) -> str:
     return text
 
 
-def _copy_text(rows: list[str]) -> io.BytesIO:
-    return io.BytesIO("".join(rows).encode())
+def _copy_text(rows: list[str]) -> memoryview:
+    # A buffer, not a file: asyncpg reads a file-like COPY source in the default executor, a thread hop (and a
+    # wait for the GIL while Python books) per 512 KiB and one more for the end. Not bytes either: asyncpg
+    # takes bytes for a path.
+    return memoryview("".join(rows).encode())
 
 
 class _Writer:
@@ -99,9 +103,13 @@ class _Writer:
             except BaseException as exc:
                 future.set_exception(exc)
                 raise
-        if not self.put(run):
-            await self._task  # raises the statement's error
-        return await future
+        if self.put(run):
+            # A statement queued earlier may fail first: then this one never runs, and its error is the one.
+            await asyncio.wait((future, self._task), return_when=asyncio.FIRST_COMPLETED)
+            if future.done():
+                return future.result()
+        await self._task  # raises the statement's error
+        raise RuntimeError("the writer stopped")  # unreachable: it stops early only on an error
 
     async def finish(self) -> None:
         self._queue.put_nowait(None)
@@ -301,21 +309,6 @@ class RangeBooker:
                 await self._conn.execute("ROLLBACK")
 
 
-async def book_range(store: LedgerStore, chunks: AsyncIterator[Sequence[IngestEvent]], *,
-                     dry_run: bool = False) -> BatchResult:
-    """Book a replay range, given as decoded chunks in stream order, in one transaction; idempotent like
-    `LedgerStore.book`."""
-    async with store.pool.acquire() as conn:
-        booker = RangeBooker(store, conn)
-        try:
-            async for chunk in chunks:
-                booker.add(chunk)
-            return await booker.finish(dry_run=dry_run)
-        except BaseException:
-            await booker.abort()
-            raise
-
-
 class _Plan:
     """What the range holds, what the ledger already has of it, and what to do about each fill."""
 
@@ -331,6 +324,13 @@ class _Plan:
         self.corrected_in_range: dict[str, str] = {}
         self.written: dict[str, tuple[str | None, bool]] = {}  # flags the new fills were written with
         self.entry_ids: list[int] = []  # ascending: drawn under the writer lock, chunk after chunk
+        self.positions: dict[tuple[str, str], PositionState] = {}
+        self.balances: dict[str, tuple[Decimal, int]] = {}
+        self.superseded_by: dict[str, str] = {}
+        self.reverse: list[tuple[FillRecord, asyncpg.Record]] = []
+        self.late: list[tuple[CommissionRecord, asyncpg.Record]] = []
+        self.originals: dict[str, list[Posting]] = {}
+        self.book = _Journal({}, [])
 
     def merge_context(self, rows: list[asyncpg.Record]) -> None:
         """What the ledger held before the range about some execution ids (`bulk_fill_context`)."""
@@ -368,8 +368,7 @@ class _Plan:
                                                           self.new)
 
         # Kept out of the books by a correction (stored, or in this range); stored originals to reverse.
-        self.superseded_by = superseded_by = {}
-        self.reverse: list[tuple[FillRecord, asyncpg.Record]] = []
+        superseded_by = self.superseded_by
         for f, _ in new:
             if f.correction and f.supersedes:
                 o = stored_fills.get(f.supersedes)
@@ -385,7 +384,6 @@ class _Plan:
         self.late = [(c, stored_fills[x]) for x, c in reports.items()
                      if x in stored_fills and not stored_fills[x]["commission_booked"]
                      and stored_fills[x]["other"] is None and x not in superseded_by]
-        self.originals: dict[str, list[Posting]] = {}
         if self.reverse:
             keys = [f"{kind}:{o['execution_id']}" for _, o in self.reverse for kind in ("fill", "commission")]
             for r in await conn.fetch(q["postings_of_entries"], keys):
@@ -446,18 +444,21 @@ class _Plan:
 
     def produce(self, q, conn: asyncpg.Connection, emit: Callable[[Callable[[], Awaitable[object]]], None]) -> None:  # type: ignore[no-untyped-def]
         """The writes, encoded and handed to `emit` in order (runs in a worker thread: no I/O here)."""
-        def copy(table: str, columns: list[str], rows: list[str]) -> None:
-            if rows:
-                data = _copy_text(rows)
-                emit(lambda: conn.copy_to_table(table, source=data, columns=columns))
+        self.write_commissions(q, conn, emit)
+        self.start_book()
+        self.book_fills(self.new, q, conn, emit)
+        self.book_late()
+        self.finish_writes(q, conn, emit)
 
-        # Commissions: a report for an execution without a stored one is inserted, otherwise it replaces it.
+    def write_commissions(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
+        """A report for an execution without a stored commission is inserted, otherwise it replaces it."""
         fill_events = {x: ev for x, (_, ev) in self.fills.items()}
-        copy("commissions", ["execution_id", "account_id", "amount", "currency", "realized_pnl", "report_time",
-                             "event_id"],
-             [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount!s}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
-              f"{_t(c.report_time)}\t{_s(fill_events.get(c.execution_id, ''))}\n"
-              for x, c in self.reports.items() if x not in self.stored_commissions])
+        rows = [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount!s}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
+                f"{_t(c.report_time)}\t{_s(fill_events.get(c.execution_id, ''))}\n"
+                for x, c in self.reports.items() if x not in self.stored_commissions]
+        if rows:
+            data = _copy_text(rows)
+            emit(lambda: conn.copy_to_table("commissions", source=data, columns=_COMMISSION_COLUMNS))
         again = [c for x, c in self.reports.items() if x in self.stored_commissions]
         if again:
             args = ([c.execution_id for c in again], [c.account_id for c in again], [c.amount for c in again],
@@ -465,38 +466,41 @@ class _Plan:
                     [fill_events.get(c.execution_id, "") for c in again])
             emit(lambda: conn.execute(q["upsert_commissions"], *args))
 
-        self._book(q, conn, emit)
+    def start_book(self) -> None:
+        """The journal the fills are booked into, over the balances read so far."""
+        self.book = _Journal(self.balances, self.entry_ids)
 
-    def _book(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
-        """Every new fill in stream order against positions carried in memory; the journal goes to `emit`
-        every JOURNAL_CHUNK entries."""
-        book = _Journal(self.balances, self.entry_ids)
-        positions = self.positions
+    def flush(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
+        """The entries booked since the last flush and their postings, by COPY."""
+        created, entries, postings = self.book.take()
+        if not entries:
+            return
+        e_data, p_data = _copy_text(entries), _copy_text(postings)
+        created.sort(key=lambda a: a.key)
+        new_accounts = ([a.key for a in created], [a.account_id for a in created], [a.kind for a in created],
+                        [a.currency for a in created], [a.instrument_key for a in created])
 
-        def flush() -> None:
-            created, entries, postings = book.take()
-            if entries:
-                e_data, p_data = _copy_text(entries), _copy_text(postings)
-                created.sort(key=lambda a: a.key)
-                new_accounts = ([a.key for a in created], [a.account_id for a in created], [a.kind for a in created],
-                                [a.currency for a in created], [a.instrument_key for a in created])
+        async def job() -> None:
+            if created:  # before the postings naming them (the statement's checks look them up)
+                await conn.execute(q["ensure_journal_accounts"], *new_accounts)
+            # Entries first: the postings' statement checks that the entries they name exist; that every
+            # entry has postings is checked at COMMIT (migration 0009).
+            await conn.copy_to_table("journal_entries", source=e_data, columns=_ENTRY_COLUMNS)
+            await conn.copy_to_table("journal_postings", source=p_data, columns=_POSTING_COLUMNS)
+        emit(job)
 
-                async def job() -> None:
-                    if created:  # before the postings naming them (the statement's checks look them up)
-                        await conn.execute(q["ensure_journal_accounts"], *new_accounts)
-                    await conn.copy_to_table("staging_entries", source=e_data, columns=list(_ENTRY_COLUMNS))
-                    await conn.copy_to_table("staging_postings", source=p_data, columns=list(_POSTING_COLUMNS))
-                    await conn.execute(q["bulk_insert_journal"])
-                emit(job)
+    def _post(self, key: tuple[str, str], entry: EntryDraft, event_time: datetime, currency: str) -> None:
+        if entry.postings:
+            self.positions[key] = add(self.positions.get(key, PositionState()), position_delta(entry.postings))
+            self.book.add(entry, event_time, currency)
 
-        def post(key: tuple[str, str], entry: EntryDraft, event_time: datetime, currency: str) -> None:
-            if entry.postings:
-                positions[key] = add(positions.get(key, PositionState()), position_delta(entry.postings))
-                book.add(entry, event_time, currency)
-
-        reversing = {f.execution_id: o for f, o in self.reverse}
-        for f, _ in self.new:
-            o = reversing.get(f.execution_id)
+    def book_fills(self, fills: Sequence[tuple[FillRecord, str]], q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
+        """New fills in stream order against positions carried in memory (a stored original a correction
+        supersedes is reversed first); the journal goes to `emit` every JOURNAL_CHUNK entries."""
+        book, positions, post = self.book, self.positions, self._post
+        reversing = {f.execution_id: o for f, o in self.reverse} if self.reverse else {}
+        for f, _ in fills:
+            o = reversing.get(f.execution_id) if reversing else None
             if o is not None:
                 for kind in ("fill", "commission"):
                     original = f"{kind}:{o['execution_id']}"
@@ -520,14 +524,21 @@ class _Plan:
                                                    instrument_key=f.instrument_key, currency=commission[1],
                                                    amount=commission[0]), f.fill_time, commission[1])
             if len(book.entries) >= JOURNAL_CHUNK:
-                flush()
+                self.flush(q, conn, emit)
+
+    def book_late(self) -> None:
+        """Commissions for fills booked before the range, expensed after every fill of it."""
         for c, o in self.late:
             if c.amount != 0:
-                post((o["account_id"], o["instrument_key"]),
-                     journal.commission_entry(account_id=o["account_id"], execution_id=c.execution_id,
-                                              instrument_key=o["instrument_key"], currency=c.currency,
-                                              amount=c.amount), o["fill_time"], c.currency)
-        flush()
+                self._post((o["account_id"], o["instrument_key"]),
+                           journal.commission_entry(account_id=o["account_id"], execution_id=c.execution_id,
+                                                    instrument_key=o["instrument_key"], currency=c.currency,
+                                                    amount=c.amount), o["fill_time"], c.currency)
+
+    def finish_writes(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
+        """The last journal statement, then balances, positions, daily P&L and flags in one statement."""
+        book, positions = self.book, self.positions
+        self.flush(q, conn, emit)
         self.entries = book.count
 
         balances = sorted((k, v) for k, v in book.balances.items() if k in book.touched)
@@ -566,13 +577,14 @@ def _commission_accounts(account_id: str, instrument_key: str, currency: str) ->
             AccountRef(account_id, journal.COMMISSION, currency, instrument_key))
 
 
+_COMMISSION_COLUMNS = ["execution_id", "account_id", "amount", "currency", "realized_pnl", "report_time", "event_id"]
 _BUS_EVENT_COLUMNS = ["event_id", "stream", "stream_id", "event_type", "account_id", "event_time", "payload",
                       "traceparent", "tracestate"]
 _FILL_COLUMNS = ["execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol", "currency",
                  "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue", "correction",
                  "supersedes", "superseded_by", "broker_order_id", "perm_id", "origin", "event_id",
                  "commission_booked"]
-_ENTRY_COLUMNS = ("entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
-                  "event_time")
-_POSTING_COLUMNS = ("entry_id", "line", "account_key", "currency", "amount", "previous_balance",
-                    "current_balance", "account_version")
+_ENTRY_COLUMNS = ["entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
+                  "event_time"]
+_POSTING_COLUMNS = ["entry_id", "line", "account_key", "currency", "amount", "previous_balance",
+                    "current_balance", "account_version"]

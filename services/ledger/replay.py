@@ -1,6 +1,6 @@
 """Re-ingesting a range of bus events (from the bus, or from the ledger's own stored copies). Booking is
 idempotent, so a replay applies only what is missing and reports the rest as duplicates. The range is
-booked by `bulk.book_range`: one transaction (per TRANSACTION_MAX events), positions carried in memory."""
+booked by `streaming.book_range`: one transaction (per TRANSACTION_MAX events), positions carried in memory."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 
 from services.common.bus import BusEntry
-from services.ledger.bulk import book_range
 from services.ledger.events import PoisonEvent, decode
 from services.ledger.records import IngestEvent
 from services.ledger.sqlfile import Queries
 from services.ledger.store import LedgerStore
+from services.ledger.streaming import book_range
 
 CHUNK = 1000
 """Entries per XRANGE."""
+DECODE_SLICE = 200
+"""Entries decoded between two turns of the event loop."""
 TRANSACTION_MAX = 50_000
 """Events per replay transaction: a longer range is booked in several, each against what the previous
 committed (one transaction keeps its whole range in memory)."""
@@ -62,6 +64,16 @@ class Replayer:
         result.read += len(entries)
         return events
 
+    async def _decode_sliced(self, reply: list, result: ReplayResult) -> list[IngestEvent]:
+        """`_decode` of an XRANGE reply, a slice at a time with a turn of the event loop between: the booking's
+        statements go to Postgres as soon as the previous one is done, not after the whole chunk is decoded."""
+        events: list[IngestEvent] = []
+        for i in range(0, len(reply), DECODE_SLICE):
+            events += self._decode([BusEntry.from_redis(sid, fields) for sid, fields in reply[i:i + DECODE_SLICE]
+                                    if fields], result)
+            await asyncio.sleep(0)
+        return events
+
     async def _read(self, cursor: str, end: str) -> tuple[list, str | None]:
         """One chunk of raw entries from `cursor`, and the cursor after it (None at the end of the range)."""
         reply = await self._redis.xrange(self._stream, min=cursor, max=end or "+", count=CHUNK)
@@ -78,7 +90,7 @@ class Replayer:
             while pending is not None:
                 reply, cursor = await pending
                 pending = asyncio.create_task(self._read(cursor, end)) if cursor else None
-                yield self._decode([BusEntry.from_redis(sid, fields) for sid, fields in reply if fields], result)
+                yield await self._decode_sliced(reply, result)
         finally:
             if pending is not None:
                 pending.cancel()

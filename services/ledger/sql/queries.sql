@@ -541,8 +541,8 @@ SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance:
 
 -- ---------------------------------------------------------------------------------------------------
 -- Bulk replay (services/ledger/bulk.py): a whole range in one transaction. What is already in the ledger is
--- read once up front; the new rows are then written by COPY straight into the tables (the writer lock makes
--- "not there yet" stay true until commit), the journal through staging in a few large statements.
+-- read as each chunk arrives; the new rows are then written by COPY straight into the tables (the writer lock
+-- makes "not there yet" stay true until commit), the journal too (entries, then their postings).
 
 -- name: bulk_existing_events
 SELECT event_id FROM bus_events WHERE event_id IN (SELECT unnest($1::text[]));
@@ -569,22 +569,3 @@ SELECT 'corrected', supersedes, NULL, NULL, NULL, execution_id, NULL, NULL, NULL
 -- name: bulk_draw_ids
 -- Entry ids (`commit_seq` values) for a replay range, drawn under the writer lock (commit order).
 SELECT nextval('commit_seq') FROM generate_series(1, $1::int);
-
--- name: bulk_insert_journal
--- One chunk of staged entries and their postings in one statement (the per-statement checks see both); the
--- staging rows are deleted by the same statement, ready for the next chunk.
-WITH staged_entries AS (
-    DELETE FROM staging_entries RETURNING *
-), staged_postings AS (
-    DELETE FROM staging_postings RETURNING *
-), entries AS (
-    INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, execution_id, instrument_key,
-                                 description, event_time)
-    SELECT entry_id, entry_key, account_id, kind, execution_id, instrument_key, description, event_time
-      FROM staged_entries
-)
-INSERT INTO journal_postings (entry_id, line, account_key, currency, amount, previous_balance, current_balance,
-                              account_version)
-SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance::numeric,
-       current_balance::numeric, account_version
-  FROM staged_postings;

@@ -325,26 +325,49 @@ CREATE TRIGGER journal_accounts_no_delete BEFORE DELETE ON journal_accounts
 CREATE TRIGGER journal_accounts_no_truncate BEFORE TRUNCATE ON journal_accounts
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
--- Every journal entry has postings: checked once per INSERT statement on entries. Entries and their postings
--- are inserted by one statement (a data-modifying CTE), so this trigger and journal_postings_balance, both
--- firing at the end of it, each see the other table's new rows. Balance per currency is
--- journal_postings_balance's job: each INSERT adds zero-sum postings per entry, and postings never change.
-CREATE FUNCTION check_statement_entries_have_postings() RETURNS trigger
+-- Every journal entry has postings: checked when the transaction commits, once per INSERT statement on
+-- entries and set-based. The statement trigger on entries notes the statement's range of entry ids; a deferred
+-- constraint trigger on the note checks the range at COMMIT and deletes the note. So a statement may write
+-- entries and a later one of the same transaction their postings (bulk replay COPYs each straight into its
+-- table); an entry without postings never commits.
+CREATE TABLE journal_entry_checks (
+    first_entry_id  bigint NOT NULL,
+    last_entry_id   bigint NOT NULL
+);
+
+CREATE FUNCTION note_entries_to_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE
-    missing bigint;
 BEGIN
-    SELECT e.entry_id INTO missing FROM new_entries e
-     WHERE NOT EXISTS (SELECT 1 FROM journal_postings p WHERE p.entry_id = e.entry_id) LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % has no postings', missing USING ERRCODE = 'check_violation';
-    END IF;
+    INSERT INTO journal_entry_checks (first_entry_id, last_entry_id)
+    SELECT min(entry_id), max(entry_id) FROM new_entries HAVING count(*) > 0;
     RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER journal_entries_have_postings AFTER INSERT ON journal_entries
-    REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION check_statement_entries_have_postings();
+    REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION note_entries_to_check();
+
+-- Every entry in the noted range (the statement's own, and any committed one in between, which has postings
+-- anyway) has postings.
+CREATE FUNCTION check_entries_have_postings() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    missing bigint;
+BEGIN
+    SELECT e.entry_id INTO missing FROM journal_entries e
+     WHERE e.entry_id BETWEEN NEW.first_entry_id AND NEW.last_entry_id
+       AND NOT EXISTS (SELECT 1 FROM journal_postings p WHERE p.entry_id = e.entry_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % has no postings', missing USING ERRCODE = 'check_violation';
+    END IF;
+    DELETE FROM journal_entry_checks
+     WHERE first_entry_id = NEW.first_entry_id AND last_entry_id = NEW.last_entry_id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE CONSTRAINT TRIGGER journal_entry_checks_at_commit AFTER INSERT ON journal_entry_checks
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION check_entries_have_postings();
 
 -- Once per INSERT statement on postings: the statement's postings balance per entry and currency, so a
 -- later insert can never unbalance an entry committed earlier. An entry's postings go in one statement.

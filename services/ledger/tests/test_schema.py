@@ -79,14 +79,38 @@ async def test_posting_added_later_to_a_committed_entry_is_refused(pool):
             await conn.execute("INSERT INTO journal_postings VALUES (1, 3, 'a', 'USD', 5, 10, 15, 2)")
 
 
-async def test_entry_without_postings_is_refused_even_when_its_postings_follow_in_the_same_transaction(pool):
+async def test_entry_without_postings_is_refused_at_commit(pool):
     async with pool.acquire() as conn:
-        await _account(conn, "a")
-        await _account(conn, "b")
-        with pytest.raises(asyncpg.exceptions.CheckViolationError, match="no postings"):
+        with pytest.raises(asyncpg.exceptions.CheckViolationError, match="entry 1 has no postings"):
             async with conn.transaction():
                 await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
                                    " VALUES (1, 'x', 'DU1', 'fill', now())")
+        assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
+
+
+async def test_an_entry_and_then_its_postings_in_the_same_transaction_commit(pool):
+    # What bulk replay does (two COPYs); the check of the entries' statement runs at COMMIT (migration 0009).
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        async with conn.transaction():
+            await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                               " VALUES (1, 'x', 'DU1', 'fill', now()), (2, 'y', 'DU1', 'fill', now())")
+            await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
+                               " (1, 2, 'b', 'USD', -10, 0, -10, 1), (2, 1, 'a', 'USD', 1, 10, 11, 2),"
+                               " (2, 2, 'b', 'USD', -1, -10, -11, 2)")
+        assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 2
+        assert await conn.fetchval("SELECT count(*) FROM journal_entry_checks") == 0  # notes go with the check
+
+
+async def test_an_entry_whose_postings_cover_only_part_of_its_statement_is_refused(pool):
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        with pytest.raises(asyncpg.exceptions.CheckViolationError, match="entry 2 has no postings"):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                                   " VALUES (1, 'x', 'DU1', 'fill', now()), (2, 'y', 'DU1', 'fill', now())")
                 await conn.execute("INSERT INTO journal_postings VALUES (1, 1, 'a', 'USD', 10, 0, 10, 1),"
                                    " (1, 2, 'b', 'USD', -10, 0, -10, 1)")
         assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
