@@ -26,6 +26,7 @@ from opentelemetry import trace
 from services.common.errors import DomainError
 from services.risk.core.book import Books, OpenOrder
 from services.risk.core.evaluate import evaluate, loss_trip
+from services.risk.core.exposure import exposure_before
 from services.risk.core.model import MARKET_PRICED, ZERO, Decision, OrderIntent, Quote
 from services.risk.core.policy import Policy
 from services.risk.decision_codec import DecisionRecord, decision_bytes, denial_error
@@ -241,7 +242,7 @@ class Gate:
             self._report(rec, srec)
             raise denial_error(rec)
 
-        report = _Once(self._report_accepted, rec, srec)
+        report = _Once(self._report_accepted, rec, srec, book, now)
         try:
             # The accepted order's report is work the caller waits for but the bridge does not: `forward`
             # runs it once the request is on its way, so it overlaps the bridge's answer.
@@ -260,9 +261,12 @@ class Gate:
         self.apply_order(intent.account_id, reservation.key, order_of(response))
         return response, rec
 
-    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
+    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, book, now: float) -> None:
         self._report(rec, shadow)
         decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
+        # Bring the book's exposure memo up to date with this reservation now, while the bridge works, rather
+        # than in the next order's evaluation (the memo only ever reflects the book, whenever it is refreshed).
+        exposure_before(book, self.books.market, now, self.policies.live.quote_max_age)
 
     def _record_activity(self, book, intent: OrderIntent, notional: Decimal | None, now: float) -> None:
         """An accepted order joins the rolling windows and duplicate history, in memory and (behind) in
