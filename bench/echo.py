@@ -105,6 +105,7 @@ async def _child(conn: Connection, target: ServeTarget, args: tuple) -> None:
             cpu0 = time.process_time()
             if served.mark is not None:
                 served.mark()
+            conn.send("marked")
     cpu = time.process_time() - cpu0
     result = await served.finish() if served.finish is not None else {}
     conn.send({**result, "cpu_seconds": cpu})
@@ -131,8 +132,10 @@ class ServerProcess:
         self.results: dict[str, Any] | None = None
 
     def mark(self) -> None:
-        """Start measuring now (the warm-up is over)."""
+        """Start measuring now (the warm-up is over); returns once the server has, so no call is missed."""
         self._conn.send("mark")
+        if not self._conn.poll(30) or self._conn.recv() != "marked":
+            raise RuntimeError("server process did not acknowledge the mark")
 
     def stop(self, timeout: float = 30.0) -> dict[str, Any]:
         """Stop the server; returns its results (`cpu_seconds`: the child's CPU time since the mark)."""
