@@ -5,8 +5,9 @@ A malformed entry raises `PoisonEvent`; ingest retries it and dead-letters it af
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from google.protobuf.message import DecodeError
@@ -37,6 +38,7 @@ class PoisonEvent(ValueError):
     """The entry cannot be booked as it is (undecodable, or a required field missing or invalid)."""
 
 
+@functools.cache  # a handful of (enum, value) pairs, looked up for every event
 def enum_name(enum_type, value: int, prefix: str) -> str:  # type: ignore[no-untyped-def]
     """`ORDER_STATUS_FILLED` → `FILLED`; unknown numbers keep their number."""
     try:
@@ -45,10 +47,28 @@ def enum_name(enum_type, value: int, prefix: str) -> str:  # type: ignore[no-unt
         return str(value)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799  # 0001-01-01 .. 9999-12-31, as Timestamp allows
+
+
 def _time(ts, default: datetime) -> datetime:  # type: ignore[no-untyped-def]
-    if ts.seconds == 0 and ts.nanos == 0:
+    """`Timestamp.ToDatetime(tzinfo=UTC)` by arithmetic (a quarter of its cost; two per fill)."""
+    seconds, nanos = ts.seconds, ts.nanos
+    if seconds == 0 and nanos == 0:
         return default
-    return ts.ToDatetime(tzinfo=UTC)
+    if not (_MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos <= 999_999_999):
+        raise PoisonEvent(f"timestamp out of range: {seconds}s {nanos}ns")
+    return _EPOCH + timedelta(0, seconds, nanos // 1000)
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _money(pb, field: str) -> tuple[Decimal, str]:  # type: ignore[no-untyped-def]
+    """`money_from_proto`, with a shortcut for whole amounts (what commissions mostly are)."""
+    if pb.nanos == 0 and _CURRENCY.fullmatch(pb.currency_code):
+        return Decimal(pb.units), pb.currency_code
+    return money_from_proto(pb, field)
 
 
 # Already canonical and within range (≤ 20 integer digits, ≤ 18 after the point, no leading or trailing
@@ -97,10 +117,10 @@ def _fill(event: event_pb2.Event, default_time: datetime) -> FillRecord:
     key, symbol, currency, multiplier, inst = _instrument(f.instrument, "fill.instrument")
     commission = commission_ccy = None
     if f.HasField("commission"):
-        commission, commission_ccy = money_from_proto(f.commission, "fill.commission")
+        commission, commission_ccy = _money(f.commission, "fill.commission")
         if commission < 0:  # IB's -1 sentinel must be mapped at the bridge; never book a rebate by accident
             raise PoisonEvent(f"fill {f.execution_id}: negative commission {commission}")
-    realized = money_from_proto(f.realized_pnl, "fill.realized_pnl")[0] if f.HasField("realized_pnl") else None
+    realized = _money(f.realized_pnl, "fill.realized_pnl")[0] if f.HasField("realized_pnl") else None
     return FillRecord(
         execution_id=f.execution_id, account_id=account, order_id=f.order_id,
         client_order_id=f.client_order_id, instrument_key=key, symbol=symbol, currency=currency,
@@ -227,9 +247,16 @@ def _record(event: event_pb2.Event, kind: str, event_time: datetime) -> Record |
 
 def decode(entry: BusEntry, stream: str, now: datetime | None = None) -> IngestEvent:
     """The ledger's view of one bus entry; raises `PoisonEvent` when it cannot be booked."""
+    return decode_fields(entry.stream_id, entry.payload, entry.trace_context.get("traceparent", ""),
+                         entry.trace_context.get("tracestate", ""), stream, now)
+
+
+def decode_fields(stream_id: str, payload: bytes, traceparent: str, tracestate: str, stream: str,
+                  now: datetime | None = None) -> IngestEvent:
+    """`decode` from the entry's fields (replay reads them straight from the XRANGE reply)."""
     event = event_pb2.Event()
     try:
-        event.ParseFromString(entry.payload)
+        event.ParseFromString(payload)
     except DecodeError as exc:
         raise PoisonEvent(f"undecodable event: {exc}") from None
     kind = event.WhichOneof("payload")
@@ -240,10 +267,5 @@ def decode(entry: BusEntry, stream: str, now: datetime | None = None) -> IngestE
         record = _record(event, kind, event_time)
     except DomainError as exc:  # a malformed decimal or money field
         raise PoisonEvent(exc.message) from None
-    return IngestEvent(
-        stream=stream, stream_id=entry.stream_id, event_id=event.event_id, event_type=kind,
-        account_id=event.account_id, event_time=event_time, payload=entry.payload,
-        traceparent=entry.trace_context.get("traceparent", ""),
-        tracestate=entry.trace_context.get("tracestate", ""),
-        store=kind not in UNSTORED_TYPES, record=record,
-    )
+    return IngestEvent(stream, stream_id, event.event_id, kind, event.account_id, event_time, payload, traceparent,
+                       tracestate, kind not in UNSTORED_TYPES, record)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclasses.dataclass(frozen=True)
-class FillRecord:
-    """One execution. `side` is BUY/SELL; `commission` is None until IB's report is joined."""
+class FillRecord(NamedTuple):
+    """One execution. `side` is BUY/SELL; `commission` is None until IB's report is joined. A NamedTuple, like
+    `CommissionRecord` and `IngestEvent`: one is built per event, several times cheaper than a frozen
+    dataclass."""
 
     execution_id: str
     account_id: str
@@ -35,8 +37,7 @@ class FillRecord:
     realized_pnl: Decimal | None
 
 
-@dataclasses.dataclass(frozen=True)
-class CommissionRecord:
+class CommissionRecord(NamedTuple):
     """IB's commission report for one execution, when it came apart from the fill."""
 
     execution_id: str
@@ -137,8 +138,7 @@ Record = (FillRecord | CommissionRecord | OrderRecord | BrokerPositionRecord | M
           | RiskDecisionRecord)
 
 
-@dataclasses.dataclass(frozen=True)
-class IngestEvent:
+class IngestEvent(NamedTuple):
     """One bus entry, decoded. `store` says whether it is kept in `bus_events` (quotes are not: they are
     frequent and only their latest price matters)."""
 

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 
-from services.common.bus import BusEntry
-from services.ledger.events import PoisonEvent, decode
+from services.common.bus import FIELD_EVENT, BusEntry
+from services.ledger.events import PoisonEvent, decode, decode_fields
 from services.ledger.records import IngestEvent
 from services.ledger.sqlfile import Queries
 from services.ledger.store import LedgerStore
@@ -68,9 +68,22 @@ class Replayer:
         """`_decode` of an XRANGE reply, a slice at a time with a turn of the event loop between: the booking's
         statements go to Postgres as soon as the previous one is done, not after the whole chunk is decoded."""
         events: list[IngestEvent] = []
+        stream = self._stream
         for i in range(0, len(reply), DECODE_SLICE):
-            events += self._decode([BusEntry.from_redis(sid, fields) for sid, fields in reply[i:i + DECODE_SLICE]
-                                    if fields], result)
+            for sid, fields in reply[i:i + DECODE_SLICE]:
+                if not fields:
+                    continue
+                result.read += 1
+                try:
+                    payload = fields.get(FIELD_EVENT)
+                    if payload is None:  # a client that decodes responses, or no event field: the general path
+                        events.append(decode(BusEntry.from_redis(sid, fields), stream))
+                        continue
+                    tp, ts = fields.get(b"traceparent"), fields.get(b"tracestate")
+                    events.append(decode_fields(sid.decode(), payload, tp.decode() if tp else "",
+                                                ts.decode() if ts else "", stream))
+                except PoisonEvent:
+                    result.failed += 1
             await asyncio.sleep(0)
         return events
 
