@@ -222,6 +222,7 @@ class RangeBooker:
         self._todo: list[IngestEvent] = []
         self._others: list[IngestEvent] = []
         self._plan = _Plan()
+        self._expect_new = True
         self.read = 0
 
         async def begin() -> None:
@@ -240,19 +241,28 @@ class RangeBooker:
                 chunk.append(e)
         self.read += len(events)
         if chunk:
-            self._pending.append(asyncio.ensure_future(self._writer.call(lambda: self._chunk(chunk))))
+            # While the previous chunk held new events, this one's rows are encoded here, by the caller, rather
+            # than in `_chunk`: the writer runs one statement at a time, and Postgres would wait meanwhile. (A
+            # range already in the ledger would only waste the encoding.)
+            rows = fill_rows = None
+            if self._expect_new:
+                rows = {e.event_id: _bus_event_row(e) for e in chunk if e.store}
+                fill_rows = {e.event_id: _fill_row(e.record, e.event_id) for e in chunk
+                             if isinstance(e.record, FillRecord)}
+            self._pending.append(asyncio.ensure_future(self._writer.call(lambda: self._chunk(chunk, rows, fill_rows))))
 
-    async def _chunk(self, chunk: list[IngestEvent]) -> None:
+    async def _chunk(self, chunk: list[IngestEvent], rows: dict[str, str] | None,
+                     fill_rows: dict[str, str] | None) -> None:
         conn, q, plan = self._conn, self._q, self._plan
         stored = [e for e in chunk if e.store]
         existing = {r[0] for r in await conn.fetch(q["bulk_existing_events"], [e.event_id for e in stored])} \
             if stored else set()
         new = [e for e in stored if e.event_id not in existing]
+        self._expect_new = bool(new)
         if new:  # `seq` is drawn by the column default, row by row in stream order
-            await conn.copy_to_table("bus_events", source=_copy_text([
-                f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
-                f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n"
-                for e in new]), columns=_BUS_EVENT_COLUMNS)
+            await conn.copy_to_table("bus_events", source=_copy_text(
+                [rows[e.event_id] for e in new] if rows is not None else [_bus_event_row(e) for e in new]),
+                columns=_BUS_EVENT_COLUMNS)
         todo = [e for e in chunk if not e.store or e.event_id not in existing]
         self._todo.extend(todo)
         fills, ids = [], set()
@@ -276,7 +286,7 @@ class RangeBooker:
                 self._others.append(e)
         if ids:
             plan.merge_context(await conn.fetch(q["bulk_fill_context"], sorted(ids), plan.start_seq))
-        rows = plan.new_fills([(f, ev) for f, ev in fills if f.execution_id not in plan.stored_fills])
+        rows = plan.new_fills([(f, ev) for f, ev in fills if f.execution_id not in plan.stored_fills], fill_rows)
         if rows:
             await conn.copy_to_table("fills", source=_copy_text(rows), columns=_FILL_COLUMNS)
             # Entry ids for these fills now, while Postgres has time (10,000 nextval calls are ~70 ms).
@@ -343,8 +353,9 @@ class _Plan:
             else:
                 self.stored_corrections.setdefault(r["execution_id"], r["other"])
 
-    def new_fills(self, fills: list[tuple[FillRecord, str]]) -> list[str]:
-        """COPY rows of a chunk's new fills, flagged as far as is known now; `read` corrects the rest."""
+    def new_fills(self, fills: list[tuple[FillRecord, str]], fill_rows: dict[str, str] | None) -> list[str]:
+        """COPY rows of a chunk's new fills (`fill_rows` by event id, encoded already but for the two flags),
+        flagged as far as is known now; `read` corrects the rest."""
         self.new.extend(fills)
         for f, _ in fills:
             if f.correction and f.supersedes:
@@ -354,12 +365,8 @@ class _Plan:
             superseded = self.corrected_in_range.get(f.execution_id) or self.stored_corrections.get(f.execution_id)
             has_commission = superseded is None and self._commission(f.execution_id) is not None
             self.written[f.execution_id] = (superseded, has_commission)
-            rows.append(
-                f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
-                f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier!s}\t{_t(f.instrument)}\t"
-                f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t"
-                f"{_t(f.correction)}\t{_s(f.supersedes)}\t{_t(superseded)}\t{_t(f.broker_order_id)}\t"
-                f"{_t(f.perm_id)}\t{_s(f.origin)}\t{_s(ev)}\t{_t(has_commission)}\n")
+            row = fill_rows[ev] if fill_rows is not None else _fill_row(f, ev)
+            rows.append(f"{row}\t{_t(superseded)}\t{'t' if has_commission else 'f'}\n")
         return rows
 
     async def read(self, q, conn: asyncpg.Connection) -> None:  # type: ignore[no-untyped-def]
@@ -572,6 +579,22 @@ class _Plan:
             emit(lambda: conn.execute(q["mark_superseded"], [m[0] for m in superseded], [m[1] for m in superseded]))
 
 
+def _bus_event_row(e: IngestEvent) -> str:
+    """A `bus_events` COPY row (_BUS_EVENT_COLUMNS)."""
+    return (f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
+            f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n")
+
+
+def _fill_row(f: FillRecord, event_id: str) -> str:
+    """A `fills` COPY row (_FILL_COLUMNS) but for its last two columns, the flags known only once the ledger's
+    context is read, and the line end."""
+    return (f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
+            f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier!s}\t{_t(f.instrument)}\t"
+            f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t"
+            f"{_t(f.correction)}\t{_s(f.supersedes)}\t{_t(f.broker_order_id)}\t{_t(f.perm_id)}\t{_s(f.origin)}\t"
+            f"{_s(event_id)}")
+
+
 def _commission_accounts(account_id: str, instrument_key: str, currency: str) -> tuple[AccountRef, AccountRef]:
     return (AccountRef(account_id, journal.CASH, currency),
             AccountRef(account_id, journal.COMMISSION, currency, instrument_key))
@@ -582,7 +605,7 @@ _BUS_EVENT_COLUMNS = ["event_id", "stream", "stream_id", "event_type", "account_
                       "traceparent", "tracestate"]
 _FILL_COLUMNS = ["execution_id", "account_id", "order_id", "client_order_id", "instrument_key", "symbol", "currency",
                  "multiplier", "instrument", "side", "quantity", "price", "fill_time", "venue", "correction",
-                 "supersedes", "superseded_by", "broker_order_id", "perm_id", "origin", "event_id",
+                 "supersedes", "broker_order_id", "perm_id", "origin", "event_id", "superseded_by",
                  "commission_booked"]
 _ENTRY_COLUMNS = ["entry_id", "entry_key", "account_id", "kind", "execution_id", "instrument_key", "description",
                   "event_time"]

@@ -20,7 +20,7 @@ from services.ledger.streaming import book_range
 
 CHUNK = 1000
 """Entries per XRANGE."""
-DECODE_SLICE = 200
+DECODE_SLICE = 50
 """Entries decoded between two turns of the event loop."""
 TRANSACTION_MAX = 50_000
 """Events per replay transaction: a longer range is booked in several, each against what the previous

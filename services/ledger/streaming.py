@@ -29,7 +29,7 @@ from services.ledger.positions import PositionState
 from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
 from services.ledger.store import BatchResult, LedgerStore
 
-BOOK_SLICE = 250
+BOOK_SLICE = 50
 """Fills booked between two turns of the event loop: the writer sends the next statement when it gets one, so
 Postgres never waits long on Python's booking."""
 
@@ -72,12 +72,13 @@ class StreamingRangeBooker(RangeBooker):
         if len(self._pending) > pending:
             self._booking.append(self._pending[-1])
 
-    async def _chunk(self, chunk: list[IngestEvent]) -> list:  # type: ignore[override]
+    async def _chunk(self, chunk: list[IngestEvent], rows: dict[str, str] | None,  # type: ignore[override]
+                     fill_rows: dict[str, str] | None) -> list:
         """Writes the chunk (`RangeBooker._chunk`), then reads what booking its new fills needs that is not in
         memory yet: their positions (created if missing, locked), journal accounts (locked) and entry ids."""
         plan, conn, q = self._plan, self._conn, self._q
         start = len(plan.new)
-        await super()._chunk(chunk)
+        await super()._chunk(chunk, rows, fill_rows)
         new = plan.new[start:]
         if not new:
             return new
