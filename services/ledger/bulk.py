@@ -125,7 +125,9 @@ class _Journal:
     """Entries with running balances, daily P&L and flows, as COPY text chunks, in one pass over postings."""
 
     def __init__(self, balances: dict[str, tuple[Decimal, int]], entry_ids: list[int]) -> None:
-        self.balances = {k: list(v) for k, v in balances.items()}
+        # [balance, version, the balance's text once known]: a posting's balance before is the text of the
+        # previous posting's balance after (one Decimal to text fewer per posting).
+        self.balances = {k: [v[0], v[1], None] for k, v in balances.items()}
         self.touched: set[str] = set()
         self.created: list[AccountRef] = []  # accounts first posted to since the last `take`
         self._ids = iter(entry_ids)
@@ -180,15 +182,16 @@ class _Journal:
             key = account.key
             state = balances.get(key)
             if state is None:
-                state = balances[key] = [ZERO, 0]
+                state = balances[key] = [ZERO, 0, "0"]
                 self.created.append(account)
-            before = state[0]
-            after = state[0] = before + amount
+            before = state[2] or str(state[0])
+            after = state[0] = state[0] + amount
             version = state[1] = state[1] + 1
+            after_text = state[2] = str(after)
             if key not in account_text:
                 self.touched.add(key)
                 account_text[key] = f"{_s(key)}\t{_s(account.currency)}"
-            postings.append(f"{entry_id}\t{line}\t{account_text[key]}\t{amount!s}\t{before!s}\t{after!s}\t{version}\n")
+            postings.append(f"{entry_id}\t{line}\t{account_text[key]}\t{amount!s}\t{before}\t{after_text}\t{version}\n")
         day = event_time.date()
         d = self.daily.setdefault((account_id, day, currency), [ZERO, ZERO])
         d[0] += realized
