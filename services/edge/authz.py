@@ -1,7 +1,7 @@
 """The authorization table: which role each public method needs and how it is scoped to accounts.
 
 Pure data plus two pure functions, so the whole policy is reviewable in one screen and unit-tested without
-a server. The auth interceptor applies it to every unary and streaming call.
+a server. The auth guard (`auth.py`) applies it to every unary and streaming call.
 """
 
 from __future__ import annotations
