@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from services.common.config import load_settings
@@ -26,6 +27,10 @@ async def main() -> None:
                                                              settings.ledger_metrics_port)
     app = LedgerApp(settings, tracer_provider, registry, logger=log)
     server, port = await app.build_server()
+    # Everything built so far lives for the whole process: out of the collector's reach, so the full
+    # collections a replay's allocations trigger do not rescan it (one took ~65 ms of a 10,000-fill replay).
+    gc.collect()
+    gc.freeze()
     await app.start()
     log.info("serving", extra={"grpc_port": port, "metrics_port": metrics_port})
     await run_until_signal(server, app.health, grace=settings.shutdown_grace_seconds, logger=log,

@@ -343,6 +343,7 @@ class _Plan:
         self.reverse: list[tuple[FillRecord, asyncpg.Record]] = []
         self.late: list[tuple[CommissionRecord, asyncpg.Record]] = []
         self.originals: dict[str, list[Posting]] = {}
+        self.commissions_written: set[str] = set()
         self.book = _Journal({}, [])
 
     def merge_context(self, rows: list[asyncpg.Record]) -> None:
@@ -460,20 +461,25 @@ class _Plan:
         self.book_late()
         self.finish_writes(q, conn, emit)
 
-    def write_commissions(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
-        """A report for an execution without a stored commission is inserted, otherwise it replaces it."""
-        fill_events = {x: ev for x, (_, ev) in self.fills.items()}
+    def write_commissions(self, q, conn: asyncpg.Connection, emit, only: Sequence[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+        """A report for an execution without a stored commission is inserted, otherwise it replaces it: the
+        reports of the executions `only` names (each written once), or all those not written yet."""
+        todo = [(x, self.reports[x]) for x in only if x in self.reports] if only is not None else \
+            list(self.reports.items())
+        todo = [(x, c) for x, c in todo if x not in self.commissions_written]
+        self.commissions_written.update(x for x, _ in todo)
+        fills = self.fills
         rows = [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount!s}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
-                f"{_t(c.report_time)}\t{_s(fill_events.get(c.execution_id, ''))}\n"
-                for x, c in self.reports.items() if x not in self.stored_commissions]
+                f"{_t(c.report_time)}\t{_s(fills[x][1] if x in fills else '')}\n"
+                for x, c in todo if x not in self.stored_commissions]
         if rows:
             data = _copy_text(rows)
             emit(lambda: conn.copy_to_table("commissions", source=data, columns=_COMMISSION_COLUMNS))
-        again = [c for x, c in self.reports.items() if x in self.stored_commissions]
+        again = [c for x, c in todo if x in self.stored_commissions]
         if again:
             args = ([c.execution_id for c in again], [c.account_id for c in again], [c.amount for c in again],
                     [c.currency for c in again], [c.realized_pnl for c in again], [c.report_time for c in again],
-                    [fill_events.get(c.execution_id, "") for c in again])
+                    [fills[c.execution_id][1] if c.execution_id in fills else "" for c in again])
             emit(lambda: conn.execute(q["upsert_commissions"], *args))
 
     def start_book(self) -> None:

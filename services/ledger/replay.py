@@ -20,6 +20,8 @@ from services.ledger.streaming import book_range
 
 CHUNK = 1000
 """Entries per XRANGE."""
+FIRST_CHUNK = 200
+"""Entries of the first XRANGE: Postgres has nothing to do until the first chunk is decoded."""
 DECODE_SLICE = 50
 """Entries decoded between two turns of the event loop."""
 TRANSACTION_MAX = 50_000
@@ -87,10 +89,10 @@ class Replayer:
             await asyncio.sleep(0)
         return events
 
-    async def _read(self, cursor: str, end: str) -> tuple[list, str | None]:
+    async def _read(self, cursor: str, end: str, count: int = CHUNK) -> tuple[list, str | None]:
         """One chunk of raw entries from `cursor`, and the cursor after it (None at the end of the range)."""
-        reply = await self._redis.xrange(self._stream, min=cursor, max=end or "+", count=CHUNK)
-        if len(reply) < CHUNK:
+        reply = await self._redis.xrange(self._stream, min=cursor, max=end or "+", count=count)
+        if len(reply) < count:
             return reply, None
         last_id = reply[-1][0]
         last_ms, last_seq = parse_stream_id(last_id.decode() if isinstance(last_id, bytes) else last_id)
@@ -98,7 +100,7 @@ class Replayer:
 
     async def _bus_chunks(self, start: str, end: str, result: ReplayResult) -> AsyncIterator[list[IngestEvent]]:
         """XRANGE start..end in chunks, decoded; the next chunk is read while the current one is decoded."""
-        pending: asyncio.Task | None = asyncio.create_task(self._read(start, end))
+        pending: asyncio.Task | None = asyncio.create_task(self._read(start, end, FIRST_CHUNK))
         try:
             while pending is not None:
                 reply, cursor = await pending

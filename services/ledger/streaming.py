@@ -138,6 +138,9 @@ class StreamingRangeBooker(RangeBooker):
                 plan.book_fills(new[i:i + BOOK_SLICE], q, conn, put)
                 await asyncio.sleep(0)
             plan.flush(q, conn, put)
+            # Their commissions too, now rather than all at the end: no later report can change them (that
+            # would have given up streaming).
+            plan.write_commissions(q, conn, put, only=[f.execution_id for f, _ in new])
 
     async def finish(self, *, dry_run: bool) -> BatchResult:
         """Book what is left (late commissions, other events, commissions, balances), then COMMIT (ROLLBACK
