@@ -125,9 +125,9 @@ class _Journal:
     """Entries with running balances, daily P&L and flows, as COPY text chunks, in one pass over postings."""
 
     def __init__(self, balances: dict[str, tuple[Decimal, int]], entry_ids: list[int]) -> None:
-        # [balance, version, the balance's text once known]: a posting's balance before is the text of the
-        # previous posting's balance after (one Decimal to text fewer per posting).
-        self.balances = {k: [v[0], v[1], None] for k, v in balances.items()}
+        # [balance, version, the balance's text, the account's COPY text; both texts once known]: a posting's
+        # balance before is the text of the previous posting's balance after (one Decimal to text fewer each).
+        self.balances = {k: [v[0], v[1], None, None] for k, v in balances.items()}
         self.touched: set[str] = set()
         self.created: list[AccountRef] = []  # accounts first posted to since the last `take`
         self._ids = iter(entry_ids)
@@ -136,7 +136,6 @@ class _Journal:
         self.count = 0
         self.daily: dict[tuple[str, date, str], list[Decimal]] = {}
         self.flows: dict[tuple[str, date, str], list[Decimal]] = {}
-        self._account_text: dict[str, str] = {}
 
     def add(self, entry: EntryDraft, event_time: datetime, currency: str) -> None:
         """Any entry: its daily P&L and flows are summed from its postings by account kind."""
@@ -171,27 +170,29 @@ class _Journal:
                   realized: Decimal, commissions: Decimal, qty: Decimal, cash: Decimal) -> None:
         entry_id = next(self._ids)
         self.count += 1
-        self.entries.append(f"{entry_id}\t{_s(entry_key)}\t{_s(account_id)}\t{kind}\t{_s(execution_id)}\t"
+        row = (f"{entry_id}\t{entry_key}\t{account_id}\t{kind}\t{execution_id}\t{instrument_key}\t{description}\t"
+               f"{event_time.isoformat()}\n")
+        self.entries.append(row if _plain(row, 7, 1, 0) else
+                            f"{entry_id}\t{_s(entry_key)}\t{_s(account_id)}\t{kind}\t{_s(execution_id)}\t"
                             f"{_s(instrument_key)}\t{_s(description)}\t{event_time.isoformat()}\n")
-        balances, postings, account_text = self.balances, self.postings, self._account_text
+        balances, postings = self.balances, self.postings
         line = 0
         for account, amount in lines:
             if not amount:  # zero lines carry nothing and the schema refuses them (as journal._postings)
                 continue
             line += 1
-            key = account.key
-            state = balances.get(key)
+            state = balances.get(account.key)
             if state is None:
-                state = balances[key] = [ZERO, 0, "0"]
+                state = balances[account.key] = [ZERO, 0, "0", None]
                 self.created.append(account)
+            if state[3] is None:  # first posted to by this booking
+                self.touched.add(account.key)
+                state[3] = f"{_s(account.key)}\t{_s(account.currency)}"
             before = state[2] or str(state[0])
             after = state[0] = state[0] + amount
             version = state[1] = state[1] + 1
             after_text = state[2] = str(after)
-            if key not in account_text:
-                self.touched.add(key)
-                account_text[key] = f"{_s(key)}\t{_s(account.currency)}"
-            postings.append(f"{entry_id}\t{line}\t{account_text[key]}\t{amount!s}\t{before}\t{after_text}\t{version}\n")
+            postings.append(f"{entry_id}\t{line}\t{state[3]}\t{amount!s}\t{before}\t{after_text}\t{version}\n")
         day = event_time.date()
         d = self.daily.setdefault((account_id, day, currency), [ZERO, ZERO])
         d[0] += realized
@@ -588,8 +589,20 @@ class _Plan:
             emit(lambda: conn.execute(q["mark_superseded"], [m[0] for m in superseded], [m[1] for m in superseded]))
 
 
+def _plain(row: str, tabs: int, lines: int, backslashes: int) -> bool:
+    """Whether a row built without escaping its texts is right as it is: when no field holds a tab, line break
+    or backslash, the separators and markers are all there is of them. (Four scans of the row in C cost less
+    than escaping each field in Python.)"""
+    return row.count("\t") == tabs and row.count("\n") == lines and row.count("\\") == backslashes \
+        and "\r" not in row
+
+
 def _bus_event_row(e: IngestEvent) -> str:
     """A `bus_events` COPY row (_BUS_EVENT_COLUMNS)."""
+    row = (f"{e.event_id}\t{e.stream}\t{e.stream_id}\t{e.event_type}\t{e.account_id}\t{_t(e.event_time)}\t"
+           f"\\\\x{e.payload.hex()}\t{e.traceparent}\t{e.tracestate}\n")
+    if _plain(row, 8, 1, 2 + (e.event_time is None)):
+        return row
     return (f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
             f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n")
 
@@ -597,6 +610,12 @@ def _bus_event_row(e: IngestEvent) -> str:
 def _fill_row(f: FillRecord, event_id: str) -> str:
     """A `fills` COPY row (_FILL_COLUMNS) but for its last two columns, the flags known only once the ledger's
     context is read, and the line end."""
+    row = (f"{f.execution_id}\t{f.account_id}\t{f.order_id}\t{f.client_order_id}\t{f.instrument_key}\t{f.symbol}\t"
+           f"{f.currency}\t{f.multiplier!s}\t{_t(f.instrument)}\t{f.side}\t{f.quantity!s}\t{f.price!s}\t"
+           f"{f.fill_time.isoformat()}\t{f.venue}\t{_t(f.correction)}\t{f.supersedes}\t{_t(f.broker_order_id)}\t"
+           f"{_t(f.perm_id)}\t{f.origin}\t{event_id}")
+    if _plain(row, 19, 0, 2 + (f.broker_order_id is None) + (f.perm_id is None)):
+        return row
     return (f"{_s(f.execution_id)}\t{_s(f.account_id)}\t{_s(f.order_id)}\t{_s(f.client_order_id)}\t"
             f"{_s(f.instrument_key)}\t{_s(f.symbol)}\t{_s(f.currency)}\t{f.multiplier!s}\t{_t(f.instrument)}\t"
             f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t"

@@ -174,3 +174,13 @@ async def test_a_refused_write_rolls_back_the_whole_range(pool, schema, monkeypa
         await book_range(store, _chunks(decoded(syn.fill_event("f1", "BUY", "1", "10")), 10))
     assert await pool.fetchval("SELECT count(*) FROM fills") == 0
     assert await pool.fetchval("SELECT count(*) FROM bus_events") == 0
+
+
+async def test_texts_with_tabs_backslashes_and_line_breaks_are_stored_as_they_are(pool, schema):
+    store = LedgerStore(pool, schema)
+    odd = "x\ty\\z\nw\r"
+    events = decoded(syn.fill_event(odd, "BUY", "1", "10", order_id=odd), syn.fill_event("plain", "BUY", "1", "10"))
+    await book_range(store, _chunks(events, 10))
+    assert await pool.fetchval("SELECT order_id FROM fills WHERE execution_id = $1", odd) == odd
+    assert await pool.fetchval("SELECT count(*) FROM journal_entries WHERE execution_id = $1", odd) == 1
+    assert await pool.fetchval("SELECT count(*) FROM fills") == 2
