@@ -116,7 +116,7 @@ class Bridge:
         except BaseException:
             code = grpc.StatusCode.CANCELLED
             if call is not None:
-                call.cancel()  # cancelled before awaiting it: the call would otherwise go on unobserved
+                call.cancel()  # also when cancelled before awaiting it, or the call would go on unobserved
             raise
         finally:
             if self._unrecorded is None:
