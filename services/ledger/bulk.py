@@ -38,6 +38,8 @@ from services.ledger.store import BatchResult, LedgerStore
 
 T = TypeVar("T")
 
+ENCODE_SLICE = 100
+"""Rows encoded between two turns of the event loop."""
 JOURNAL_CHUNK = 2000
 """Entries per journal statement: big enough that the per-statement checks and round trips are few, small
 enough that Postgres starts on the journal while Python is still booking."""
@@ -73,6 +75,13 @@ def _copy_text(rows: list[str]) -> memoryview:
     # wait for the GIL while Python books) per 512 KiB and one more for the end. Not bytes either: asyncpg
     # takes bytes for a path.
     return memoryview("".join(rows).encode())
+
+
+async def breathe() -> None:
+    """A turn of the event loop for the writer, between two slices of Python work: two turns in fact, since a
+    reply Postgres sent meanwhile is read in the first and only wakes the writer's task for the second."""
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
 
 
 class _Writer:
@@ -236,7 +245,7 @@ class RangeBooker:
             self._plan.start_seq = await conn.fetchval(self._q["bulk_start_seq"])
         self._writer.put(begin)
 
-    def add(self, events: Sequence[IngestEvent]) -> None:
+    async def add(self, events: Sequence[IngestEvent]) -> None:
         """The next chunk of the range (duplicates of earlier chunks' events are dropped here)."""
         chunk = []
         for e in events:
@@ -247,20 +256,53 @@ class RangeBooker:
         if chunk:
             # While the previous chunk held new events, this one's rows are encoded here, by the caller, rather
             # than in `_chunk`: the writer runs one statement at a time, and Postgres would wait meanwhile. (A
-            # range already in the ledger would only waste the encoding.)
-            rows = fill_rows = None
+            # range already in the ledger would only waste the encoding.) A slice at a time, with a turn of the
+            # event loop between, so the writer is not kept waiting either.
+            rows: dict[str, str] | None = None
+            fill_rows: dict[str, str] | None = None
             if self._expect_new:
-                rows = {e.event_id: _bus_event_row(e) for e in chunk if e.store}
-                fill_rows = {e.event_id: _fill_row(e.record, e.event_id) for e in chunk
-                             if isinstance(e.record, FillRecord)}
+                rows, fill_rows = {}, {}
+                for i in range(0, len(chunk), ENCODE_SLICE):
+                    for e in chunk[i:i + ENCODE_SLICE]:
+                        if e.store:
+                            rows[e.event_id] = _bus_event_row(e)
+                        if isinstance(e.record, FillRecord):
+                            fill_rows[e.event_id] = _fill_row(e.record, e.event_id)
+                    await breathe()
             self._pending.append(asyncio.ensure_future(self._writer.call(lambda: self._chunk(chunk, rows, fill_rows))))
 
     async def _chunk(self, chunk: list[IngestEvent], rows: dict[str, str] | None,
                      fill_rows: dict[str, str] | None) -> None:
         conn, q, plan = self._conn, self._q, self._plan
         stored = [e for e in chunk if e.store]
-        existing = {r[0] for r in await conn.fetch(q["bulk_existing_events"], [e.event_id for e in stored])} \
-            if stored else set()
+        # What the ledger holds of the chunk's events and of the executions its new events name, and entry ids,
+        # in one round trip.
+        names: list[tuple[str, str, bool]] = []  # (execution id, event naming it, is it its fill seen first)
+        first_seen: set[str] = set()
+        for e in chunk:
+            r = e.record
+            if isinstance(r, FillRecord):
+                x = r.execution_id
+                names.append((x, e.event_id, x not in plan.fills and x not in first_seen))
+                first_seen.add(x)
+                if r.correction and r.supersedes:
+                    names.append((r.supersedes, e.event_id, False))
+            elif isinstance(r, CommissionRecord):
+                names.append((r.execution_id, e.event_id, False))
+        existing: set[str] = set()
+        if stored or names:
+            context, drawn = [], []
+            for row in await conn.fetch(q["bulk_chunk_context"], [e.event_id for e in stored], [n[0] for n in names],
+                                        plan.start_seq, [n[1] for n in names], [n[2] for n in names]):
+                what = row["what"]
+                if what == "event":
+                    existing.add(row["execution_id"])
+                elif what == "id":
+                    drawn.append(row["id"])
+                else:
+                    context.append(row)
+            plan.merge_context(context)
+            plan.entry_ids.extend(sorted(drawn))
         new = [e for e in stored if e.event_id not in existing]
         self._expect_new = bool(new)
         if new:  # `seq` is drawn by the column default, row by row in stream order
@@ -269,32 +311,23 @@ class RangeBooker:
                 columns=_BUS_EVENT_COLUMNS)
         todo = [e for e in chunk if not e.store or e.event_id not in existing]
         self._todo.extend(todo)
-        fills, ids = [], set()
+        fills = []
         for e in todo:
             r = e.record
             if isinstance(r, FillRecord):
                 if r.execution_id not in plan.fills:  # the first event of an execution id wins
                     plan.fills[r.execution_id] = (r, e.event_id)
                     fills.append((r, e.event_id))
-                    ids.add(r.execution_id)
-                    if r.correction and r.supersedes:
-                        ids.add(r.supersedes)
                 if r.commission is not None:  # the last report of an execution wins (stream order)
                     plan.reports[r.execution_id] = CommissionRecord(r.execution_id, r.account_id, r.commission,
                                                                     r.commission_currency, r.realized_pnl, None)
-                    ids.add(r.execution_id)
             elif isinstance(r, CommissionRecord):
                 plan.reports[r.execution_id] = r
-                ids.add(r.execution_id)
             elif r is not None:
                 self._others.append(e)
-        if ids:
-            plan.merge_context(await conn.fetch(q["bulk_fill_context"], sorted(ids), plan.start_seq))
         rows = plan.new_fills([(f, ev) for f, ev in fills if f.execution_id not in plan.stored_fills], fill_rows)
         if rows:
             await conn.copy_to_table("fills", source=_copy_text(rows), columns=_FILL_COLUMNS)
-            # Entry ids for these fills now, while Postgres has time (10,000 nextval calls are ~70 ms).
-            plan.entry_ids.extend(r[0] for r in await conn.fetch(q["bulk_draw_ids"], len(rows)))
 
     async def finish(self, *, dry_run: bool) -> BatchResult:
         """Book what is new, then COMMIT (ROLLBACK with `dry_run`)."""
@@ -348,7 +381,7 @@ class _Plan:
         self.book = _Journal({}, [])
 
     def merge_context(self, rows: list[asyncpg.Record]) -> None:
-        """What the ledger held before the range about some execution ids (`bulk_fill_context`)."""
+        """What the ledger held before the range about some execution ids (`bulk_chunk_context`)."""
         for r in rows:
             what = r["what"]
             if what == "fill":

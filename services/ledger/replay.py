@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 
 from services.common.bus import FIELD_EVENT, BusEntry
+from services.ledger.bulk import breathe
 from services.ledger.events import PoisonEvent, decode, decode_fields
 from services.ledger.records import IngestEvent
 from services.ledger.sqlfile import Queries
@@ -86,7 +87,7 @@ class Replayer:
                                                 ts.decode() if ts else "", stream))
                 except PoisonEvent:
                     result.failed += 1
-            await asyncio.sleep(0)
+            await breathe()
         return events
 
     async def _read(self, cursor: str, end: str, count: int = CHUNK) -> tuple[list, str | None]:

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 
 from services.ledger import journal
-from services.ledger.bulk import RangeBooker, _commission_accounts
+from services.ledger.bulk import RangeBooker, _commission_accounts, breathe
 from services.ledger.positions import PositionState
 from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
 from services.ledger.store import BatchResult, LedgerStore
@@ -51,7 +51,7 @@ class StreamingRangeBooker(RangeBooker):
         self._accounts_read: set[str] = set()
         self._ids_needed = 0
 
-    def add(self, events: Sequence[IngestEvent]) -> None:
+    async def add(self, events: Sequence[IngestEvent]) -> None:  # type: ignore[override]
         """The next chunk; a correction, or a report for a fill of an earlier chunk, gives up streaming (the
         fills of the range's earlier chunks may be booked already)."""
         earlier, seen = self._fill_ids, self._seen
@@ -68,7 +68,7 @@ class StreamingRangeBooker(RangeBooker):
             return
         earlier.update(e.record.execution_id for e in events if isinstance(e.record, FillRecord))
         pending = len(self._pending)
-        super().add(events)
+        await super().add(events)
         if len(self._pending) > pending:
             self._booking.append(self._pending[-1])
 
@@ -136,8 +136,9 @@ class StreamingRangeBooker(RangeBooker):
             new = await self._booking.popleft()
             for i in range(0, len(new), BOOK_SLICE):
                 plan.book_fills(new[i:i + BOOK_SLICE], q, conn, put)
-                await asyncio.sleep(0)
+                await breathe()
             plan.flush(q, conn, put)
+            await breathe()
             # Their commissions too, now rather than all at the end: no later report can change them (that
             # would have given up streaming).
             plan.write_commissions(q, conn, put, only=[f.execution_id for f, _ in new])
@@ -192,7 +193,7 @@ async def book_range(store: LedgerStore, chunks: AsyncIterator[Sequence[IngestEv
         try:
             async for chunk in chunks:
                 taken.append(chunk)
-                booker.add(chunk)
+                await booker.add(chunk)
                 if booker.gave_up:
                     break
                 await booker.step()
@@ -205,9 +206,9 @@ async def book_range(store: LedgerStore, chunks: AsyncIterator[Sequence[IngestEv
         booker = RangeBooker(store, conn)
         try:
             for chunk in taken:
-                booker.add(chunk)
+                await booker.add(chunk)
             async for chunk in chunks:
-                booker.add(chunk)
+                await booker.add(chunk)
             return await booker.finish(dry_run=dry_run)
         except BaseException:
             await booker.abort()

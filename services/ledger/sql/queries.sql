@@ -544,28 +544,43 @@ SELECT entry_id, line, account_key, currency, amount::numeric, previous_balance:
 -- read as each chunk arrives; the new rows are then written by COPY straight into the tables (the writer lock
 -- makes "not there yet" stay true until commit), the journal too (entries, then their postings).
 
--- name: bulk_existing_events
-SELECT event_id FROM bus_events WHERE event_id IN (SELECT unnest($1::text[]));
-
 -- name: bulk_start_seq
 -- Drawn first in a replay transaction: every row it writes gets a larger `commit_seq` value.
 SELECT nextval('commit_seq');
 
--- name: bulk_fill_context
--- For execution ids of the range (fills, commissions, superseded targets), what the ledger held before it
--- ($2: bulk_start_seq; fills the range itself wrote are left out): fills already booked, commissions (the
--- range writes its own only at the end), and corrections that supersede one of them. Not locked FOR UPDATE:
--- every writer of fills holds the writer lock, taken first in this transaction.
-SELECT 'fill' AS what, execution_id, account_id, instrument_key, currency, superseded_by AS other,
-       commission_booked, fill_time, NULL::numeric AS amount
-  FROM fills WHERE execution_id IN (SELECT unnest($1::text[])) AND seq < $2
-UNION ALL
-SELECT 'commission', execution_id, NULL, NULL, currency, NULL, NULL, NULL, amount
-  FROM commissions WHERE execution_id IN (SELECT unnest($1::text[]))
-UNION ALL
-SELECT 'corrected', supersedes, NULL, NULL, NULL, execution_id, NULL, NULL, NULL
-  FROM fills WHERE supersedes <> '' AND supersedes IN (SELECT unnest($1::text[])) AND seq < $2;
-
 -- name: bulk_draw_ids
 -- Entry ids (`commit_seq` values) for a replay range, drawn under the writer lock (commit order).
 SELECT nextval('commit_seq') FROM generate_series(1, $1::int);
+
+-- name: bulk_chunk_context
+-- One round trip per chunk of a replay range: which of its events ($1) the ledger has already; then, for the
+-- execution ids ($2) its other events name ($4: the naming event, $5: whether it is that execution's fill, seen
+-- first here), what the ledger held before the range ($3: bulk_start_seq; the fills the range wrote itself are
+-- left out) — fills already booked, commissions (one the range wrote itself is its own report, which wins
+-- anyway) and corrections that supersede one of them (not locked FOR UPDATE: every writer of fills holds the
+-- writer lock, taken first) — and an entry id (`commit_seq` value, drawn under the writer lock) per fill not
+-- booked yet (one entry each, the usual count; the caller draws more if it needs them).
+WITH wanted AS (
+    SELECT u.execution_id, bool_or(u.first_fill) AS first_fill
+      FROM unnest($2::text[], $4::text[], $5::boolean[]) AS u(execution_id, event_id, first_fill)
+     WHERE NOT EXISTS (SELECT 1 FROM bus_events b WHERE b.event_id = u.event_id)
+     GROUP BY u.execution_id
+)
+SELECT 'event' AS what, event_id AS execution_id, NULL AS account_id, NULL AS instrument_key, NULL AS currency,
+       NULL AS other, NULL::boolean AS commission_booked, NULL::timestamptz AS fill_time, NULL::numeric AS amount,
+       NULL::bigint AS id
+  FROM bus_events WHERE event_id IN (SELECT unnest($1::text[]))
+UNION ALL
+SELECT 'fill', execution_id, account_id, instrument_key, currency, superseded_by, commission_booked, fill_time,
+       NULL, NULL
+  FROM fills WHERE execution_id IN (SELECT execution_id FROM wanted) AND seq < $3
+UNION ALL
+SELECT 'commission', execution_id, NULL, NULL, currency, NULL, NULL, NULL, amount, NULL
+  FROM commissions WHERE execution_id IN (SELECT execution_id FROM wanted)
+UNION ALL
+SELECT 'corrected', supersedes, NULL, NULL, NULL, execution_id, NULL, NULL, NULL, NULL
+  FROM fills WHERE supersedes <> '' AND supersedes IN (SELECT execution_id FROM wanted) AND seq < $3
+UNION ALL
+SELECT 'id', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, nextval('commit_seq')
+  FROM generate_series(1, (SELECT count(*)::int FROM wanted w WHERE w.first_fill
+                              AND NOT EXISTS (SELECT 1 FROM fills f WHERE f.execution_id = w.execution_id)));
