@@ -254,25 +254,21 @@ class RangeBooker:
                 chunk.append(e)
         self.read += len(events)
         if chunk:
-            # While the previous chunk held new events, this one's rows are encoded here, by the caller, rather
-            # than in `_chunk`: the writer runs one statement at a time, and Postgres would wait meanwhile. (A
-            # range already in the ledger would only waste the encoding.) A slice at a time, with a turn of the
-            # event loop between, so the writer is not kept waiting either.
-            rows: dict[str, str] | None = None
+            # While the previous chunk held new fills, this one's fill rows are encoded here, by the caller,
+            # rather than in `_chunk`: the writer runs one statement at a time, and Postgres would wait meanwhile.
+            # (A range already in the ledger would only waste the encoding.) A slice at a time, with a turn of
+            # the event loop between, so the writer is not kept waiting either.
             fill_rows: dict[str, str] | None = None
             if self._expect_new:
-                rows, fill_rows = {}, {}
+                fill_rows = {}
                 for i in range(0, len(chunk), ENCODE_SLICE):
                     for e in chunk[i:i + ENCODE_SLICE]:
-                        if e.store:
-                            rows[e.event_id] = _bus_event_row(e)
                         if isinstance(e.record, FillRecord):
                             fill_rows[e.event_id] = _fill_row(e.record, e.event_id)
                     await breathe()
-            self._pending.append(asyncio.ensure_future(self._writer.call(lambda: self._chunk(chunk, rows, fill_rows))))
+            self._pending.append(asyncio.ensure_future(self._writer.call(lambda: self._chunk(chunk, fill_rows))))
 
-    async def _chunk(self, chunk: list[IngestEvent], rows: dict[str, str] | None,
-                     fill_rows: dict[str, str] | None) -> None:
+    async def _chunk(self, chunk: list[IngestEvent], fill_rows: dict[str, str] | None) -> None:
         conn, q, plan = self._conn, self._q, self._plan
         stored = [e for e in chunk if e.store]
         # What the ledger holds of the chunk's events and of the executions its new events name, and entry ids,
@@ -304,11 +300,11 @@ class RangeBooker:
             plan.merge_context(context)
             plan.entry_ids.extend(sorted(drawn))
         new = [e for e in stored if e.event_id not in existing]
-        self._expect_new = bool(new)
-        if new:  # `seq` is drawn by the column default, row by row in stream order
-            await conn.copy_to_table("bus_events", source=_copy_text(
-                [rows[e.event_id] for e in new] if rows is not None else [_bus_event_row(e) for e in new]),
-                columns=_BUS_EVENT_COLUMNS)
+        if new:  # `seq` is drawn by the column default, row by row in stream order. Binary: no numbers to encode,
+            # and the payload goes as it is rather than in hex (half the bytes, no decoding).
+            await conn.copy_records_to_table("bus_events", columns=_BUS_EVENT_COLUMNS, records=[
+                (e.event_id, e.stream, e.stream_id, e.event_type, e.account_id, e.event_time, e.payload,
+                 e.traceparent, e.tracestate) for e in new])
         todo = [e for e in chunk if not e.store or e.event_id not in existing]
         self._todo.extend(todo)
         fills = []
@@ -326,6 +322,7 @@ class RangeBooker:
             elif r is not None:
                 self._others.append(e)
         rows = plan.new_fills([(f, ev) for f, ev in fills if f.execution_id not in plan.stored_fills], fill_rows)
+        self._expect_new = bool(rows)
         if rows:
             await conn.copy_to_table("fills", source=_copy_text(rows), columns=_FILL_COLUMNS)
 
@@ -628,16 +625,6 @@ def _plain(row: str, tabs: int, lines: int, backslashes: int) -> bool:
     than escaping each field in Python.)"""
     return row.count("\t") == tabs and row.count("\n") == lines and row.count("\\") == backslashes \
         and "\r" not in row
-
-
-def _bus_event_row(e: IngestEvent) -> str:
-    """A `bus_events` COPY row (_BUS_EVENT_COLUMNS)."""
-    row = (f"{e.event_id}\t{e.stream}\t{e.stream_id}\t{e.event_type}\t{e.account_id}\t{_t(e.event_time)}\t"
-           f"\\\\x{e.payload.hex()}\t{e.traceparent}\t{e.tracestate}\n")
-    if _plain(row, 8, 1, 2 + (e.event_time is None)):
-        return row
-    return (f"{_s(e.event_id)}\t{_s(e.stream)}\t{_s(e.stream_id)}\t{_s(e.event_type)}\t{_s(e.account_id)}\t"
-            f"{_t(e.event_time)}\t\\\\x{e.payload.hex()}\t{_s(e.traceparent)}\t{_s(e.tracestate)}\n")
 
 
 def _fill_row(f: FillRecord, event_id: str) -> str:

@@ -72,13 +72,12 @@ class StreamingRangeBooker(RangeBooker):
         if len(self._pending) > pending:
             self._booking.append(self._pending[-1])
 
-    async def _chunk(self, chunk: list[IngestEvent], rows: dict[str, str] | None,  # type: ignore[override]
-                     fill_rows: dict[str, str] | None) -> list:
+    async def _chunk(self, chunk: list[IngestEvent], fill_rows: dict[str, str] | None) -> list:  # type: ignore[override]
         """Writes the chunk (`RangeBooker._chunk`), then reads what booking its new fills needs that is not in
         memory yet: their positions (created if missing, locked), journal accounts (locked) and entry ids."""
         plan, conn, q = self._plan, self._conn, self._q
         start = len(plan.new)
-        await super()._chunk(chunk, rows, fill_rows)
+        await super()._chunk(chunk, fill_rows)
         new = plan.new[start:]
         if not new:
             return new
