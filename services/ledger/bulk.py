@@ -184,7 +184,7 @@ class _Journal:
         self.entries.append(row if _plain(row, 7, 1, 0) else
                             f"{entry_id}\t{_s(entry_key)}\t{_s(account_id)}\t{kind}\t{_s(execution_id)}\t"
                             f"{_s(instrument_key)}\t{_s(description)}\t{event_time.isoformat()}\n")
-        balances, postings = self.balances, self.postings
+        balances, append, text = self.balances, self.postings.append, str
         line = 0
         for account, amount in lines:
             if not amount:  # zero lines carry nothing and the schema refuses them (as journal._postings)
@@ -197,17 +197,23 @@ class _Journal:
             if state[3] is None:  # first posted to by this booking
                 self.touched.add(account.key)
                 state[3] = f"{_s(account.key)}\t{_s(account.currency)}"
-            before = state[2] or str(state[0])
+            before = state[2] or text(state[0])
             after = state[0] = state[0] + amount
             version = state[1] = state[1] + 1
-            after_text = state[2] = str(after)
-            postings.append(f"{entry_id}\t{line}\t{state[3]}\t{amount!s}\t{before}\t{after_text}\t{version}\n")
+            after_text = state[2] = text(after)
+            append(f"{entry_id}\t{line}\t{state[3]}\t{amount}\t{before}\t{after_text}\t{version}\n")
         day = event_time.date()
-        d = self.daily.setdefault((account_id, day, currency), [ZERO, ZERO])
+        key = (account_id, day, currency)
+        d = self.daily.get(key)
+        if d is None:
+            d = self.daily[key] = [ZERO, ZERO]
         d[0] += realized
         d[1] += commissions
         if instrument_key:
-            f = self.flows.setdefault((account_id, day, instrument_key), [ZERO, ZERO])
+            key = (account_id, day, instrument_key)
+            f = self.flows.get(key)
+            if f is None:
+                f = self.flows[key] = [ZERO, ZERO]
             f[0] += qty
             f[1] += cash
 
