@@ -19,8 +19,9 @@ from services.ledger.sqlfile import Queries
 from services.ledger.store import LedgerStore
 from services.ledger.streaming import book_range
 
-CHUNK = 1000
-"""Entries per XRANGE."""
+CHUNK = 2000
+"""Entries per XRANGE, the chunk a replay books at a time (a chunk is six statements; 2,000 took less of
+Postgres's CPU than 1,000, the journal still goes 1,000 entries a statement so the tail stays short)."""
 FIRST_CHUNK = 200
 """Entries of the first XRANGE: Postgres has nothing to do until the first chunk is decoded."""
 DECODE_SLICE = 50

@@ -34,6 +34,10 @@ BOOK_SLICE = 50
 Postgres never waits long on Python's booking."""
 
 
+JOURNAL_STATEMENT = 1000
+"""Entries per journal COPY: the last one, written after the last booking, is the tail of a replay."""
+
+
 class GaveUp(Exception):
     """The range holds an event that changes a fill already booked: book it in two passes instead."""
 
@@ -135,6 +139,8 @@ class StreamingRangeBooker(RangeBooker):
             new = await self._booking.popleft()
             for i in range(0, len(new), BOOK_SLICE):
                 plan.book_fills(new[i:i + BOOK_SLICE], q, conn, put)
+                if len(plan.book.entries) >= JOURNAL_STATEMENT:
+                    plan.flush(q, conn, put)
                 await breathe()
             plan.flush(q, conn, put)
             await breathe()
