@@ -7,7 +7,7 @@ alternated, one process); (3) the risk hop, every server in its own process as i
 
 (3) runs risk (`RiskApp` with the internal token, as `python -m services.risk` runs it), an instant bridge
 (a trivial GatewayService that accepts every order at once), a bare grpc.aio forwarding proxy to that bridge,
-a RiskService built like risk that only forwards (the framework's share: interceptors, protobuf, `Bridge`)
+a RiskService built like risk that only forwards (the framework's share: build_server's handler wrapper, the request parsed, `Bridge`)
 and the raw echo, each in a spawned process of its own, and one client calling them in turn so all see the
 same machine. Measured in one process, the client's CPU and the servers' shared one interpreter and one
 event loop, so every figure carried both. Inside risk, the gate's submit and the bridge call within it are
@@ -209,14 +209,16 @@ async def serve_bare_proxy(gw_port: int) -> Served:
 
 
 async def serve_forwarding_risk(gw_port: int) -> Served:
-    """A RiskService built as risk is (`build_server`: tracing, metrics, errors, the internal token; protobuf;
-    `Bridge` over the lean order channel) whose SubmitOrder only forwards to the bridge: what the framework
-    costs before any gate work (a `ServerProcess` target). Returns its bridge calls since the mark."""
+    """A RiskService built as risk is (`build_server`: tracing, metrics, errors, the internal token; the request
+    parsed, PlaceOrder encoded and the bridge's answer relayed as bytes, as risk does; `Bridge` over the lean
+    order channel) whose SubmitOrder only forwards to the bridge: what the framework costs before any gate work
+    (a `ServerProcess` target). Returns its bridge calls since the mark."""
     from services.common.channels import InternalAuthServerInterceptor
     from services.common.config import CommonSettings
     from services.common.metrics import GrpcServerMetrics, new_registry
     from services.common.server import ServiceSpec, build_server
-    from services.risk.bridge import Bridge, order_channel
+    from services.risk.bridge import Bridge, order_channel, place_order_request_bytes
+    from services.risk.servicer import add_risk_service_to_server
 
     settings = CommonSettings(internal_token=TOKEN)
     tracer_provider = build_tracer_provider("risk", settings)
@@ -226,15 +228,15 @@ async def serve_forwarding_risk(gw_port: int) -> Served:
 
     class Forwarding(risk_pb2_grpc.RiskServiceServicer):
         async def SubmitOrder(self, request, context):
+            encoded = place_order_request_bytes(request.account_id, request.client_order_id,
+                                                request.order.SerializeToString(), "")
             t0 = time.perf_counter()
-            reply = await bridge.place(gateway_pb2.PlaceOrderRequest(
-                account_id=request.account_id, client_order_id=request.client_order_id, order=request.order),
-                context.time_remaining())
+            _, answer = await bridge.place_encoded(encoded, context.time_remaining())
             forwarded.append(time.perf_counter() - t0)
-            return risk_pb2.SubmitOrderResponse(order=reply.order)
+            return answer  # relayed as risk relays it
 
     server, port, _ = await build_server(
-        services=[ServiceSpec(risk_pb2_grpc.add_RiskServiceServicer_to_server, Forwarding(), "ibkr.risk.v1.RiskService")],
+        services=[ServiceSpec(add_risk_service_to_server, Forwarding(), "ibkr.risk.v1.RiskService")],
         settings=settings, port=0, tracer_provider=tracer_provider, metrics=GrpcServerMetrics(new_registry()),
         extra_interceptors=[InternalAuthServerInterceptor(TOKEN)])
     await server.start()
@@ -272,7 +274,7 @@ async def serve_risk(dsn: str, redis_url: str, gw_port: int) -> Served:
     admitted: list[str] = []
     # Split the handler into risk's own work and the wait on the bridge: time the gate's submit (all of the
     # handler but request parsing, validation and response mapping) and, inside it, the bridge call.
-    original_place, original_submit = app.bridge.place, app.gate.submit
+    original_place, original_submit = app.bridge.place_encoded, app.gate.submit
 
     async def timed_place(request, remaining=None, while_waiting=None):
         t0 = time.perf_counter()
@@ -296,7 +298,7 @@ async def serve_risk(dsn: str, redis_url: str, gw_port: int) -> Served:
         for key in keys:
             app.gate.release(ACCOUNT, key)
 
-    app.bridge.place, app.gate.submit = timed_place, timed_submit
+    app.bridge.place_encoded, app.gate.submit = timed_place, timed_submit
 
     def mark() -> None:
         bridge_time.clear()

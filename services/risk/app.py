@@ -24,7 +24,7 @@ from collections.abc import Callable
 import grpc
 import redis.asyncio as aioredis
 from grpc_health.v1 import health_pb2
-from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
+from ibkr.risk.v1 import risk_pb2
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
@@ -51,7 +51,7 @@ from services.risk.policy_codec import seed_policy_proto
 from services.risk.policy_manager import PolicyManager
 from services.risk.publisher import Publisher, redis_batch_publisher
 from services.risk.rebuild import LEDGER_REBUILD_HEALTH, load_own_state, rebuild_from_ledger
-from services.risk.servicer import RiskServicer
+from services.risk.servicer import RiskServicer, add_risk_service_to_server
 from services.risk.store import RiskStore
 from services.risk.trading_state import TradingStates
 
@@ -123,7 +123,7 @@ class RiskApp:
         servicer = RiskServicer(self.gate, bridge, manager)
         relay = gateway_relay_handler(channel, s.risk_downstream_timeout_seconds)
         self.server, port, self.health = await build_server(
-            services=[ServiceSpec(risk_pb2_grpc.add_RiskServiceServicer_to_server, servicer, SERVICE_NAME),
+            services=[ServiceSpec(add_risk_service_to_server, servicer, SERVICE_NAME),
                       ServiceSpec(add_gateway_relay_to_server, relay, GATEWAY_SERVICE_NAME)],
             settings=s, port=s.risk_grpc_port, tracer_provider=self.tracer_provider,
             metrics=GrpcServerMetrics(self.registry),

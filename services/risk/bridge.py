@@ -36,6 +36,7 @@ from services.common.telemetry import (
 )
 from services.gateway_bridge.client import SERVICE_CONFIG, gateway_target
 from services.risk.core.model import Quote
+from services.risk.wire import field, text_field
 
 WhileWaiting = Callable[[], None] | None
 log = logging.getLogger("services.risk.bridge")
@@ -56,6 +57,16 @@ def _run_while_waiting(work: Callable[[], None]) -> None:
         log.exception("work overlapping a bridge call failed")
 
 
+def _answer_and_bytes(raw: bytes) -> tuple[gateway_pb2.PlaceOrderResponse, bytes]:
+    return gateway_pb2.PlaceOrderResponse.FromString(raw), raw
+
+
+def place_order_request_bytes(account_id: str, client_order_id: str, spec: bytes, decision_id: str) -> bytes:
+    """A serialized PlaceOrderRequest from its parts (`spec`: the serialized OrderSpec), without building one."""
+    return (text_field(1, account_id) + text_field(2, client_order_id) + field(3, spec)
+            + text_field(4, decision_id))
+
+
 def order_channel(addresses: str) -> grpc.aio.Channel:
     """The lean channel for order RPCs (see the module docstring). Close it on shutdown."""
     options = (*CLIENT_KEEPALIVE_OPTIONS, ("grpc.service_config", json.dumps(SERVICE_CONFIG)))
@@ -70,6 +81,10 @@ class Bridge:
                  token: SecretStr | str | None = None) -> None:
         self._stub = gateway_pb2_grpc.GatewayServiceStub(channel)
         self._orders = gateway_pb2_grpc.GatewayServiceStub(orders) if orders is not None else None
+        # PlaceOrder in bytes both ways: risk sends a request it encoded itself and relays the answer as it came.
+        self._place_encoded = orders.unary_unary(
+            "/ibkr.gateway.v1.GatewayService/PlaceOrder", response_deserializer=_answer_and_bytes,
+            _registered_method=True) if orders is not None else None
         provider = tracer_provider or trace.get_tracer_provider()
         self._tracer = provider.get_tracer(INSTRUMENTATION_NAME)
         self._unrecorded = UnrecordedSpans(provider) if never_records(provider) else None
@@ -87,8 +102,10 @@ class Bridge:
         except grpc.aio.AioRpcError as err:
             raise domain_error_from_rpc_error(err) from err
 
-    async def _order_call(self, name: str, request, remaining: float | None, while_waiting: WhileWaiting = None):
-        """An order RPC over the lean channel, traced and authenticated inline (or the shared channel).
+    async def _order_call(self, name: str, request, remaining: float | None, while_waiting: WhileWaiting = None,
+                          method: Callable | None = None):
+        """An order RPC over the lean channel (its `method` there, default: the stub's), traced and
+        authenticated inline (or the shared channel).
 
         `while_waiting` runs once the request is on its way (so its work overlaps the bridge's), before the
         answer is awaited."""
@@ -105,7 +122,7 @@ class Bridge:
         code = grpc.StatusCode.OK
         call = None
         try:
-            call = getattr(self._orders, name)(request, timeout=self._deadline(remaining), metadata=metadata)
+            call = (method or getattr(self._orders, name))(request, timeout=self._deadline(remaining), metadata=metadata)
             if while_waiting is not None:
                 await asyncio.sleep(0)  # grpc's invocation task, queued by the call, sends the request first
                 _run_while_waiting(while_waiting)
@@ -123,9 +140,15 @@ class Bridge:
                 _status_attrs(span, code, None)
                 span.end()
 
-    async def place(self, request: gateway_pb2.PlaceOrderRequest, remaining: float | None = None,
-                    while_waiting: WhileWaiting = None) -> gateway_pb2.PlaceOrderResponse:
-        return await self._order_call("PlaceOrder", request, remaining, while_waiting)
+    async def place_encoded(self, request: bytes, remaining: float | None = None, while_waiting: WhileWaiting = None
+                            ) -> tuple[gateway_pb2.PlaceOrderResponse, bytes]:
+        """PlaceOrder with a serialized request (`place_order_request_bytes`); the answer parsed, and its bytes
+        as the bridge sent them (so risk can relay them without serializing the order again)."""
+        if self._place_encoded is None:
+            reply = await self._order_call("PlaceOrder", gateway_pb2.PlaceOrderRequest.FromString(request),
+                                           remaining, while_waiting)
+            return reply, reply.SerializeToString()
+        return await self._order_call("PlaceOrder", request, remaining, while_waiting, self._place_encoded)
 
     async def cancel(self, request: gateway_pb2.CancelOrderRequest, remaining: float | None = None
                      ) -> gateway_pb2.CancelOrderResponse:

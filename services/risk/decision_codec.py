@@ -19,6 +19,10 @@ from services.common.errors import FailedPrecondition
 from services.common.money import decimal_to_string
 from services.risk.core.evaluate import TRADING_STATE_RULE_ID
 from services.risk.core.model import Decision, Outcome, RuleResult, TradingState
+from services.risk.wire import SMALL as _SMALL
+from services.risk.wire import field as _field
+from services.risk.wire import text_field
+from services.risk.wire import varint as _varint
 
 _STATE_REASON = {TradingState.HALTED: "TRADING_HALTED", TradingState.REDUCING: "TRADING_REDUCING"}
 
@@ -81,25 +85,6 @@ _THRESHOLD, _OBSERVED = 4, 5  # RuleResult.threshold, RuleResult.observed_value
 _CACHE_LIMIT = 4096
 _prefixes: dict[tuple[int, str], tuple[object, bytes]] = {}  # (id(rule), unit) → (rule, passing prefix)
 _full: dict[int, tuple[RuleResult, bytes]] = {}  # id(result) → (result, bytes); the result kept alive
-
-
-_SMALL = tuple(bytes((i,)) for i in range(128))  # one-byte varints: every tag and almost every length here
-
-
-def _varint(n: int) -> bytes:
-    if n < 128:
-        return _SMALL[n]
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited field (tag, length, payload); for field numbers below 16."""
-    return _SMALL[number << 3 | 2] + _varint(len(payload)) + payload
 
 
 # Decimals recur by identity order after order (a rule's thresholds, cached counts, validated quantities and
@@ -181,6 +166,17 @@ def decision_bytes(rec: DecisionRecord) -> bytes:
         parts.extend(map(_rule_field, d.raw))
         rec.blob = b"".join(parts)
     return rec.blob
+
+
+_RESPONSE_DECISION = 3  # SubmitOrderResponse.decision
+_DECISION_ORDER_ID = 4  # RiskDecision.order_id
+
+
+def submit_order_response_bytes(bridge_answer: bytes, rec: DecisionRecord, order_id: str) -> bytes:
+    """A serialized SubmitOrderResponse: the bridge's serialized PlaceOrderResponse as it came (its fields are
+    SubmitOrderResponse's first two, same numbers and types: test_wire holds them so) and the accepting
+    decision, with the bridge's order id, appended as field 3 (concatenated messages merge)."""
+    return bridge_answer + _field(_RESPONSE_DECISION, decision_bytes(rec) + text_field(_DECISION_ORDER_ID, order_id))
 
 
 _EVENT_RISK_DECISION = 18  # Event.risk_decision (RiskDecisionEvent, whose field 1 is the decision)

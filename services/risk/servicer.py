@@ -14,9 +14,9 @@ from ibkr.trading.v1 import instrument_pb2, order_pb2, risk_policy_pb2, risk_typ
 
 from services.common.errors import NotFound
 from services.common.money import decimal_from_proto, decimal_to_proto
-from services.risk.bridge import Bridge, WhileWaiting
+from services.risk.bridge import Bridge, WhileWaiting, place_order_request_bytes
 from services.risk.core.model import Side, TradingState
-from services.risk.decision_codec import decision_bytes, decision_to_proto
+from services.risk.decision_codec import decision_to_proto, submit_order_response_bytes
 from services.risk.gate import Gate
 from services.risk.idempotency import Idempotency
 from services.risk.policy_codec import PolicyInvalid, policy_from_proto, violations_to_proto
@@ -58,6 +58,35 @@ def _page(page_size: int, default: int, cap: int) -> int:
     return min(page_size or default, cap)
 
 
+def _serialize(response: object) -> bytes:
+    return response if response.__class__ is bytes else response.SerializeToString()
+
+
+class _Registration:
+    """Stands in for the server while the generated registration runs, to take its handler table."""
+
+    def __init__(self) -> None:
+        self.service = ""
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def add_generic_rpc_handlers(self, generic_handlers: object) -> None:
+        """The same handlers come through `add_registered_method_handlers`."""
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self.service, self.handlers = service, dict(handlers)
+
+
+def add_risk_service_to_server(servicer: RiskServicer, server: grpc.aio.Server) -> None:
+    """`risk_pb2_grpc.add_RiskServiceServicer_to_server`, except that SubmitOrder may answer bytes already
+    serialized (see `RiskServicer.SubmitOrder`)."""
+    table = _Registration()
+    risk_pb2_grpc.add_RiskServiceServicer_to_server(servicer, table)
+    handlers = table.handlers
+    handlers["SubmitOrder"] = handlers["SubmitOrder"]._replace(response_serializer=_serialize)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(table.service, handlers),))
+    server.add_registered_method_handlers(table.service, handlers)
+
+
 class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
     """The gRPC face of the gate."""
 
@@ -69,23 +98,21 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
 
     # -- orders --------------------------------------------------------------------------------------------
 
-    async def SubmitOrder(self, request: risk_pb2.SubmitOrderRequest, context: grpc.aio.ServicerContext
-                          ) -> risk_pb2.SubmitOrderResponse:
+    async def SubmitOrder(self, request: risk_pb2.SubmitOrderRequest, context: grpc.aio.ServicerContext) -> bytes:
+        """Answers a serialized SubmitOrderResponse (registered so by `add_risk_service_to_server`): the bridge's
+        answer as it came, plus the decision; the order is neither copied nor serialized again."""
         require_text(request.client_order_id, "client_order_id")
         intent = intent_from_spec(request.account_id, request.client_order_id, request.order)
         remaining = context.time_remaining()
 
-        async def forward(decision_id: str, while_waiting: WhileWaiting) -> gateway_pb2.PlaceOrderResponse:
-            return await self.bridge.place(gateway_pb2.PlaceOrderRequest(
-                account_id=intent.account_id, client_order_id=request.client_order_id, order=request.order,
-                risk_decision_id=decision_id), remaining, while_waiting)
+        async def forward(decision_id: str, while_waiting: WhileWaiting) -> tuple[gateway_pb2.PlaceOrderResponse, bytes]:
+            return await self.bridge.place_encoded(place_order_request_bytes(
+                intent.account_id, request.client_order_id, request.order.SerializeToString(), decision_id),
+                remaining, while_waiting)
 
-        reply, rec = await self.gate.submit(intent, request.order, request.principal, forward, lambda r: r.order)
-        response = risk_pb2.SubmitOrderResponse(order=reply.order, child_orders=reply.child_orders)
-        if rec is not None:
-            response.decision.MergeFromString(decision_bytes(rec))  # parsed straight into the response
-            response.decision.order_id = reply.order.order_id
-        return response
+        (reply, answer), rec = await self.gate.submit(intent, request.order, request.principal, forward,
+                                                      lambda r: r[0].order)
+        return answer if rec is None else submit_order_response_bytes(answer, rec, reply.order.order_id)
 
     async def CheckOrder(self, request: risk_pb2.CheckOrderRequest, context: grpc.aio.ServicerContext
                          ) -> risk_pb2.CheckOrderResponse:
