@@ -1,19 +1,20 @@
 """Risk benchmark: (1) in-process rule evaluation over the full rule set with realistic account state;
-(2) the shared server interceptor stack alone (an echo served by `build_server` against a bare one, calls
-alternated, one process); (3) the risk hop, every server in its own process as in production. Goals
-(issue 6): evaluation p99 <= 50 us; the risk hop adds at most 20 % over a raw echo hop.
+(2) build_server's observability alone (tracing, metrics, errors and the token check wrapped around each
+handler: an echo served by `build_server` against a bare one, calls alternated, one process); (3) the risk
+hop, every server in its own process as in production. Goals (issue 6): evaluation p99 <= 50 us; the risk
+hop adds at most 20 % over a raw echo hop.
 
     python -m bench.bench_risk        (well under 2 minutes; uses the local Postgres/Redis or embedded ones)
 
-(3) runs risk (`RiskApp` with the internal token, as `python -m services.risk` runs it), an instant bridge
-(a trivial GatewayService that accepts every order at once), a bare grpc.aio forwarding proxy to that bridge,
-a RiskService built like risk that only forwards (the framework's share: build_server's handler wrapper, the request parsed, `Bridge`)
-and the raw echo, each in a spawned process of its own, and one client calling them in turn so all see the
-same machine. Measured in one process, the client's CPU and the servers' shared one interpreter and one
-event loop, so every figure carried both. Inside risk, the gate's submit and the bridge call within it are
-timed, so the issue's measure, the SubmitOrder round trip minus risk's bridge call, can be set beside the
-echo; the stricter "added over calling the bridge directly" and the bare proxy's floor are printed as
-context, with each server process's CPU time per call.
+(3) runs risk (`RiskApp` with the internal token, as `python -m services.risk` runs it), an instant bridge (a
+trivial GatewayService that accepts every order at once), a bare grpc.aio forwarding proxy to that bridge, a
+RiskService built like risk that only forwards (the framework's share: build_server's handler wrapper, the
+request parsed, `Bridge`) and the raw echo, each in a spawned process of its own, and one client calling them
+in turn so all see the same machine. Measured in one process, the client's CPU and the servers' shared one
+interpreter and one event loop, so every figure carried both. Inside risk, the gate's submit and the bridge
+call within it are timed, so the issue's measure, the SubmitOrder round trip minus risk's bridge call, can be
+set beside the echo; the stricter "added over calling the bridge directly" and the bare proxy's floor are
+printed as context, with each server process's CPU time per call.
 """
 
 from __future__ import annotations
@@ -383,7 +384,7 @@ TOKEN = "bench-token"
 
 
 async def bench_interceptors() -> tuple[list[float], list[float]]:
-    """The server interceptor stack alone: a bytes echo served by `build_server` (tracing, metrics, errors and
+    """build_server's observability alone (wrapped around each handler): a bytes echo served by `build_server` (tracing, metrics, errors and
     the internal token check, as every service has them) and the same echo on a bare server, called in turn
     so both see the same machine. Returns (bare, intercepted) round trips in seconds."""
     from services.common.channels import INTERNAL_TOKEN_KEY, InternalAuthServerInterceptor
@@ -460,12 +461,12 @@ def main() -> None:
         print(f"{'  same, book and a quote changed before each':48} {us(bench_evaluation(churn=True))}"
               f"   gc runs: {GC_DURING[True]}")
 
-        print("-- the server interceptor stack alone (one process, calls alternated)")
+        print("-- build_server's observability alone (one process, calls alternated)")
         bare, intercepted = asyncio.run(bench_interceptors())
-        print(line("echo through build_server's interceptors", summary_ms(intercepted)))
+        print(line("echo served by build_server", summary_ms(intercepted)))
         print(line("  same echo on a bare server", summary_ms(bare)))
         stack = statistics.median(intercepted) - statistics.median(bare)
-        print(f"{'interceptor stack (tracing, metrics, errors, auth)':48} p50 {stack * 1e6:8.1f} us per call"
+        print(f"{'observability (tracing, metrics, errors, auth)':48} p50 {stack * 1e6:8.1f} us per call"
               f"   = {stack / statistics.median(bare) * 100:.0f} % of a bare echo")
 
         print("-- the risk hop: every server in its own process, one client calling each in turn")
