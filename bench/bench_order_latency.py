@@ -30,7 +30,6 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +40,15 @@ from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
 from ibkr.trading.v1 import instrument_pb2, order_pb2
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.echo import _SERVICE as ECHO_SERVICE
-from bench.echo import measure_unary_echo, start_echo_server
+from bench.echo import measure_unary_echo
+from bench.order_floor import measure_with_floor
 from bench.stats import line, percentile, summary_ms
 from bench.suite_runner import running_suite
 from tools import infra
 from tools.suite import health_status as suite_health
 
 ORDERS = 150
+EDGE_ALONE_CALLS = 100  # per caller; three callers take turns
 RATE_PER_SECOND = 10
 SYMBOLS = ("AAPL", "MSFT", "IBM", "SPY")
 ACCOUNT = "DU1234567"
@@ -69,25 +69,10 @@ def request(n: int, symbol: str) -> trading_service_pb2.PlaceOrderRequest:
             time_in_force=order_pb2.TIME_IN_FORCE_DAY))
 
 
-async def measure_place_order(address: str, key: str, warmed_up: Callable[[], None] = lambda: None,
-                              orders: int = ORDERS) -> list[float]:
-    """PlaceOrder round trips (seconds) at RATE_PER_SECOND; `warmed_up` runs between warm-up and measurement."""
-    auth = (("authorization", f"Bearer {key}"),)
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = trading_service_pb2_grpc.TradingServiceStub(channel)
-        symbols = itertools.cycle(SYMBOLS)
-        for n in range(10):  # warm-up: connections, qualification caches, first quotes
-            await stub.PlaceOrder(request(n, next(symbols)), metadata=auth, timeout=15)
-        warmed_up()
-        samples, interval = [], 1.0 / RATE_PER_SECOND
-        next_at = time.perf_counter()
-        for n in range(orders):
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-            next_at += interval
-            t0 = time.perf_counter()
-            await stub.PlaceOrder(request(n, next(symbols)), metadata=auth, timeout=15)
-            samples.append(time.perf_counter() - t0)
-        return samples
+async def place(stub: trading_service_pb2_grpc.TradingServiceStub, n: int,
+                metadata: tuple[tuple[str, str], ...]) -> None:
+    """The suite's n-th order (symbols in turn)."""
+    await stub.PlaceOrder(request(n, SYMBOLS[n % len(SYMBOLS)]), metadata=metadata, timeout=15)
 
 
 def scrape(port: int, service: str, method: str) -> Histogram:
@@ -193,24 +178,6 @@ async def measure_interleaved(risk_port: int, forwarder: str, edge: str, key: st
         return samples[0][10:], samples[1][10:], samples[2][10:]
 
 
-async def measure_paced_echo(n: int = 150, payload: bytes = b"x" * 200) -> list[float]:
-    """Unary echo round trips (seconds) paced at RATE_PER_SECOND: one idle-to-busy hop, no work."""
-    server, port = await start_echo_server()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            call = channel.unary_unary(f"/{ECHO_SERVICE}/Unary", _raw, _raw)
-            samples, interval, next_at = [], 1.0 / RATE_PER_SECOND, time.perf_counter()
-            for _ in range(10 + n):
-                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-                next_at += interval
-                t0 = time.perf_counter()
-                await call(payload)
-                samples.append(time.perf_counter() - t0)
-            return samples[10:]
-    finally:
-        await server.stop(0)
-
-
 def _raw(payload: bytes) -> bytes:
     return payload
 
@@ -300,13 +267,31 @@ async def measure_edge_alone(orders: int) -> tuple[list[float], list[float], lis
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def floor_rows(floor: dict[str, list[float]]) -> list[str]:
+    """The suite's PlaceOrder→ack beside the sum of what the path cannot avoid, and the goal's verdict."""
+    p50 = {name: percentile(samples, 50) * 1e3 for name, samples in floor.items()}
+    suite_p99 = percentile(floor["suite"], 99) * 1e3
+    least = 3 * p50["hop"] + p50["insert"] + p50["raw_ib"]
+    verdict = {True: "met", False: "NOT met"}
+    return [
+        line(f"raw gRPC unary echo, two processes @{RATE_PER_SECOND}/s", summary_ms(floor["hop"])),
+        line(f"intent INSERT alone, synchronous commit @{RATE_PER_SECOND}/s", summary_ms(floor["insert"])),
+        line(f"raw ib_async MARKET placeOrder→Submitted @{RATE_PER_SECOND}/s", summary_ms(floor["raw_ib"])),
+        line(f"PlaceOrder→ack edge→risk→bridge→sim @{RATE_PER_SECOND}/s", summary_ms(floor["suite"])),
+        (f"goal p50 ≤ 5 ms: {verdict[p50['suite'] <= 5]} ({p50['suite']:.2f} ms); "
+        f"goal p99 ≤ 15 ms: {verdict[suite_p99 <= 15]} ({suite_p99:.2f} ms)"),
+        (f"floor at {RATE_PER_SECOND}/s (p50s, same run): 3 hops {3 * p50['hop']:.2f} + intent INSERT "
+        f"{p50['insert']:.2f} + raw IB {p50['raw_ib']:.2f} = {least:.2f} ms; the suite's p50 {p50['suite']:.2f} ms "
+        f"adds {p50['suite'] - least:+.2f} ms above the floor"),
+    ]
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--forwarder"]:
         asyncio.run(serve_forwarder(int(sys.argv[2]), int(sys.argv[3])))
         return
     echo = asyncio.run(measure_unary_echo())
-    paced_echo = asyncio.run(measure_paced_echo())
-    direct, forwarded, through = asyncio.run(measure_edge_alone(ORDERS))
+    direct, forwarded, through = asyncio.run(measure_edge_alone(EDGE_ALONE_CALLS))
     before: dict[str, Histogram] = {}
 
     def snapshot() -> None:
@@ -314,11 +299,11 @@ def main() -> None:
 
     with running_suite() as (suite, key):
         ports = suite.metrics_ports()
-        placed = asyncio.run(measure_place_order(suite.address("edge"), key, snapshot))
+        floor = asyncio.run(measure_with_floor(suite.address("edge"), key, suite.settings.database_url,
+                                               suite.settings.ports.sim_tws, ORDERS, place, snapshot))
         after = {name: scrape(ports[name], service, method) for name, service, method in HOPS}
     print(f"load average: {os.getloadavg()[0]:.2f} (1 min; {os.cpu_count()} cores shared with others)")
     print(line("raw gRPC unary echo (1 hop, back to back)", summary_ms(echo)))
-    print(line(f"raw gRPC unary echo (1 hop) @{RATE_PER_SECOND}/s", summary_ms(paced_echo)))
     print(f"the edge alone, in front of an instant stand-in risk ({RATE_PER_SECOND} calls/s, the three rows "
           "below taking turns):")
     print(line("SubmitOrder straight to an instant risk", summary_ms(direct)))
@@ -328,9 +313,12 @@ def main() -> None:
           + f"   → the edge adds p50 {(percentile(through, 50) - percentile(direct, 50)) * 1e3:.3f} ms "
             f"(its work + one more hop); its work alone p50 "
             f"{(percentile(through, 50) - percentile(forwarded, 50)) * 1e3:.3f} ms over the forwarder")
-    print(line(f"PlaceOrder→ack edge→risk→bridge→sim @{RATE_PER_SECOND}/s", summary_ms(placed)))
+    print(f"the whole suite, its orders taking turns with the floor's measurements ({RATE_PER_SECOND}/s each, "
+          "same machine load):")
     print("where the time goes (server-side handling, measured orders only; warm-up excluded):")
     for row in breakdown(before, after):
+        print(row)
+    for row in floor_rows(floor):
         print(row)
 
 
