@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -34,6 +34,7 @@ from services.ledger.booking import add, position_delta
 from services.ledger.journal import AccountRef, EntryDraft, Posting
 from services.ledger.positions import ZERO, FillEffect, PositionState, apply_fill
 from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
+from services.ledger.settlement import Prior, Settler
 from services.ledger.store import BatchResult, LedgerStore
 
 T = TypeVar("T")
@@ -320,11 +321,9 @@ class RangeBooker:
                 if r.execution_id not in plan.fills:  # the first event of an execution id wins
                     plan.fills[r.execution_id] = (r, e.event_id)
                     fills.append((r, e.event_id))
-                if r.commission is not None:  # the last report of an execution wins (stream order)
-                    plan.reports[r.execution_id] = CommissionRecord(r.execution_id, r.account_id, r.commission,
-                                                                    r.commission_currency, r.realized_pnl, None)
+                plan.settler.feed(r, e.event_id)  # its commission: settlement.py's rule, in stream order
             elif isinstance(r, CommissionRecord):
-                plan.reports[r.execution_id] = r
+                plan.settler.feed(r, e.event_id)
             elif r is not None:
                 self._others.append(e)
         rows = plan.new_fills([(f, ev) for f, ev in fills if f.execution_id not in plan.stored_fills], fill_rows)
@@ -365,7 +364,7 @@ class _Plan:
     def __init__(self) -> None:
         self.start_seq = 0
         self.fills: dict[str, tuple[FillRecord, str]] = {}
-        self.reports: dict[str, CommissionRecord] = {}
+        self.settler = Settler(self._prior)
         self.entries = 0
         self.new: list[tuple[FillRecord, str]] = []
         self.stored_fills: dict[str, asyncpg.Record] = {}
@@ -377,6 +376,8 @@ class _Plan:
         self.positions: dict[tuple[str, str], PositionState] = {}
         self.balances: dict[str, tuple[Decimal, int]] = {}
         self.superseded_by: dict[str, str] = {}
+        self.reverse_new: dict[str, str] = {}  # correction → the original of the range it reverses
+        self.kept: dict[str, list[Posting]] = {}  # entries of those originals, by entry key
         self.reverse: list[tuple[FillRecord, asyncpg.Record]] = []
         self.late: list[tuple[CommissionRecord, asyncpg.Record]] = []
         self.originals: dict[str, list[Posting]] = {}
@@ -404,7 +405,7 @@ class _Plan:
         rows = []
         for f, ev in fills:
             superseded = self.corrected_in_range.get(f.execution_id) or self.stored_corrections.get(f.execution_id)
-            has_commission = superseded is None and self._commission(f.execution_id) is not None
+            has_commission = self.settled(f.execution_id)
             self.written[f.execution_id] = (superseded, has_commission)
             row = fill_rows[ev] if fill_rows is not None else _fill_row(f, ev)
             rows.append(f"{row}\t{_t(superseded)}\t{'t' if has_commission else 'f'}\n")
@@ -412,15 +413,21 @@ class _Plan:
 
     async def read(self, q, conn: asyncpg.Connection) -> None:  # type: ignore[no-untyped-def]
         """The rest of what the booking needs from the ledger, once every chunk is in."""
-        reports, stored_fills, stored_corrections, new = (self.reports, self.stored_fills, self.stored_corrections,
-                                                          self.new)
+        stored_fills, stored_corrections, new = self.stored_fills, self.stored_corrections, self.new
 
         # Kept out of the books by a correction (stored, or in this range); stored originals to reverse.
         superseded_by = self.superseded_by
+        position = {f.execution_id: i for i, (f, _) in enumerate(new)}
         for f, _ in new:
             if f.correction and f.supersedes:
                 o = stored_fills.get(f.supersedes)
-                if o is None:
+                x = f.supersedes
+                if o is None and x in position and position[x] < position[f.execution_id] \
+                        and x not in superseded_by and x not in stored_corrections:
+                    # Corrected later in the range: booked, then reversed at its correction (as one by one).
+                    self.reverse_new[f.execution_id] = x
+                    superseded_by[x] = f.execution_id
+                elif o is None:
                     superseded_by.setdefault(f.supersedes, f.execution_id)
                 elif o["other"] is None and f.supersedes not in superseded_by:
                     self.reverse.append((f, o))
@@ -429,9 +436,7 @@ class _Plan:
             if f.execution_id in stored_corrections:
                 superseded_by.setdefault(f.execution_id, stored_corrections[f.execution_id])
         # Commissions for fills booked earlier without one: expensed on their own.
-        self.late = [(c, stored_fills[x]) for x, c in reports.items()
-                     if x in stored_fills and not stored_fills[x]["commission_booked"]
-                     and stored_fills[x]["other"] is None and x not in superseded_by]
+        self.late = self.late_commissions()
         if self.reverse:
             keys = [f"{kind}:{o['execution_id']}" for _, o in self.reverse for kind in ("fill", "commission")]
             for r in await conn.fetch(q["postings_of_entries"], keys):
@@ -459,8 +464,10 @@ class _Plan:
         # only a gap in `commit_seq`; entry ids need only be unique and in commit order).
         accounts: dict[str, AccountRef] = {}
         max_entries = 0
+        booked_first = set(self.reverse_new.values())
+        max_entries += 2 * len(booked_first)  # their reversals
         for f, _ in new:
-            if f.execution_id in superseded_by:
+            if f.execution_id in superseded_by and f.execution_id not in booked_first:
                 continue
             for a in journal._fill_accounts(f.account_id, f.instrument_key, f.currency):
                 accounts[a.key] = a
@@ -486,9 +493,44 @@ class _Plan:
         if more > 0:
             self.entry_ids.extend(r[0] for r in await conn.fetch(q["bulk_draw_ids"], more))
 
+    def _prior(self, execution_id: str) -> Prior:
+        """What the ledger held of an execution before the range (asked at the range's first event naming it,
+        once that event's chunk context is read)."""
+        o = self.stored_fills.get(execution_id)
+        if o is not None:
+            return Prior(True, o["commission_booked"], None)
+        return Prior(False, False, self.stored_commissions.get(execution_id))
+
     def _commission(self, execution_id: str) -> tuple[Decimal, str] | None:
-        c = self.reports.get(execution_id)
-        return (c.amount, c.currency) if c is not None else self.stored_commissions.get(execution_id)
+        """The commission booked with a new fill of the range (settled at its first fill)."""
+        s = self.settler.executions.get(execution_id)
+        return s.with_fill if s is not None else None
+
+    def settled(self, execution_id: str) -> bool:
+        """Whether the execution's commission is settled (the `commission_booked` flag) so far."""
+        s = self.settler.executions.get(execution_id)
+        return s is not None and s.settled
+
+    def late_commissions(self) -> list[tuple[CommissionRecord, Mapping]]:
+        """Commissions settled after their fill (booked before the range, or in it without one), for fills
+        not superseded: expensed on their own, after every fill of the range."""
+        out: list[tuple[CommissionRecord, Mapping]] = []
+        for x, s in self.settler.executions.items():
+            if s.late is None or x in self.superseded_by:
+                continue
+            o = self.stored_fills.get(x)
+            if o is not None:
+                if o["other"] is not None:
+                    continue
+                ref: Mapping = o
+            elif x in self.fills:
+                f = self.fills[x][0]
+                ref = {"execution_id": x, "account_id": f.account_id, "instrument_key": f.instrument_key,
+                       "fill_time": f.fill_time, "currency": f.currency}
+            else:
+                continue
+            out.append((CommissionRecord(x, ref["account_id"], s.late[0], s.late[1], None, None), ref))
+        return out
 
     def produce(self, q, conn: asyncpg.Connection, emit: Callable[[Callable[[], Awaitable[object]]], None]) -> None:  # type: ignore[no-untyped-def]
         """The writes, encoded and handed to `emit` in order (runs in a worker thread: no I/O here)."""
@@ -499,24 +541,23 @@ class _Plan:
         self.finish_writes(q, conn, emit)
 
     def write_commissions(self, q, conn: asyncpg.Connection, emit, only: Sequence[str] | None = None) -> None:  # type: ignore[no-untyped-def]
-        """A report for an execution without a stored commission is inserted, otherwise it replaces it: the
-        reports of the executions `only` names (each written once), or all those not written yet."""
-        todo = [(x, self.reports[x]) for x in only if x in self.reports] if only is not None else \
-            list(self.reports.items())
-        todo = [(x, c) for x, c in todo if x not in self.commissions_written]
+        """The settled commission rows (settlement.py) of the executions `only` names (each written once), or
+        all those not written yet: inserted for an execution without a stored commission, else replacing it."""
+        executions = self.settler.executions
+        todo = [(x, executions[x].write) for x in (only if only is not None else executions)
+                if x in executions and executions[x].write is not None and x not in self.commissions_written]
         self.commissions_written.update(x for x, _ in todo)
-        fills = self.fills
         rows = [f"{_s(c.execution_id)}\t{_s(c.account_id)}\t{c.amount!s}\t{_s(c.currency)}\t{_t(c.realized_pnl)}\t"
-                f"{_t(c.report_time)}\t{_s(fills[x][1] if x in fills else '')}\n"
-                for x, c in todo if x not in self.stored_commissions]
+                f"{_t(c.report_time)}\t{_s(ev)}\n"
+                for x, (c, ev) in todo if x not in self.stored_commissions]
         if rows:
             data = _copy_text(rows)
             emit(lambda: conn.copy_to_table("commissions", source=data, columns=_COMMISSION_COLUMNS))
-        again = [c for x, c in todo if x in self.stored_commissions]
+        again = [w for x, w in todo if x in self.stored_commissions]
         if again:
-            args = ([c.execution_id for c in again], [c.account_id for c in again], [c.amount for c in again],
-                    [c.currency for c in again], [c.realized_pnl for c in again], [c.report_time for c in again],
-                    [fills[c.execution_id][1] if c.execution_id in fills else "" for c in again])
+            args = ([c.execution_id for c, _ in again], [c.account_id for c, _ in again],
+                    [c.amount for c, _ in again], [c.currency for c, _ in again], [c.realized_pnl for c, _ in again],
+                    [c.report_time for c, _ in again], [ev for _, ev in again])
             emit(lambda: conn.execute(q["upsert_commissions"], *args))
 
     def start_book(self) -> None:
@@ -552,7 +593,19 @@ class _Plan:
         supersedes is reversed first); the journal goes to `emit` every JOURNAL_CHUNK entries."""
         book, positions, post = self.book, self.positions, self._post
         reversing = {f.execution_id: o for f, o in self.reverse} if self.reverse else {}
+        reverse_new = self.reverse_new
+        booked_first = set(reverse_new.values()) if reverse_new else ()
         for f, _ in fills:
+            x = reverse_new.get(f.execution_id) if reverse_new else None
+            if x is not None:
+                o = self.fills[x][0]
+                for kind in ("fill", "commission"):
+                    original = f"{kind}:{x}"
+                    post((o.account_id, o.instrument_key),
+                         journal.reversal_entry(original, self.kept.get(original, []), account_id=o.account_id,
+                                                execution_id=x, instrument_key=o.instrument_key,
+                                                reason=f"superseded by {f.execution_id}"),
+                         o.fill_time, o.currency)
             o = reversing.get(f.execution_id) if reversing else None
             if o is not None:
                 for kind in ("fill", "commission"):
@@ -563,7 +616,7 @@ class _Plan:
                                                 instrument_key=o["instrument_key"],
                                                 reason=f"superseded by {f.execution_id}"),
                          o["fill_time"], o["currency"])
-            if f.execution_id in self.superseded_by:
+            if f.execution_id in self.superseded_by and f.execution_id not in booked_first:
                 continue
             key = (f.account_id, f.instrument_key)
             commission = self._commission(f.execution_id)
@@ -572,10 +625,17 @@ class _Plan:
                                 inline)
             positions[key] = effect.after
             book.add_fill(f, effect)
+            separate = None
             if commission is not None and commission[1] != f.currency and commission[0] != 0:
-                post(key, journal.commission_entry(account_id=f.account_id, execution_id=f.execution_id,
-                                                   instrument_key=f.instrument_key, currency=commission[1],
-                                                   amount=commission[0]), f.fill_time, commission[1])
+                separate = journal.commission_entry(account_id=f.account_id, execution_id=f.execution_id,
+                                                    instrument_key=f.instrument_key, currency=commission[1],
+                                                    amount=commission[0])
+                post(key, separate, f.fill_time, commission[1])
+            if f.execution_id in booked_first:  # kept for its reversal
+                self.kept[f"fill:{f.execution_id}"] = [
+                    Posting(a, amount) for a, amount in journal.fill_lines(f.account_id, f.instrument_key,
+                                                                           f.currency, effect) if amount]
+                self.kept[f"commission:{f.execution_id}"] = list(separate.postings) if separate else []
             if len(book.entries) >= JOURNAL_CHUNK:
                 self.flush(q, conn, emit)
 
@@ -599,12 +659,13 @@ class _Plan:
         daily = sorted(book.daily.items())
         flows = sorted(book.flows.items())
         # Flags the fills were written with that a later chunk changed, and commissions booked late.
-        commission_flags = {c.execution_id: True for c, _ in self.late}
+        commission_flags = {x: True for x, s in self.settler.executions.items()
+                            if s.settled and x in self.stored_fills and not self.stored_fills[x]["commission_booked"]}
         superseded = [(o["execution_id"], f.execution_id) for f, o in self.reverse]
         for f, _ in self.new:
             x = f.execution_id
             final = self.superseded_by.get(x)
-            has_commission = final is None and self._commission(x) is not None
+            has_commission = self.settled(x)
             written_superseded, written_commission = self.written[x]
             if final != written_superseded:
                 superseded.append((x, final))
@@ -619,7 +680,7 @@ class _Plan:
             [v[1] for _, v in daily],
             [k[0] for k, _ in flows], [k[1] for k, _ in flows], [k[2] for k, _ in flows], [v[0] for _, v in flows],
             [v[1] for _, v in flows],
-            late_ids, [commission_flags[x] for x in late_ids])
+            late_ids, [commission_flags[x] for x in late_ids], [], [], [], [], [], [], [])
         emit(lambda: conn.execute(q["finish_batch"], *args))
         if superseded:
             emit(lambda: conn.execute(q["mark_superseded"], [m[0] for m in superseded], [m[1] for m in superseded]))

@@ -32,6 +32,7 @@ from services.ledger.records import (
     RiskDecisionRecord,
     SnapshotRecord,
 )
+from services.ledger.settlement import NO_PRIOR, Prior, Settler
 from services.ledger.sqlfile import Queries
 
 BUS_EVENT_COLUMNS = ["n", "event_id", "stream", "stream_id", "event_type", "account_id", "event_time", "payload",
@@ -147,9 +148,8 @@ class LedgerStore:
         for e in todo:
             if isinstance(e.record, OrderRecord):
                 await self._order(conn, e)
-        commissions = [e.record for e in todo if isinstance(e.record, CommissionRecord)]
-        fills = [e for e in todo if isinstance(e.record, FillRecord)]
-        booked, dup, entries = await self._fills(conn, fills, commissions)  # type: ignore[arg-type]
+        money = [e for e in todo if isinstance(e.record, (FillRecord, CommissionRecord))]
+        booked, dup, entries = await self._fills(conn, money)
         await self.book_non_fills(conn, todo)
         return BatchResult(len(todo), len(events) - len(todo), booked, dup, entries)
 
@@ -190,48 +190,74 @@ class LedgerStore:
             o.status, o.previous_status, o.filled_quantity, o.description, o.broker_error_code,
             o.risk_decision_id, e.trace_id, o.spec)
 
-    async def _fills(self, conn: asyncpg.Connection, events: list[IngestEvent],
-                     commissions: list[CommissionRecord]) -> tuple[int, int, int]:
+    async def _fills(self, conn: asyncpg.Connection, events: list[IngestEvent]) -> tuple[int, int, int]:
+        """Fills and commission reports, in stream order; commissions settled by `settlement`'s rule."""
         q = self.q
         by_exec: dict[str, FillRecord] = {}
+        event_ids: dict[str, str] = {}
         for e in events:
-            by_exec.setdefault(e.record.execution_id, e.record)  # type: ignore[union-attr]
+            r = e.record
+            if isinstance(r, FillRecord) and r.execution_id not in by_exec:
+                by_exec[r.execution_id] = r
+                event_ids[r.execution_id] = e.event_id
         fills = list(by_exec.values())
-        event_ids = {e.record.execution_id: e.event_id for e in reversed(events)}  # type: ignore[union-attr]
-        commissions = commissions + [
-            CommissionRecord(f.execution_id, f.account_id, f.commission, f.commission_currency, f.realized_pnl, None)
-            for f in fills if f.commission is not None]
-        latest = {c.execution_id: c for c in commissions}  # one row per execution; the last report wins
-        cs = [latest[k] for k in sorted(latest)]
-        commission_args = ([c.execution_id for c in cs], [c.account_id for c in cs], [c.amount for c in cs],
-                           [c.currency for c in cs], [c.realized_pnl for c in cs], [c.report_time for c in cs],
-                           [event_ids.get(c.execution_id, "") for c in cs])
-        if cs and not fills:
-            await conn.execute(q["upsert_commissions"], *commission_args)
         new: set[str] = set()
-        if fills:  # the commissions are upserted by the same statement
+        if fills:  # no commissions with them: they are written once settled (with finish_batch)
             rows = await self._staged_insert(
-                conn, "insert_fills", "staging_fills", FILL_COLUMNS, commission_args,
+                conn, "insert_fills", "staging_fills", FILL_COLUMNS, ([], [], [], [], [], [], []),
                 [(n, f.execution_id, f.account_id, f.order_id, f.client_order_id, f.instrument_key, f.symbol,
                   f.currency, str(f.multiplier), f.instrument, f.side, str(f.quantity), str(f.price),
                   f.fill_time, f.venue, f.correction, f.supersedes, f.broker_order_id, f.perm_id, f.origin,
                   event_ids[f.execution_id], f.commission is not None) for n, f in enumerate(fills)])
             new = {r["execution_id"] for r in rows}
         to_book = [f for f in fills if f.execution_id in new]
-        late = [c for c in commissions if c.execution_id not in new]
-        if not to_book and not late:
+        reported = {e.record.execution_id for e in events  # type: ignore[union-attr]
+                    if isinstance(e.record, CommissionRecord) or e.record.commission is not None}  # type: ignore[union-attr]
+        if not to_book and not reported:
             return 0, len(fills), 0
 
-        # Everything the batch touches beyond its new fills: originals being superseded, fills getting a
-        # late commission, and new fills a correction already superseded.
+        # Everything the batch touches beyond its new fills: originals being superseded, fills whose
+        # commission may be settled now, and new fills a correction already superseded.
         superseded_targets = [f.supersedes for f in to_book if f.correction and f.supersedes]
-        related_ids = sorted({*superseded_targets, *(c.execution_id for c in late)})
+        related_ids = sorted({*superseded_targets, *(x for x in reported if x not in new)})
         related = await conn.fetch(q["lock_fills_for_update"], related_ids) if related_ids else []
         related_by_id = {r["execution_id"]: r for r in related}
         context = await conn.fetch(q["fill_context"], [f.execution_id for f in to_book]) if to_book else []
-        already_corrected = {r["execution_id"]: r["other"] for r in context if r["what"] == "corrected"}
+        # Kept out of the books: new fills a correction came before (stored, or earlier in this batch). One
+        # corrected later in the batch is booked, then reversed at its correction, as one by one.
+        position = {f.execution_id: i for i, f in enumerate(fills)}
+        already_corrected = {r["execution_id"]: r["other"] for r in context if r["what"] == "corrected"
+                             and not (r["other"] in new and position[r["other"]] > position[r["execution_id"]])}
         stored_commissions = {r["execution_id"]: (r["amount"], r["currency"])
                               for r in context if r["what"] == "commission"}
+
+        def prior(x: str) -> Prior:
+            if x in new:
+                return Prior(False, False, stored_commissions.get(x))
+            ref = related_by_id.get(x)
+            return Prior(True, ref["commission_booked"], None) if ref is not None else NO_PRIOR
+        settler = Settler(prior)
+        for e in events:
+            settler.feed(e.record, e.event_id)  # type: ignore[arg-type]
+        settled = settler.executions
+        writes = sorted(s.write for s in settled.values() if s.write is not None)
+        commission_args = ([c.execution_id for c, _ in writes], [c.account_id for c, _ in writes],
+                           [c.amount for c, _ in writes], [c.currency for c, _ in writes],
+                           [c.realized_pnl for c, _ in writes], [c.report_time for c, _ in writes],
+                           [ev for _, ev in writes])
+        superseded_now = set(superseded_targets)
+        late = [(x, s.late) for x, s in settled.items() if s.late is not None and x not in superseded_now
+                and (x not in already_corrected if x in new else
+                     x in related_by_id and related_by_id[x]["superseded_by"] is None)]
+        flags = {x: s.settled for x, s in settled.items()
+                 if (x in new and s.settled != (by_exec[x].commission is not None))
+                 or (x in related_by_id and s.settled and not related_by_id[x]["commission_booked"])}
+        if not to_book and not late:
+            if writes:
+                await conn.execute(q["upsert_commissions"], *commission_args)
+            if flags:
+                await conn.execute(q["mark_commission_booked"], sorted(x for x, v in flags.items() if v))
+            return 0, len(fills), 0
 
         extra_keys = {(r["account_id"], r["instrument_key"]): None for r in related}
         keys = position_keys(to_book, extra_keys)
@@ -246,7 +272,9 @@ class LedgerStore:
             if f.correction and f.supersedes in originals_to_reverse:
                 orig = related_by_id[f.supersedes]
                 for key in (f"fill:{f.supersedes}", f"commission:{f.supersedes}"):
-                    booking.reverse(key, original_postings.get(key, []), account_id=orig["account_id"],
+                    postings = original_postings.get(key, []) if f.supersedes not in new else \
+                        [p for b in booking.booked if b.entry.entry_key == key for p in b.entry.postings]
+                    booking.reverse(key, postings, account_id=orig["account_id"],
                                     execution_id=f.supersedes, instrument_key=orig["instrument_key"],
                                     event_time=orig["fill_time"], currency=orig["currency"],
                                     reason=f"superseded by {f.execution_id}")
@@ -254,12 +282,11 @@ class LedgerStore:
             if f.execution_id in already_corrected:  # its correction came first: keep it, book nothing
                 superseded.append((f.execution_id, already_corrected[f.execution_id]))
                 continue
-            booking.book_fill(f, stored_commissions.get(f.execution_id))
-        for c in late:
-            ref = related_by_id.get(c.execution_id)
-            if ref is not None and not ref["commission_booked"] and ref["superseded_by"] is None:
-                booking.book_commission(FillRef(c.execution_id, ref["account_id"], ref["instrument_key"],
-                                                ref["fill_time"]), c.amount, c.currency)
+            booking.book_fill(f, settled[f.execution_id].with_fill if f.execution_id in settled else None)
+        for x, (amount, currency) in late:
+            ref = related_by_id.get(x)
+            fill = by_exec[x] if x in new else FillRef(x, ref["account_id"], ref["instrument_key"], ref["fill_time"])
+            booking.book_commission(fill, amount, currency)
 
         entries, balances = await self._post(conn, booking)
         positions_ = sorted(booking.positions.items())
@@ -275,7 +302,7 @@ class LedgerStore:
             [v[1] for _, v in daily],
             [k[0] for k, _ in flows], [k[1] for k, _ in flows], [k[2] for k, _ in flows], [v[0] for _, v in flows],
             [v[1] for _, v in flows],
-            *_commission_flags(to_book, booking.commission_booked))
+            sorted(flags), [flags[x] for x in sorted(flags)], *commission_args)
         if superseded:  # apart from finish_batch, which also updates fills (one row may not change twice)
             await conn.execute(q["mark_superseded"], [s[0] for s in superseded], [s[1] for s in superseded])
         return len(to_book), len(fills) - len(to_book), entries
@@ -399,16 +426,3 @@ class LedgerStore:
 def _columns(records: list[tuple], width: int) -> list[list]:
     """Rows → one list per column (the array parameters of the `*_direct` queries)."""
     return [list(c) for c in zip(*records, strict=True)] if records else [[] for _ in range(width)]
-
-
-def _commission_flags(new_fills: list[FillRecord], booked: list[str]) -> tuple[list[str], list[bool]]:
-    """The `commission_booked` flags to change after booking: new fills were inserted with the flag set when
-    they carried their commission; the booking decides (a stored commission, a fill already corrected, a
-    late commission for an older fill)."""
-    booked_set = set(booked)
-    changes = {f.execution_id: f.execution_id in booked_set for f in new_fills
-               if (f.commission is not None) != (f.execution_id in booked_set)}
-    new_ids = {f.execution_id for f in new_fills}
-    changes.update((x, True) for x in booked_set - new_ids)
-    keys = sorted(changes)
-    return keys, [changes[k] for k in keys]

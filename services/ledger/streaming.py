@@ -170,11 +170,9 @@ class StreamingRangeBooker(RangeBooker):
         return BatchResult(todo, self.read - todo, new, len(plan.fills) - new, plan.entries)
 
     async def _read_late(self) -> None:
-        """Commissions for fills booked before the range and without one: their positions and accounts."""
+        """Commissions settled after their fill (see `settlement.py`): their positions and accounts."""
         plan, conn, q = self._plan, self._conn, self._q
-        plan.late = [(c, plan.stored_fills[x]) for x, c in plan.reports.items()
-                     if x in plan.stored_fills and not plan.stored_fills[x]["commission_booked"]
-                     and plan.stored_fills[x]["other"] is None and x not in plan.superseded_by]
+        plan.late = plan.late_commissions()
         if not plan.late:
             return
         keys = sorted({(o["account_id"], o["instrument_key"]) for _, o in plan.late} - self._positions_read)

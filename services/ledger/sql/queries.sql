@@ -82,7 +82,7 @@ VALUES ($1, nextval('commit_seq'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 ON CONFLICT (event_id) DO NOTHING;
 
 -- name: upsert_commissions
--- A later report for the same execution replaces the amount (IB may resend it).
+-- Rows settled by services/ledger/settlement.py: whether a report replaces the stored one is decided there.
 INSERT INTO commissions (execution_id, account_id, amount, currency, realized_pnl, report_time, event_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::numeric[], $6::timestamptz[],
                      $7::text[])
@@ -433,7 +433,7 @@ SELECT NULL, NULL, NULL, nextval('commit_seq') FROM generate_series(1, $6::int);
 
 -- name: finish_batch
 -- The end-of-batch writes in one statement (data-modifying CTEs always run; each touches another table):
--- journal balances, positions, daily P&L, daily flows, and the commission flag of fills.
+-- journal balances, positions, daily P&L, daily flows, the commission flag of fills, and commissions.
 WITH balances AS (
     UPDATE journal_accounts a SET balance = u.balance, version = u.version, updated_at = now()
       FROM unnest($1::text[], $2::numeric[], $3::bigint[]) AS u(account_key, balance, version)
@@ -465,6 +465,15 @@ WITH balances AS (
     UPDATE fills f SET commission_booked = u.booked
       FROM unnest($20::text[], $21::boolean[]) AS u(execution_id, booked)
      WHERE f.execution_id = u.execution_id
+    RETURNING 1
+), commissions_ AS (
+    -- The batch's settled commission rows (services/ledger/settlement.py decides which; bulk replay passes
+    -- none: it writes its own by COPY).
+    INSERT INTO commissions (execution_id, account_id, amount, currency, realized_pnl, report_time, event_id)
+    SELECT * FROM unnest($22::text[], $23::text[], $24::numeric[], $25::text[], $26::numeric[],
+                         $27::timestamptz[], $28::text[])
+    ON CONFLICT (execution_id) DO UPDATE SET amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+        realized_pnl = EXCLUDED.realized_pnl, report_time = EXCLUDED.report_time, event_id = EXCLUDED.event_id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM balances) AS balances, (SELECT count(*) FROM positions_) AS positions;

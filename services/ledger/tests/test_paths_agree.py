@@ -1,0 +1,224 @@
+"""Every booking path gives the same books for the same bus history: live ingest (the consumer, whatever its
+batches), the store one event at a time and all at once, replay streamed chunk by chunk and the two-pass
+fallback. Commissions follow `settlement.py` (live ingest's rule, event by event)."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.ledger import streaming
+from services.ledger import synthetic as syn
+from services.ledger.db import create_pool, migrate
+from services.ledger.replay import Replayer
+from services.ledger.store import LedgerStore
+from services.ledger.streaming import book_range
+from services.ledger.tests.conftest import decoded
+from services.ledger.tests.helpers import eventually, publish, running_ledger, settings_for
+
+MSFT = {"symbol": "MSFT", "con_id": 272093}
+
+BOOKS = {
+    "fills": "SELECT execution_id, superseded_by, commission_booked, quantity, price, event_id FROM fills"
+             " WHERE account_id = $1 ORDER BY 1",
+    "commissions": "SELECT execution_id, amount, currency, event_id FROM commissions WHERE account_id = $1 ORDER BY 1",
+    # A zero row is no row: a fill booked and reversed leaves one where the same fill never booked leaves none.
+    "positions": "SELECT instrument_key, quantity, cost_basis, cost_fees, realized_pnl FROM positions"
+                 " WHERE account_id = $1 AND (quantity, cost_basis, cost_fees, realized_pnl) <> (0, 0, 0, 0)"
+                 " ORDER BY 1",
+    "balances": "SELECT account_key, balance FROM journal_accounts WHERE account_id = $1 AND balance <> 0 ORDER BY 1",
+    "daily_pnl": "SELECT trade_date, currency, realized_pnl, commissions FROM daily_pnl WHERE account_id = $1"
+                 " AND (realized_pnl, commissions) <> (0, 0) ORDER BY 1, 2",
+    "daily_flows": "SELECT trade_date, instrument_key, quantity, cash_flow FROM daily_flows WHERE account_id = $1"
+                   " AND (quantity, cash_flow) <> (0, 0) ORDER BY 1, 2",
+    "unbalanced": "SELECT count(*) FROM (SELECT p.entry_id FROM journal_postings p JOIN journal_entries e"
+                  " USING (entry_id) WHERE e.account_id = $1 GROUP BY p.entry_id, p.currency"
+                  " HAVING sum(p.amount) <> 0) x",
+}
+
+
+async def books(pool, account_id: str) -> dict:
+    """What the ledger shows of one account: fills with their commissions, positions, journal balances."""
+    async with pool.acquire() as conn:
+        return {name: [tuple(r) for r in await conn.fetch(sql, account_id)] for name, sql in BOOKS.items()}
+
+
+def history(*, corrections: bool, account_id: str = "DU1234567"):
+    """Re-published fills with other commissions, a duplicate event, corrections either side of their original,
+    late commission reports (alone and as a re-published fill), a report before its fill."""
+    a = {"account_id": account_id}
+    dup = syn.fill_event("h5", "SELL", "30", "12", commission="1.00", **a)
+    events = [
+        syn.fill_event("h1", "BUY", "100", "10", commission="1.00", **a),
+        syn.fill_event("h2", "BUY", "50", "11", commission=None, **MSFT, **a),
+        syn.fill_event("h1", "BUY", "100", "10", commission="2.50", **a),  # re-published, another commission
+        syn.commission_event("h2", "0.75", **a),  # late: expensed
+        syn.commission_event("h2", "0.90", **a),  # the execution is settled: changes nothing
+        dup,
+        syn.commission_event("h1", "3.00", **a),  # settled with its fill: changes nothing
+        syn.fill_event("h5c", "SELL", "30", "12.5", correction_of="h5", **a),  # corrects a booked fill
+        syn.fill_event("h6c", "BUY", "7", "21.5", correction_of="h6", **a),  # the correction first
+        syn.fill_event("h6", "BUY", "7", "21", commission="0.50", **a),
+        syn.commission_event("h7", "2.00", **a),  # the report before its fill: capitalized with it
+        syn.fill_event("h7", "BUY", "40", "12.25", commission=None, **a),
+        syn.fill_event("h8", "SELL", "200", "13", commission=None, **a),  # flips the position short
+        dup,  # the same event delivered twice
+        syn.fill_event("h8", "SELL", "200", "13", commission="1.20", **a),  # re-published with its report: late
+        syn.fill_event("h9", "BUY", "120", "12.75", commission="1.10", **a),  # back through zero
+        syn.commission_event("h9", "1.40", **a),
+        syn.fill_event("h10", "BUY", "0.125", "33.333", commission="0.01", **MSFT, **a),
+    ]
+    return [e for e in events if corrections or not e.fill.correction]
+
+
+async def _chunks(events, size):
+    for i in range(0, len(events), size):
+        yield events[i:i + size]
+
+
+@pytest.fixture
+async def pools(postgres_dsn, schema):
+    """Four more migrated schemas: one per booking path."""
+    out = []
+    for name in ("one", "all", "streamed", "fallback"):
+        pool = await create_pool(postgres_dsn, f"{schema}_{name}")
+        await migrate(pool, f"{schema}_{name}")
+        out.append((pool, f"{schema}_{name}"))
+    yield out
+    for pool, name in out:
+        async with pool.acquire() as conn:
+            await conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        await pool.close()
+
+
+def _always_fall_back(monkeypatch):
+    async def give_up(self, events):  # type: ignore[no-untyped-def]
+        self.gave_up = True
+    monkeypatch.setattr(streaming.StreamingRangeBooker, "add", give_up)
+
+
+@pytest.mark.parametrize("corrections", [True, False])
+async def test_live_ingest_and_replay_book_the_same_history_alike(postgres_dsn, redis_url, unique_name, pools,
+                                                                   monkeypatch, corrections):
+    events = history(corrections=corrections)
+    settings = settings_for(postgres_dsn, redis_url, unique_name)
+    async with running_ledger(settings) as (app, _stub, _ch):
+        # In three parts, each consumed before the next: some related events meet in a batch, others do not.
+        for part in (events[:4], events[4:11], events[11:]):
+            last = (await publish(redis_url, settings.bus_stream, *part))[-1]
+            await eventually(lambda last=last: _consumed(app, last))
+        live = await books(app.pool, "DU1234567")
+
+        one, whole, streamed, fallback = (LedgerStore(p, name) for p, name in pools)
+        dec = decoded(*events)
+        for e in dec:
+            await one.book([e])
+        await whole.book(dec)
+        redis = aioredis.from_url(redis_url, decode_responses=False)
+        fell_back = []
+        try:
+            with monkeypatch.context() as m:
+                # Replay as it runs, in one chunk: streamed, but for a correction (which streaming gives up on).
+                m.setattr("services.ledger.replay.FIRST_CHUNK", 1000)
+                m.setattr(streaming, "RangeBooker", _spy(fell_back))
+                await Replayer(streamed, redis, settings.bus_stream).from_bus("-", "")
+            with monkeypatch.context() as m:
+                _always_fall_back(m)  # the two-pass booking, its chunks small
+                m.setattr("services.ledger.replay.FIRST_CHUNK", 3)
+                m.setattr("services.ledger.replay.CHUNK", 4)
+                await Replayer(fallback, redis, settings.bus_stream).from_bus("-", "")
+        finally:
+            await redis.aclose()
+
+    assert bool(fell_back) == corrections
+    assert live["unbalanced"] == [(0,)]
+    by_path = {"one by one": one, "one batch": whole, "streamed replay": streamed, "two-pass replay": fallback}
+    for path, store in by_path.items():
+        got = await books(store.pool, "DU1234567")
+        for name in BOOKS:
+            assert got[name] == live[name], (path, name)
+    # The rule itself, on the re-published and late commissions:
+    commissions = {r[0]: r[1] for r in live["commissions"]}
+    assert commissions["h1"] == Decimal("1.00")  # the first fill's; its re-publication and report change nothing
+    assert commissions["h2"] == Decimal("0.75")  # the first late report
+    assert commissions["h7"] == Decimal("2.00")
+    assert commissions["h8"] == Decimal("1.20")  # settled by the re-published fill
+    assert commissions["h9"] == Decimal("1.10")
+    if corrections:
+        superseded = {r[0]: r[1] for r in live["fills"] if r[1] is not None}
+        assert superseded == {"h5": "h5c", "h6": "h6c"}
+
+
+def _spy(calls: list):
+    class Spy(streaming.RangeBooker):
+        def __init__(self, *args):  # type: ignore[no-untyped-def]
+            calls.append(args)
+            super().__init__(*args)
+    return Spy
+
+
+async def _consumed(app, stream_id: str) -> bool:
+    return app.ingestor.state.last_committed_stream_id == stream_id
+
+
+# Small random histories over four executions, two instruments: fills (a second fill of an execution is a
+# re-publication, its commission may differ), reports, corrections (either side of the original), duplicates.
+_op = st.one_of(
+    st.tuples(st.just("fill"), st.integers(0, 3), st.sampled_from(["BUY", "SELL"]), st.integers(1, 5),
+              st.sampled_from(["10", "10.5", "11"]), st.sampled_from([None, "0", "1.00", "0.35"]),
+              st.booleans()),
+    st.tuples(st.just("report"), st.integers(0, 3), st.sampled_from(["0.50", "0.75", "2.00"])),
+    st.tuples(st.just("correct"), st.integers(0, 3), st.sampled_from([None, "0.20"])),
+    st.tuples(st.just("dup"), st.integers(0, 30)),
+)
+_accounts = itertools.count()
+
+
+def _events(ops, account_id: str) -> list:
+    a = {"account_id": account_id}
+    fills: dict[int, tuple] = {}
+    out: list = []
+    for op in ops:
+        if op[0] == "fill":
+            _, i, side, qty, price, commission, msft = op
+            side, qty, price, msft = fills.setdefault(i, (side, qty, price, msft))  # again: re-published
+            out.append(syn.fill_event(f"{account_id}x{i}", side, str(qty), price, commission=commission,
+                                      **(MSFT if msft else {}), **a))
+        elif op[0] == "report":
+            out.append(syn.commission_event(f"{account_id}x{op[1]}", op[2], **a))
+        elif op[0] == "correct":
+            side, qty, price, msft = fills.get(op[1], ("BUY", 1, "10", False))
+            out.append(syn.fill_event(f"{account_id}x{op[1]}c", side, str(qty + 1), price, commission=op[2],
+                                      correction_of=f"{account_id}x{op[1]}", **(MSFT if msft else {}), **a))
+        elif out:
+            out.append(out[op[1] % len(out)])
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(_op, min_size=1, max_size=14), cuts=st.lists(st.integers(1, 14), max_size=4),
+       chunk=st.integers(1, 6))
+async def test_any_small_history_books_alike_on_every_path(pools, ops, cuts, chunk):
+    account = f"DUP{next(_accounts)}"  # one account per example: the schemas are shared between examples
+    dec = decoded(*_events(ops, account))
+    one, batched, streamed, fallback = (LedgerStore(p, name) for p, name in pools)
+    for e in dec:
+        await one.book([e])
+    bounds = sorted({0, len(dec), *(c for c in cuts if c < len(dec))})
+    for lo, hi in itertools.pairwise(bounds):  # live ingest's batches, cut anywhere
+        await batched.book(dec[lo:hi])
+    await book_range(streamed, _chunks(dec, chunk))  # streamed while it can be, else two passes
+    with pytest.MonkeyPatch.context() as m:
+        _always_fall_back(m)
+        await book_range(fallback, _chunks(dec, chunk))
+    want = await books(one.pool, account)
+    assert want["unbalanced"] == [(0,)]
+    for path, store in (("batches", batched), ("streamed", streamed), ("two-pass", fallback)):
+        got = await books(store.pool, account)
+        for name in BOOKS:
+            assert got[name] == want[name], (path, name, ops, cuts, chunk)
