@@ -67,10 +67,6 @@ async def _main() -> None:
     print(line("raw gRPC unary echo (loopback)", summary_ms(await measure_unary_echo())))
 
 
-if __name__ == "__main__":
-    asyncio.run(_main())
-
-
 # -- servers in their own process ----------------------------------------------------------------------------
 # In production every hop's server is a process of its own. Measured in one process, the client's CPU and the
 # server's share one interpreter and one event loop, so every figure carries both; these helpers run a server
@@ -174,3 +170,7 @@ async def serve_echo() -> Served:
 def echo_call(channel: grpc.aio.Channel) -> grpc.aio.UnaryUnaryMultiCallable:
     """The unary echo method on a channel to an echo server."""
     return channel.unary_unary(f"/{_SERVICE}/Unary", _identity, _identity)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

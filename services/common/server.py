@@ -226,11 +226,13 @@ class ObservedServer:
         self._observability = observability
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        """`grpc.aio.Server.add_registered_method_handlers`, each handler wrapped."""
         wrap = self._observability.wrap
         self._server.add_registered_method_handlers(
             service, {name: wrap(f"/{service}/{name}", handler) for name, handler in handlers.items()})
 
     def add_generic_rpc_handlers(self, generic_handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        """`grpc.aio.Server.add_generic_rpc_handlers`, each handler they give wrapped."""
         self._server.add_generic_rpc_handlers(tuple(_ObservedGeneric(g, self._observability) for g in generic_handlers))
 
 
