@@ -25,6 +25,9 @@ from services.common.telemetry import build_tracer_provider
 SERVICE = "ibkr.test.v1.ProbeService"
 UNARY = f"/{SERVICE}/Unary"
 STREAM = f"/{SERVICE}/Stream"
+COLLECT = f"/{SERVICE}/Collect"
+ECHO = f"/{SERVICE}/Echo"
+ECHO_WRITTEN = f"/{SERVICE}/EchoWritten"
 SECRET_DETAIL = "db password is hunter2"
 
 
@@ -54,6 +57,21 @@ class ProbeServicer:
             yield str(i).encode()
 
 
+    async def Collect(self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> bytes:
+        """Client streaming: the requests joined."""
+        return b"".join([r async for r in requests])
+
+    async def Echo(self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        """Bidirectional streaming, yielding each request back."""
+        async for request in requests:
+            yield request
+
+    async def EchoWritten(self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> None:
+        """Bidirectional streaming, writing each request back with `context.write` (a coroutine handler)."""
+        async for request in requests:
+            await context.write(request)
+
+
 def add_probe_to_server(servicer: ProbeServicer, server: grpc.aio.Server) -> None:
     """What a generated `add_*Servicer_to_server` does, for raw bytes."""
     handler = grpc.method_handlers_generic_handler(
@@ -61,6 +79,9 @@ def add_probe_to_server(servicer: ProbeServicer, server: grpc.aio.Server) -> Non
         {
             "Unary": grpc.unary_unary_rpc_method_handler(servicer.Unary),
             "Stream": grpc.unary_stream_rpc_method_handler(servicer.Stream),
+            "Collect": grpc.stream_unary_rpc_method_handler(servicer.Collect),
+            "Echo": grpc.stream_stream_rpc_method_handler(servicer.Echo),
+            "EchoWritten": grpc.stream_stream_rpc_method_handler(servicer.EchoWritten),
         },
     )
     server.add_generic_rpc_handlers((handler,))

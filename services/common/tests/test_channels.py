@@ -13,7 +13,16 @@ from pydantic import SecretStr
 from services.common.channels import InternalAuthServerInterceptor, make_internal_channel
 from services.common.config import CommonSettings
 from services.common.errors import Unauthenticated, domain_error_from_rpc_error
-from services.common.tests.probe import STREAM, UNARY, ProbeServer, finished_spans, start_probe_server
+from services.common.tests.probe import (
+    COLLECT,
+    ECHO,
+    ECHO_WRITTEN,
+    STREAM,
+    UNARY,
+    ProbeServer,
+    finished_spans,
+    start_probe_server,
+)
 
 TOKEN = "s3cr3t-token"
 
@@ -65,6 +74,36 @@ async def test_call_without_the_right_token_is_unauthenticated(guarded: ProbeSer
         )
         == 1
     )
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    # No request at all: the client has half-closed before the refusal, so the status it sees is the server's
+    # (a refusal racing the client's writes can reach it as a transport error instead).
+    return
+    yield
+
+
+@pytest.mark.parametrize("token", [None, TOKEN])
+async def test_client_and_bidi_streams_are_behind_the_token_too(guarded: ProbeServer, token) -> None:
+    codes = {}
+    async with channel_with(guarded.address, token) as channel:
+        for method, call in ((COLLECT, channel.stream_unary(COLLECT)), (ECHO, channel.stream_stream(ECHO)),
+                             (ECHO_WRITTEN, channel.stream_stream(ECHO_WRITTEN))):
+            try:
+                answer = call(_nothing(), timeout=5)
+                await answer if method == COLLECT else [m async for m in answer]
+                codes[method] = grpc.StatusCode.OK
+            except grpc.aio.AioRpcError as err:
+                codes[method] = err.code()
+                assert domain_error_from_rpc_error(err).reason == "INTERNAL_TOKEN_MISSING"
+    expected = grpc.StatusCode.OK if token else grpc.StatusCode.UNAUTHENTICATED
+    assert codes == dict.fromkeys((COLLECT, ECHO, ECHO_WRITTEN), expected)
+    await finished_spans(guarded, 3)
+    value = guarded.registry.get_sample_value
+    for method, kind in (("Collect", "client_stream"), ("Echo", "bidi_stream"), ("EchoWritten", "bidi_stream")):
+        labels = {"grpc_service": "ibkr.test.v1.ProbeService", "grpc_method": method, "grpc_type": kind,
+                  "grpc_code": expected.name}
+        assert value("grpc_server_handled_total", labels) == 1
 
 
 async def test_health_needs_no_token(guarded: ProbeServer) -> None:
