@@ -148,8 +148,8 @@ class RiskUnderTest:
         self.app.server = None
 
 
-async def start_risk(settings: RiskSettings) -> RiskUnderTest:
-    app = RiskApp(settings, tracer_provider=TracerProvider())
+async def start_risk(settings: RiskSettings, tracer_provider: TracerProvider | None = None) -> RiskUnderTest:
+    app = RiskApp(settings, tracer_provider=tracer_provider or TracerProvider())
     _server, port = await app.build_server()
     await app.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
@@ -162,9 +162,9 @@ async def risk_factory(postgres_dsn, redis_url, unique_name, gateway):
     """Start risk servers with settings overrides; whatever is still running is stopped at the end."""
     started: list[RiskUnderTest] = []
 
-    async def start(**overrides) -> RiskUnderTest:
+    async def start(tracer_provider: TracerProvider | None = None, **overrides) -> RiskUnderTest:
         risk = await start_risk(make_settings(postgres_dsn, overrides.pop("redis_url", redis_url), unique_name,
-                                              gateway[1], **overrides))
+                                              gateway[1], **overrides), tracer_provider)
         started.append(risk)
         return risk
 

@@ -12,8 +12,10 @@ from grpc_status import rpc_status
 from ibkr.risk.v1 import risk_pb2
 from ibkr.trading.v1 import market_data_pb2, order_pb2
 
+from services.common.config import CommonSettings
 from services.common.errors import AlreadyExists, NotFound, Unavailable
 from services.common.money import decimal_to_proto
+from services.common.telemetry import build_tracer_provider, never_records
 from services.risk.tests.conftest import ACCOUNT, spec
 
 
@@ -171,3 +173,36 @@ async def test_order_reaches_the_bridge_with_the_internal_token_and_the_callers_
     sent = gateway[0].place_metadata[-1]
     assert sent["x-ibkr-internal-token"] == "s3cret"
     assert sent["traceparent"].split("-")[1] == trace_id  # risk's CLIENT span continues the caller's trace
+
+
+async def test_without_an_exporter_the_order_still_carries_the_callers_trace(risk_factory, gateway):
+    # No exporter: nothing is recorded and risk makes its spans without the SDK (UnrecordedSpans); the trace
+    # must still reach the bridge, and the decision still reach the caller.
+    provider = build_tracer_provider("risk", CommonSettings(otel_exporter_otlp_endpoint=None))
+    risk = await risk_factory(tracer_provider=provider, internal_token="s3cret")
+    assert never_records(risk.app.tracer_provider)
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    reply = await risk.stub.SubmitOrder(submit("untraced-1", spec()), metadata=(
+        ("x-ibkr-internal-token", "s3cret"), ("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01")))
+    sent = gateway[0].place_metadata[-1]
+    assert sent["x-ibkr-internal-token"] == "s3cret"
+    assert sent["traceparent"].split("-")[1] == trace_id
+    assert reply.decision.decision_id == gateway[0].placed[-1].risk_decision_id
+    assert reply.decision.order_id == "ord_untraced-1"
+
+
+async def test_an_accepted_order_the_bridge_fails_or_leaves_unanswered_is_reported_once(risk, gateway):
+    # The accepted decision is reported while the bridge call is in flight, or by the gate when the call
+    # never got that far: exactly once either way, whatever became of the call.
+    gateway[0].fail_with = Unavailable("BROKER_UNAVAILABLE", "IB is not connected")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await risk.stub.SubmitOrder(submit("fail-1", spec()))
+    gateway[0].fail_with, gateway[0].delay = None, 2.0
+    with pytest.raises(grpc.aio.AioRpcError) as late:
+        await risk.stub.SubmitOrder(submit("late-1", spec()), timeout=0.5)
+    assert (refused.value.code(), late.value.code()) == (grpc.StatusCode.UNAVAILABLE,
+                                                         grpc.StatusCode.DEADLINE_EXCEEDED)
+    decisions = (await risk.stub.ListDecisions(risk_pb2.ListDecisionsRequest(account_id=ACCOUNT))).decisions
+    assert sorted((d.client_order_id, d.outcome) for d in decisions) == [("fail-1", 1), ("late-1", 1)]
+    state = await risk.stub.GetRiskState(risk_pb2.GetRiskStateRequest(account_id=ACCOUNT))
+    assert state.open_orders == 1  # the unanswered order may be working: its reservation stays
