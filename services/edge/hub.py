@@ -304,6 +304,11 @@ class StreamHub:
                 continue
             for raw in entries:
                 self._metrics.events.inc()
+                if not self._count:
+                    # Nobody to offer it to: only the position matters (a subscriber joining later starts after
+                    # it), so the event is not decoded. No await in this loop, so nobody joins mid-batch.
+                    self.position = StreamPosition.parse(raw.stream_id)
+                    continue
                 item = parse_entry(raw)
                 if item is None:
                     self.position = StreamPosition.parse(raw.stream_id)

@@ -57,3 +57,32 @@ async def test_an_idle_subscriber_gets_a_heartbeat_after_each_quiet_period_and_e
     for _ in range(3):  # the one timer keeps serving later waits
         assert await sub.next(0.02) is None
     sub.close()
+
+
+async def test_with_nobody_subscribed_the_tail_only_advances_and_a_later_subscriber_gets_exactly_what_follows(
+        redis_url, unique_name):
+    import redis.asyncio as aioredis
+
+    from services.common.bus import EventBus
+
+    redis = aioredis.Redis.from_url(redis_url)
+    stream = f"{unique_name}:events"
+    bus = EventBus(redis, stream, maxlen=None)
+    hub = StreamHub(redis, stream, metrics=HubMetrics(CollectorRegistry()), block_ms=50)
+    await hub.start()
+    try:
+        event = event_pb2.Event(account_id="DU1")
+        before = [await bus.publish(event.SerializeToString(), event_type="order_update", account="DU1")
+                  for _ in range(3)]
+        while hub.position != StreamPosition.parse(before[-1]):
+            await asyncio.sleep(0.01)
+        sub, joined = hub.subscribe(EventFilter.build("DU1"), 10, lambda: None)
+        assert joined == StreamPosition.parse(before[-1])
+        after = await bus.publish(event.SerializeToString(), event_type="order_update", account="DU1")
+        got = await sub.next(30)
+        assert got is not None and got.position == StreamPosition.parse(after) and not sub.queue
+        hub.unsubscribe(sub)
+    finally:
+        await hub.close()
+        await redis.delete(stream)
+        await redis.aclose()
