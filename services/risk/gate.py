@@ -58,7 +58,10 @@ Forward = Callable[[str, Callable[[], None] | None], Awaitable[object]]
 
 
 class _Once:
-    """A call that runs at most once, whoever asks first (the send while it waits, or the gate after it)."""
+    """A call that runs at most once, whoever asks first (the send while it waits, or the gate after it).
+
+    It never raises: it runs after the order was sent (or in a `finally` after the send failed), where an
+    exception would hide the bridge's answer or its error; a failure is logged instead."""
 
     __slots__ = ("_args", "_fn")
 
@@ -68,8 +71,12 @@ class _Once:
 
     def __call__(self) -> None:
         fn, self._fn = self._fn, None
-        if fn is not None:
+        if fn is None:
+            return
+        try:
             fn(*self._args)
+        except Exception:
+            log.exception("reporting an accepted order failed")
 
 
 @dataclass(slots=True)

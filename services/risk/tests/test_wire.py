@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from google.protobuf import descriptor_pb2
 from ibkr.gateway.v1 import gateway_pb2
 from ibkr.risk.v1 import risk_pb2
 from ibkr.trading.v1 import instrument_pb2, order_pb2
@@ -35,6 +36,10 @@ def test_the_bridges_answer_is_the_start_of_a_submit_order_response():
     response = _fields(risk_pb2.SubmitOrderResponse)
     assert answer == {1: response[1], 2: response[2]}
     assert response[3][0] == "decision"
+    # A bridge of another version must not put a field of its own where risk appends the decision.
+    answer_proto = descriptor_pb2.DescriptorProto()
+    gateway_pb2.PlaceOrderResponse.DESCRIPTOR.CopyToProto(answer_proto)
+    assert any(r.start <= 3 < r.end for r in answer_proto.reserved_range)
 
 
 def test_place_order_request_fields_are_the_ones_encoded():
