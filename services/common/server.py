@@ -272,6 +272,8 @@ async def build_server(
     through `ObservedServer`), and so is the check of an `InternalAuthServerInterceptor` given as the first
     extra: the same behaviour as the separate interceptors in that order, at a fraction of the per-call cost.
     Any other extra stays a server interceptor, so it runs before the handler is found, outside that wrapper.
+    Register every service through `services`: a handler added to the returned server afterwards is not wrapped
+    (no tracing, metrics, error mapping nor token check).
 
     Health starts NOT_SERVING for the whole server ("") and each service; flip it with `set_serving` once
     dependencies are ready. Binds `settings.bind_host:port` (0 → ephemeral) and returns the bound port.
