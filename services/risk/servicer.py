@@ -103,12 +103,12 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         answer as it came, plus the decision; the order is neither copied nor serialized again."""
         require_text(request.client_order_id, "client_order_id")
         intent = intent_from_spec(request.account_id, request.client_order_id, request.order)
-        remaining = context.time_remaining()
 
+        # The deadline left is read when the order is sent: the gate may first have waited for a quote.
         async def forward(decision_id: str, while_waiting: WhileWaiting) -> tuple[gateway_pb2.PlaceOrderResponse, bytes]:
             return await self.bridge.place_encoded(place_order_request_bytes(
                 intent.account_id, request.client_order_id, request.order.SerializeToString(), decision_id),
-                remaining, while_waiting)
+                context.time_remaining(), while_waiting)
 
         (reply, answer), rec = await self.gate.submit(intent, request.order, request.principal, forward,
                                                       lambda r: r[0].order)
@@ -137,12 +137,11 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         else:
             key = next((k for k, o in book.open_orders.items() if o.order_id == request.order_id),
                        f"order:{request.order_id}")
-        remaining = context.time_remaining()
         new_spec = request.order
         if request.update_mask.paths or not request.order.HasField("instrument"):
             # A partial change: risk checks the whole order as it would be, so merge onto the current spec.
             current = await self.bridge.get_order(gateway_pb2.GetOrderRequest(
-                account_id=account, **{which: getattr(request, which)}), remaining)
+                account_id=account, **{which: getattr(request, which)}), context.time_remaining())
             new_spec = merge_spec(current.order.spec, request.order, list(request.update_mask.paths))
         intent = intent_from_spec(account, key if ":" not in key else "", new_spec)
 
@@ -150,7 +149,7 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
             return await self.bridge.replace(gateway_pb2.ReplaceOrderRequest(
                 account_id=account, order=request.order, update_mask=request.update_mask,
                 request_id=request.request_id, risk_decision_id=decision_id,
-                **{which: getattr(request, which)}), remaining, while_waiting)
+                **{which: getattr(request, which)}), context.time_remaining(), while_waiting)
 
         reply, rec = await self.gate.submit(
             intent, new_spec, request.principal, forward, lambda r: r.order,
@@ -187,14 +186,14 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         if request.HasField("limit_price"):
             spec.limit_price.CopyFrom(request.limit_price)
         intent = intent_from_spec(account, request.client_order_id, spec)
-        remaining = context.time_remaining()
 
         async def forward(decision_id: str, while_waiting: WhileWaiting) -> gateway_pb2.ClosePositionResponse:
             return await self.bridge.close_position(gateway_pb2.ClosePositionRequest(
                 account_id=account, instrument=request.instrument, quantity=request.quantity,
                 order_type=request.order_type, limit_price=request.limit_price,
                 client_order_id=request.client_order_id, cancel_open_orders=request.cancel_open_orders,
-                time_in_force=request.time_in_force, risk_decision_id=decision_id), remaining, while_waiting)
+                time_in_force=request.time_in_force, risk_decision_id=decision_id), context.time_remaining(),
+                while_waiting)
 
         reply, rec = await self.gate.submit(intent, spec, request.principal, forward, lambda r: r.order)
         response = risk_pb2.SubmitClosePositionResponse(order=reply.order)
