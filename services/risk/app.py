@@ -50,6 +50,7 @@ from services.risk.metrics import RiskMetrics
 from services.risk.policy_codec import seed_policy_proto
 from services.risk.policy_manager import PolicyManager
 from services.risk.publisher import Publisher, redis_batch_publisher
+from services.risk.quote_keeper import QuoteKeeper
 from services.risk.rebuild import LEDGER_REBUILD_HEALTH, load_own_state, rebuild_from_ledger
 from services.risk.servicer import RiskServicer, add_risk_service_to_server
 from services.risk.store import RiskStore
@@ -85,6 +86,7 @@ class RiskApp:
         self.bridge: Bridge | None = None
         self.publisher: Publisher | None = None
         self.bridge_health: BridgeHealthMirror | None = None
+        self.quote_keeper: QuoteKeeper | None = None
         self.ledger_ok = False
 
     async def build_server(self) -> tuple[grpc.aio.Server, int]:
@@ -114,8 +116,15 @@ class RiskApp:
         bridge = self.bridge = Bridge(channel, s.risk_downstream_timeout_seconds, self.clock, orders=orders,
                                       tracer_provider=self.tracer_provider, token=s.internal_token)
         quote_lookup = bridge.quote_lookup(s.risk_quote_lookup_timeout_seconds) if s.risk_quote_lookup else None
-        self.gate = Gate(Books(), policies, states, self.store, self.publisher, self.metrics,
-                         reference_prices=s.reference_prices(), quote_lookup=quote_lookup, clock=self.clock)
+        books = Books()
+        if quote_lookup is not None and s.risk_quote_keep_fresh_symbols:
+            self.quote_keeper = QuoteKeeper(quote_lookup, books.market,
+                                            lambda: float(policies.live.quote_max_age_seconds), self.clock,
+                                            limit=s.risk_quote_keep_fresh_symbols,
+                                            window=s.risk_quote_keep_fresh_seconds)
+        self.gate = Gate(books, policies, states, self.store, self.publisher, self.metrics,
+                         reference_prices=s.reference_prices(), quote_lookup=quote_lookup, clock=self.clock,
+                         on_market_priced=self.quote_keeper.touch if self.quote_keeper is not None else None)
         feed = Feed(self.gate, self.metrics, self.clock, s.bus_stream)
         start_id = await self._restore(feed)
         self.tail = BusTail(bus, feed, start_id)
@@ -171,6 +180,8 @@ class RiskApp:
         await self.server.start()
         self.publisher.start()
         self.tail.start()
+        if self.quote_keeper is not None:
+            self.quote_keeper.start()
         await set_serving(self.health, [SERVICE_NAME], True)
         assert self.bridge_health is not None
         self.bridge_health.start()
@@ -181,6 +192,8 @@ class RiskApp:
         """Release dependencies (after the server stopped)."""
         if self.bridge_health is not None:
             await self.bridge_health.stop()
+        if self.quote_keeper is not None:
+            await self.quote_keeper.stop()
         if self.tail is not None:
             await self.tail.stop()
         if self.publisher is not None:

@@ -24,6 +24,8 @@ Variables (the README copies this table):
 | `IBKR_RISK_QUOTE_MAX_AGE_SECONDS` | 10 | seed policy: a quote older than this is never used |
 | `IBKR_RISK_QUOTE_LOOKUP` | true | on a market order without a fresh bus quote, ask the bridge's GetQuote |
 | `IBKR_RISK_QUOTE_LOOKUP_TIMEOUT_SECONDS` | 1.0 | deadline of that lookup |
+| `IBKR_RISK_QUOTE_KEEP_FRESH_SYMBOLS` | 8 | with the lookup on: how many recently traded symbols have their quote looked up again in the background before it goes stale, so their next market order does not wait for a lookup (0: none) |
+| `IBKR_RISK_QUOTE_KEEP_FRESH_SECONDS` | 60 | how long after its last market-priced order a symbol's quote is kept fresh |
 | `IBKR_RISK_DOWNSTREAM_TIMEOUT_SECONDS` | 5.0 | deadline of calls to the bridge (shortened by the caller's) |
 | `IBKR_RISK_LEDGER_TIMEOUT_SECONDS` | 3.0 | deadline of each ledger call at start |
 
@@ -64,6 +66,8 @@ class RiskSettings(CommonSettings):
     risk_quote_max_age_seconds: Decimal = Field(default=Decimal(10), gt=0)
     risk_quote_lookup: bool = True
     risk_quote_lookup_timeout_seconds: float = Field(default=1.0, gt=0)
+    risk_quote_keep_fresh_symbols: int = Field(default=8, ge=0)
+    risk_quote_keep_fresh_seconds: float = Field(default=60.0, gt=0)
     risk_downstream_timeout_seconds: float = Field(default=5.0, gt=0)
     risk_ledger_timeout_seconds: float = Field(default=3.0, gt=0)
 

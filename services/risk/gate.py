@@ -112,7 +112,8 @@ class Gate:
 
     def __init__(self, books: Books, policies: Policies, states: TradingStates, store: RiskStore | None,
                  publisher: Publisher, metrics: RiskMetrics, *, reference_prices: Mapping[str, Decimal],
-                 quote_lookup: QuoteLookup | None = None, clock: Callable[[], float] = time.time) -> None:
+                 quote_lookup: QuoteLookup | None = None, clock: Callable[[], float] = time.time,
+                 on_market_priced: Callable[[str, float], None] | None = None) -> None:
         self.books = books
         self.policies = policies
         self.states = states
@@ -122,6 +123,7 @@ class Gate:
         self.reference_prices = dict(reference_prices)
         self.quote_lookup = quote_lookup
         self.clock = clock
+        self._on_market_priced = on_market_priced  # told of every market-priced order (the quote keeper)
         self._tasks: set[asyncio.Task] = set()
         self._pruned_at = 0.0
         self._accepted = metrics.decisions.labels("none", "accepted")
@@ -132,8 +134,11 @@ class Gate:
         """A market-priced order without a fresh bus quote: ask the bridge once (outside the atomic part)."""
         if self.quote_lookup is None or intent.order_type not in MARKET_PRICED or intent.stop_price is not None:
             return
+        now = self.clock()
+        if self._on_market_priced is not None:
+            self._on_market_priced(intent.symbol, now)
         max_age = float(self.policies.live.quote_max_age_seconds)
-        if self.books.market.fresh(intent.symbol, self.clock(), max_age) is not None:
+        if self.books.market.fresh(intent.symbol, now, max_age) is not None:
             return
         quote = await self.quote_lookup(intent.symbol)
         if quote is not None:

@@ -48,6 +48,7 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
     quote_error: DomainError | None = None
     delay: float = 0.0
     place_metadata: list = field(default_factory=list)  # invocation metadata of each PlaceOrder
+    quote_requests: list = field(default_factory=list)  # symbols of each GetQuote
 
     async def PlaceOrder(self, request, context):
         self.placed.append(request)
@@ -98,6 +99,7 @@ class RecordingGateway(gateway_pb2_grpc.GatewayServiceServicer):
         return gateway_pb2.CancelAllOrdersResponse()
 
     async def GetQuote(self, request, context):
+        self.quote_requests.append(request.instrument.symbol)
         if self.quote_error is not None:
             raise self.quote_error
         if self.quote is None:
