@@ -127,6 +127,12 @@ class Booking:
         return out
 
 
+def reversal_currency(postings: Iterable[Posting], trade_currency: str) -> str:
+    """The currency a reversal counts in (daily P&L): that of the cash it moves back, which for a commission
+    booked apart may not be the trade's."""
+    return next((p.account.currency for p in postings if p.account.kind == journal.CASH), trade_currency)
+
+
 @dataclasses.dataclass(frozen=True)
 class _FillRef:
     """The parts of a stored fill a late commission needs."""

@@ -30,7 +30,7 @@ from typing import TypeVar
 import asyncpg
 
 from services.ledger import journal
-from services.ledger.booking import add, position_delta
+from services.ledger.booking import add, position_delta, reversal_currency
 from services.ledger.journal import AccountRef, EntryDraft, Posting
 from services.ledger.positions import ZERO, FillEffect, PositionState, apply_fill
 from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
@@ -135,9 +135,9 @@ class _Journal:
     """Entries with running balances, daily P&L and flows, as COPY text chunks, in one pass over postings."""
 
     def __init__(self, balances: dict[str, tuple[Decimal, int]], entry_ids: list[int]) -> None:
-        # [balance, version, the balance's text, the account's COPY text; both texts once known]: a posting's
+        # [balance, version, the balance's text, the account's COPY text, its currency; texts once known]: a posting's
         # balance before is the text of the previous posting's balance after (one Decimal to text fewer each).
-        self.balances = {k: [v[0], v[1], None, None] for k, v in balances.items()}
+        self.balances = {k: [v[0], v[1], None, None, None] for k, v in balances.items()}
         self.touched: set[str] = set()
         self.created: list[AccountRef] = []  # accounts first posted to since the last `take`
         self._ids = iter(entry_ids)
@@ -193,11 +193,13 @@ class _Journal:
             line += 1
             state = balances.get(account.key)
             if state is None:
-                state = balances[account.key] = [ZERO, 0, "0", None]
+                state = balances[account.key] = [ZERO, 0, "0", None, None]
                 self.created.append(account)
             if state[3] is None:  # first posted to by this booking
                 self.touched.add(account.key)
+            if state[4] != account.currency:  # the posting's currency: see postings_of_entries
                 state[3] = f"{_s(account.key)}\t{_s(account.currency)}"
+                state[4] = account.currency
             before = state[2] or text(state[0])
             after = state[0] = state[0] + amount
             version = state[1] = state[1] + 1
@@ -601,21 +603,23 @@ class _Plan:
                 o = self.fills[x][0]
                 for kind in ("fill", "commission"):
                     original = f"{kind}:{x}"
+                    kept = self.kept.get(original, [])
                     post((o.account_id, o.instrument_key),
-                         journal.reversal_entry(original, self.kept.get(original, []), account_id=o.account_id,
+                         journal.reversal_entry(original, kept, account_id=o.account_id,
                                                 execution_id=x, instrument_key=o.instrument_key,
                                                 reason=f"superseded by {f.execution_id}"),
-                         o.fill_time, o.currency)
+                         o.fill_time, reversal_currency(kept, o.currency))
             o = reversing.get(f.execution_id) if reversing else None
             if o is not None:
                 for kind in ("fill", "commission"):
                     original = f"{kind}:{o['execution_id']}"
+                    postings = self.originals.get(original, [])
                     post((o["account_id"], o["instrument_key"]),
-                         journal.reversal_entry(original, self.originals.get(original, []),
+                         journal.reversal_entry(original, postings,
                                                 account_id=o["account_id"], execution_id=o["execution_id"],
                                                 instrument_key=o["instrument_key"],
                                                 reason=f"superseded by {f.execution_id}"),
-                         o["fill_time"], o["currency"])
+                         o["fill_time"], reversal_currency(postings, o["currency"]))
             if f.execution_id in self.superseded_by and f.execution_id not in booked_first:
                 continue
             key = (f.account_id, f.instrument_key)

@@ -17,7 +17,7 @@ from decimal import Decimal
 import asyncpg
 
 from services.ledger import journal
-from services.ledger.booking import Booked, Booking, FillRef, position_keys
+from services.ledger.booking import Booked, Booking, FillRef, position_keys, reversal_currency
 from services.ledger.journal import AccountRef, Posting
 from services.ledger.positions import PositionState
 from services.ledger.rebuild import AccountBalance, positions_from_balances
@@ -276,7 +276,8 @@ class LedgerStore:
                         [p for b in booking.booked if b.entry.entry_key == key for p in b.entry.postings]
                     booking.reverse(key, postings, account_id=orig["account_id"],
                                     execution_id=f.supersedes, instrument_key=orig["instrument_key"],
-                                    event_time=orig["fill_time"], currency=orig["currency"],
+                                    event_time=orig["fill_time"],
+                                    currency=reversal_currency(postings, orig["currency"]),
                                     reason=f"superseded by {f.execution_id}")
                 superseded.append((f.supersedes, f.execution_id))
             if f.execution_id in already_corrected:  # its correction came first: keep it, book nothing

@@ -121,7 +121,7 @@ class StreamingRangeBooker(RangeBooker):
             self._accounts_read.update(keys)
             balances = self._plan.book.balances
             for r in await self._conn.fetch(self._q["lock_journal_accounts"], sorted(keys)):
-                balances.setdefault(r["account_key"], [r["balance"], r["version"], None, None])
+                balances.setdefault(r["account_key"], [r["balance"], r["version"], None, None, None])
 
     async def _draw_ids(self, entries: int) -> None:
         """Ids for `entries` more entries (the chunks draw one per new fill as they write them)."""

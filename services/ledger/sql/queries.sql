@@ -132,7 +132,9 @@ UPDATE fills f SET superseded_by = u.superseded_by
 UPDATE fills SET commission_booked = true WHERE execution_id = any($1::text[]);
 
 -- name: postings_of_entries
-SELECT e.entry_key, p.line, a.account_key, a.account_id, a.kind, a.currency, a.instrument_key, p.amount
+-- The posting's currency, not the account's: a commission in another currency than the trade's posts to the
+-- instrument's commission account too, and its reversal must give back that currency.
+SELECT e.entry_key, p.line, a.account_key, a.account_id, a.kind, p.currency, a.instrument_key, p.amount
   FROM journal_entries e
   JOIN journal_postings p ON p.entry_id = e.entry_id
   JOIN journal_accounts a ON a.account_key = p.account_key

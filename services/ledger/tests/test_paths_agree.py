@@ -167,12 +167,14 @@ async def _consumed(app, stream_id: str) -> bool:
 
 
 # Small random histories over four executions, two instruments: fills (a second fill of an execution is a
-# re-publication, its commission may differ), reports, corrections (either side of the original), duplicates.
+# re-publication, its commission may differ), reports, corrections (either side of the original), duplicates;
+# commissions in the trade currency or another one.
 _op = st.one_of(
     st.tuples(st.just("fill"), st.integers(0, 3), st.sampled_from(["BUY", "SELL"]), st.integers(1, 5),
               st.sampled_from(["10", "10.5", "11"]), st.sampled_from([None, "0", "1.00", "0.35"]),
-              st.booleans()),
-    st.tuples(st.just("report"), st.integers(0, 3), st.sampled_from(["0.50", "0.75", "2.00"])),
+              st.booleans(), st.sampled_from(["USD", "USD", "EUR"])),
+    st.tuples(st.just("report"), st.integers(0, 3), st.sampled_from(["0.50", "0.75", "2.00"]),
+              st.sampled_from(["USD", "USD", "EUR"])),
     st.tuples(st.just("correct"), st.integers(0, 3), st.sampled_from([None, "0.20"])),
     st.tuples(st.just("dup"), st.integers(0, 30)),
 )
@@ -185,12 +187,15 @@ def _events(ops, account_id: str) -> list:
     out: list = []
     for op in ops:
         if op[0] == "fill":
-            _, i, side, qty, price, commission, msft = op
+            _, i, side, qty, price, commission, msft, currency = op
             side, qty, price, msft = fills.setdefault(i, (side, qty, price, msft))  # again: re-published
             out.append(syn.fill_event(f"{account_id}x{i}", side, str(qty), price, commission=commission,
                                       **(MSFT if msft else {}), **a))
+            if commission is not None:
+                out[-1].fill.commission.currency_code = currency
         elif op[0] == "report":
             out.append(syn.commission_event(f"{account_id}x{op[1]}", op[2], **a))
+            out[-1].commission.commission.currency_code = op[3]
         elif op[0] == "correct":
             side, qty, price, msft = fills.get(op[1], ("BUY", 1, "10", False))
             out.append(syn.fill_event(f"{account_id}x{op[1]}c", side, str(qty + 1), price, commission=op[2],
