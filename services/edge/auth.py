@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from services.common._grpc_util import metadata_get
 from services.common.errors import InvalidArgument, ResourceExhausted, Unauthenticated
+from services.common.server import WrappingServer
 from services.edge import authz
 from services.edge.keys import ApiKeyStore, Principal
 from services.edge.ratelimit import RateLimiter, StreamSlots
@@ -91,7 +92,7 @@ class AuthGuard:
     def add_to_server(self, add: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
         """A generated `add_*Servicer_to_server` (or alike) that registers every handler guarded."""
         def add_guarded(servicer: Any, server: Any) -> None:
-            add(servicer, _GuardedServer(server, self))
+            add(servicer, WrappingServer(server, self.guard))
 
         return add_guarded
 
@@ -170,40 +171,6 @@ class AuthGuard:
                 slots.release(principal.key_id)
 
         return stream
-
-
-class _GuardedServer:
-    """What a generated `add_*_to_server` sees: registers each handler on the real server, guarded."""
-
-    def __init__(self, server: Any, guard: AuthGuard) -> None:
-        self._server = server
-        self._guard = guard
-
-    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
-        self._server.add_registered_method_handlers(
-            service, {name: self._guard.guard(f"/{service}/{name}", h) for name, h in handlers.items()})
-
-    def add_generic_rpc_handlers(self, generic_handlers: Any) -> None:
-        self._server.add_generic_rpc_handlers(tuple(_GuardedGeneric(g, self._guard) for g in generic_handlers))
-
-
-class _GuardedGeneric(grpc.GenericRpcHandler):
-    """A generic handler whose handlers come out guarded (each method guarded once, then reused)."""
-
-    def __init__(self, inner: grpc.GenericRpcHandler, guard: AuthGuard) -> None:
-        self._inner = inner
-        self._guard = guard
-        self._guarded: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}  # only methods served
-
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        handler = self._inner.service(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
-        known = self._guarded.get(method)
-        if known is None or known[0] is not handler:
-            known = self._guarded[method] = (handler, self._guard.guard(method, handler))
-        return known[1]
 
 
 async def _refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
