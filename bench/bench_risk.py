@@ -177,6 +177,17 @@ async def serve_instant_bridge() -> Served:
     return Served(port, finish)
 
 
+def _forwarder_served(server: grpc.aio.Server, port: int, channel: grpc.aio.Channel, forwarded: list[float]) -> Served:
+    """A started forwarding server as a `ServerProcess` target: its bridge calls since the mark, then stop."""
+
+    async def finish() -> dict:
+        await server.stop(0)
+        await channel.close()
+        return {"bridge": forwarded[:]}
+
+    return Served(port, finish, forwarded.clear)
+
+
 async def serve_bare_proxy(gw_port: int) -> Served:
     """The floor of any forwarding hop in grpc.aio: a server with no interceptors and no protobuf that
     passes PlaceOrder's bytes to the bridge and its answer back (a `ServerProcess` target). Returns its
@@ -200,13 +211,7 @@ async def serve_bare_proxy(gw_port: int) -> Served:
         "ibkr.gateway.v1.GatewayService", {"PlaceOrder": handler}),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-
-    async def finish() -> dict:
-        await server.stop(0)
-        await channel.close()
-        return {"bridge": forwarded[:]}
-
-    return Served(port, finish, forwarded.clear)
+    return _forwarder_served(server, port, channel, forwarded)
 
 
 async def serve_forwarding_risk(gw_port: int) -> Served:
@@ -241,13 +246,7 @@ async def serve_forwarding_risk(gw_port: int) -> Served:
         settings=settings, port=0, tracer_provider=tracer_provider, metrics=GrpcServerMetrics(new_registry()),
         extra_interceptors=[InternalAuthServerInterceptor(TOKEN)])
     await server.start()
-
-    async def finish() -> dict:
-        await server.stop(0)
-        await channel.close()
-        return {"bridge": forwarded[:]}
-
-    return Served(port, finish, forwarded.clear)
+    return _forwarder_served(server, port, channel, forwarded)
 
 
 async def serve_risk(dsn: str, redis_url: str, gw_port: int) -> Served:
