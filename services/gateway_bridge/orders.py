@@ -319,9 +319,9 @@ class OrderService:
             self._traces.remember(rec.order_id)
             self._remember(rec)
             self._by_session_id[(client_id, rec.broker_order_id or 0)] = rec.order_id
-            # Through the writer, ahead of every later change of the order: off the path to IB, still in order.
-            self._write(self._publishing(self._update_event(
-                rec, sm.Transition(rec.state, Status.UNSPECIFIED, "order accepted"))))
+            # Through the writer, ahead of every later change of the order: off the path to IB, still in order
+            # (the event itself is built by the writer too, after the placement answered).
+            self._write(self._accepted(rec))
         ib_orders = []
         for rec, intent in zip(inserted, [order, *legs], strict=True):
             ib_order = build_order(intent, intent.client_order_id, intent.account_id)
@@ -475,6 +475,12 @@ class OrderService:
         """A write job with no database part: just these publications."""
         async def job() -> list[Publication]:
             return list(items)
+        return job
+
+    def _accepted(self, rec: OrderRecord) -> WriteJob:
+        """The write job publishing a new order's first OrderUpdate (no database part: the intent is stored)."""
+        async def job() -> list[Publication]:
+            return [self._update_event(rec, sm.Transition(rec.state, Status.UNSPECIFIED, "order accepted"))]
         return job
 
     def _write(self, job: WriteJob) -> None:
