@@ -86,7 +86,8 @@ class Booking:
             self.commission_booked.append(fill.execution_id)
             return
         entry = journal.commission_entry(account_id=fill.account_id, execution_id=fill.execution_id,
-                                         instrument_key=fill.instrument_key, currency=currency, amount=amount)
+                                         instrument_key=fill.instrument_key, currency=currency, amount=amount,
+                                         trade_currency=fill.currency)
         self._post((fill.account_id, fill.instrument_key), entry, fill.fill_time, currency)
         self.commission_booked.append(fill.execution_id)
 
@@ -141,6 +142,8 @@ class _FillRef:
     account_id: str
     instrument_key: str
     fill_time: datetime
+    currency: str
+    """The trade currency (a commission in another one has its own account)."""
 
 
 FillRef = _FillRef

@@ -442,7 +442,7 @@ class _Plan:
         if self.reverse:
             keys = [f"{kind}:{o['execution_id']}" for _, o in self.reverse for kind in ("fill", "commission")]
             for r in await conn.fetch(q["postings_of_entries"], keys):
-                ref = AccountRef(r["account_id"], r["kind"], r["currency"], r["instrument_key"])
+                ref = AccountRef.stored(r["account_id"], r["kind"], r["currency"], r["instrument_key"], r["account_key"])
                 self.originals.setdefault(r["entry_key"], []).append(Posting(ref, r["amount"]))
 
         # Positions: created for every new fill's instrument, then read once.
@@ -476,7 +476,7 @@ class _Plan:
             max_entries += 1
             ccy = self._commission(f.execution_id)
             if ccy is not None and ccy[1] != f.currency:
-                for a in _commission_accounts(f.account_id, f.instrument_key, ccy[1]):
+                for a in journal.commission_accounts(f.account_id, f.instrument_key, ccy[1], f.currency):
                     accounts[a.key] = a
                 max_entries += 1
         for _, o in self.reverse:
@@ -485,7 +485,7 @@ class _Plan:
                     accounts[p.account.key] = p.account
                 max_entries += 1
         for c, o in self.late:
-            for a in _commission_accounts(o["account_id"], o["instrument_key"], c.currency):
+            for a in journal.commission_accounts(o["account_id"], o["instrument_key"], c.currency, o["currency"]):
                 accounts[a.key] = a
             max_entries += 1
         # Accounts that exist are locked now; missing ones are created as the booking first posts to them.
@@ -633,7 +633,7 @@ class _Plan:
             if commission is not None and commission[1] != f.currency and commission[0] != 0:
                 separate = journal.commission_entry(account_id=f.account_id, execution_id=f.execution_id,
                                                     instrument_key=f.instrument_key, currency=commission[1],
-                                                    amount=commission[0])
+                                                    amount=commission[0], trade_currency=f.currency)
                 post(key, separate, f.fill_time, commission[1])
             if f.execution_id in booked_first:  # kept for its reversal
                 self.kept[f"fill:{f.execution_id}"] = [
@@ -650,7 +650,7 @@ class _Plan:
                 self._post((o["account_id"], o["instrument_key"]),
                            journal.commission_entry(account_id=o["account_id"], execution_id=c.execution_id,
                                                     instrument_key=o["instrument_key"], currency=c.currency,
-                                                    amount=c.amount), o["fill_time"], c.currency)
+                                                    amount=c.amount, trade_currency=o["currency"]), o["fill_time"], c.currency)
 
     def finish_writes(self, q, conn: asyncpg.Connection, emit) -> None:  # type: ignore[no-untyped-def]
         """The last journal statement, then balances, positions, daily P&L and flags in one statement."""
@@ -712,11 +712,6 @@ def _fill_row(f: FillRecord, event_id: str) -> str:
             f"{f.side}\t{f.quantity!s}\t{f.price!s}\t{f.fill_time.isoformat()}\t{_s(f.venue)}\t"
             f"{_t(f.correction)}\t{_s(f.supersedes)}\t{_t(f.broker_order_id)}\t{_t(f.perm_id)}\t{_s(f.origin)}\t"
             f"{_s(event_id)}")
-
-
-def _commission_accounts(account_id: str, instrument_key: str, currency: str) -> tuple[AccountRef, AccountRef]:
-    return (AccountRef(account_id, journal.CASH, currency),
-            AccountRef(account_id, journal.COMMISSION, currency, instrument_key))
 
 
 _COMMISSION_COLUMNS = ["execution_id", "account_id", "amount", "currency", "realized_pnl", "report_time", "event_id"]

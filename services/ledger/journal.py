@@ -11,6 +11,9 @@ account:
   `commission` (commission expense recognized: on reducing fills, and the capitalized part when a
   position is closed); `realized_pnl` (income: credit, i.e. negative, for a profit, before commissions).
 
+Every account holds one currency: a commission in another currency than the trade's has a `commission`
+account of its own (`foreign`); the trade-currency accounts keep the keys they always had.
+
 IB's realized P&L of an instrument is therefore −(realized_pnl + commission), and its average cost
 (position_cost + position_fees) / (position_qty × multiplier): both can be rebuilt from the journal alone.
 """
@@ -49,12 +52,24 @@ class AccountRef:
     kind: str
     currency: str
     instrument_key: str = ""
+    foreign: bool = False
+    """An instrument's account in another currency than the trade's: its key names the currency too, so that
+    every account holds one currency. The trade-currency accounts keep the key they always had."""
     key: str = dataclasses.field(init=False, compare=False, repr=False)
     """The primary key in `journal_accounts`; computed once (it is looked up for every posting)."""
 
     def __post_init__(self) -> None:
         scope = self.instrument_key or self.currency
+        if self.foreign:
+            scope = f"{scope}:{self.currency}"
         object.__setattr__(self, "key", f"{self.account_id}:{self.kind}:{scope}")
+
+    @classmethod
+    def stored(cls, account_id: str, kind: str, currency: str, instrument_key: str, account_key: str) -> AccountRef:
+        """The account of a stored posting (its currency the posting's): the same key as the stored one, also for
+        the commission accounts written before foreign ones had their own (which may hold two currencies)."""
+        ref = cls(account_id, kind, currency, instrument_key)
+        return ref if ref.key == account_key else cls(account_id, kind, currency, instrument_key, True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,15 +144,22 @@ def fill_lines(account_id: str, instrument_key: str, currency: str,
     ]
 
 
+def commission_accounts(account_id: str, instrument_key: str, currency: str,
+                        trade_currency: str) -> tuple[AccountRef, AccountRef]:
+    """The cash and commission accounts of a commission booked apart: the instrument's commission account in
+    the trade currency, or its own one for that currency (every account holds one currency)."""
+    return (AccountRef(account_id, CASH, currency),
+            AccountRef(account_id, COMMISSION, currency, instrument_key, currency != trade_currency))
+
+
 def commission_entry(
     *, account_id: str, execution_id: str, instrument_key: str, currency: str, amount: Decimal,
+    trade_currency: str,
 ) -> EntryDraft:
     """A commission booked apart from its fill (it came later, or in another currency): expensed at once,
     not capitalized, since the position it belonged to may have changed since."""
-    lines = [
-        (AccountRef(account_id, CASH, currency), -amount),
-        (AccountRef(account_id, COMMISSION, currency, instrument_key), amount),
-    ]
+    cash, commission = commission_accounts(account_id, instrument_key, currency, trade_currency)
+    lines = [(cash, -amount), (commission, amount)]
     return EntryDraft(f"commission:{execution_id}", account_id, "commission", execution_id, instrument_key,
                       f"commission {execution_id}", _postings(lines))
 

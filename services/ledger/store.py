@@ -286,7 +286,8 @@ class LedgerStore:
             booking.book_fill(f, settled[f.execution_id].with_fill if f.execution_id in settled else None)
         for x, (amount, currency) in late:
             ref = related_by_id.get(x)
-            fill = by_exec[x] if x in new else FillRef(x, ref["account_id"], ref["instrument_key"], ref["fill_time"])
+            fill = by_exec[x] if x in new else FillRef(x, ref["account_id"], ref["instrument_key"], ref["fill_time"],
+                                                                 ref["currency"])
             booking.book_commission(fill, amount, currency)
 
         entries, balances = await self._post(conn, booking)
@@ -331,7 +332,7 @@ class LedgerStore:
         keys = [f"{kind}:{x}" for x in execution_ids for kind in ("fill", "commission")]
         out: dict[str, list[Posting]] = {}
         for r in await conn.fetch(self.q["postings_of_entries"], keys):
-            ref = AccountRef(r["account_id"], r["kind"], r["currency"], r["instrument_key"])
+            ref = AccountRef.stored(r["account_id"], r["kind"], r["currency"], r["instrument_key"], r["account_key"])
             out.setdefault(r["entry_key"], []).append(Posting(ref, r["amount"]))
         return out
 

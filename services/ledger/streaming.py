@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 
 from services.ledger import journal
-from services.ledger.bulk import RangeBooker, _commission_accounts, breathe
+from services.ledger.bulk import RangeBooker, breathe
 from services.ledger.positions import PositionState
 from services.ledger.records import CommissionRecord, FillRecord, IngestEvent
 from services.ledger.store import BatchResult, LedgerStore
@@ -100,7 +100,8 @@ class StreamingRangeBooker(RangeBooker):
             accounts.update(a.key for a in journal._fill_accounts(f.account_id, f.instrument_key, f.currency))
             commission = plan._commission(x)
             if commission is not None and commission[1] != f.currency:
-                accounts.update(a.key for a in _commission_accounts(f.account_id, f.instrument_key, commission[1]))
+                accounts.update(a.key for a in journal.commission_accounts(f.account_id, f.instrument_key, commission[1],
+                                                                           f.currency))
                 entries += 1
         if positions:
             rows = sorted(positions.items())
@@ -182,7 +183,8 @@ class StreamingRangeBooker(RangeBooker):
                 plan.positions[(r["account_id"], r["instrument_key"])] = PositionState(
                     r["quantity"], r["cost_basis"], r["cost_fees"], r["realized_pnl"])
         await self._lock_accounts({a.key for c, o in plan.late
-                                   for a in _commission_accounts(o["account_id"], o["instrument_key"], c.currency)})
+                                   for a in journal.commission_accounts(o["account_id"], o["instrument_key"], c.currency,
+                                                                       o["currency"])})
         await self._draw_ids(len(plan.late))
 
 

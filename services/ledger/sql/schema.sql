@@ -140,6 +140,8 @@ CREATE TABLE journal_accounts (
     kind            text NOT NULL,
     currency        text NOT NULL,
     instrument_key  text NOT NULL DEFAULT '',
+    -- Currencies other than `currency` that the account held before every account had one (migration 0010).
+    legacy_other_currencies text[] NOT NULL DEFAULT '{}',
     balance         numeric NOT NULL DEFAULT 0,
     version         bigint NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -371,11 +373,14 @@ CREATE CONSTRAINT TRIGGER journal_entry_checks_at_commit AFTER INSERT ON journal
 
 -- Once per INSERT statement on postings: the statement's postings balance per entry and currency, so a
 -- later insert can never unbalance an entry committed earlier. An entry's postings go in one statement.
+-- Each posting names an existing account in that account's currency (or, for an account written before
+-- migration 0010, one of the other currencies it already held), so an account's balance is in one currency.
 CREATE FUNCTION check_statement_postings_balanced() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     unbalanced record;
     missing text;
+    mixed record;
 BEGIN
     -- Only the statement's own rows: if every statement adds a zero-sum set to each entry, every entry
     -- stays balanced, so nothing already in the table needs reading.
@@ -391,11 +396,19 @@ BEGIN
         RAISE EXCEPTION 'journal posting names entry %, which does not exist', missing
             USING ERRCODE = 'foreign_key_violation';
     END IF;
-    SELECT p.account_key INTO missing FROM (SELECT DISTINCT account_key FROM new_postings) p
-     WHERE NOT EXISTS (SELECT 1 FROM journal_accounts a WHERE a.account_key = p.account_key) LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal posting names account %, which does not exist', missing
+    -- One lookup per distinct (account, currency) of the statement, as the account check alone was.
+    SELECT p.account_key, p.currency, a.currency AS account_currency, a.account_key IS NULL AS absent INTO mixed
+      FROM (SELECT DISTINCT account_key, currency FROM new_postings) p
+      LEFT JOIN journal_accounts a ON a.account_key = p.account_key
+     WHERE a.account_key IS NULL
+        OR (p.currency <> a.currency AND p.currency <> ALL (a.legacy_other_currencies)) LIMIT 1;
+    IF FOUND AND mixed.absent THEN
+        RAISE EXCEPTION 'journal posting names account %, which does not exist', mixed.account_key
             USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal posting in % to account %, which holds %', mixed.currency, mixed.account_key,
+            mixed.account_currency USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END;

@@ -154,6 +154,93 @@ async def test_live_ingest_and_replay_book_the_same_history_alike(postgres_dsn, 
         assert superseded == {"h5": "h5c", "h6": "h6c"}
 
 
+ONE_CURRENCY = (
+    "SELECT a.account_key, a.currency, array_agg(DISTINCT p.currency ORDER BY p.currency) AS currencies,"
+    " a.balance, sum(p.amount) AS total, a.version, count(*) AS postings"
+    " FROM journal_accounts a JOIN journal_postings p USING (account_key) WHERE a.account_id = $1"
+    " GROUP BY a.account_key ORDER BY 1")
+
+
+async def assert_one_currency_per_account(pool, account_id: str) -> dict[str, str]:
+    """Every journal account of the broker account holds postings of its own currency only, and its stored
+    balance (and version) is the sum (and count) of its postings. Returns account key → currency."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(ONE_CURRENCY, account_id)
+    for r in rows:
+        assert r["currencies"] == [r["currency"]], r
+        assert (r["balance"], r["version"]) == (r["total"], r["postings"]), r
+    return {r["account_key"]: r["currency"] for r in rows}
+
+
+def _eur(ev):
+    """The event with its commission in EUR."""
+    (ev.fill.commission if ev.HasField("fill") else ev.commission.commission).currency_code = "EUR"
+    return ev
+
+
+def foreign_commission_history(account_id: str) -> list:
+    """USD trades whose commissions come in EUR: with the fill, as a later report, and on an execution that
+    is then corrected (its EUR commission entry reversed); beside them, trade-currency commissions."""
+    a = {"account_id": account_id}
+    return [
+        _eur(syn.fill_event("e1", "BUY", "100", "10", commission="1.25", **a)),  # EUR with its fill
+        syn.fill_event("e2", "BUY", "50", "11", commission=None, **a),
+        _eur(syn.commission_event("e2", "0.80", **a)),  # a later EUR report: expensed on its own
+        syn.fill_event("e3", "SELL", "30", "12", commission="1.00", **a),  # USD: capitalized/expensed inline
+        _eur(syn.fill_event("e4", "SELL", "20", "12.5", commission="0.60", **a)),
+        syn.fill_event("e4c", "SELL", "20", "12.4", correction_of="e4", **a),  # reverses e4's EUR commission
+        syn.fill_event("e5", "BUY", "10", "33", commission=None, **MSFT, **a),
+        _eur(syn.commission_event("e5", "0.30", **a)),
+    ]
+
+
+async def test_commissions_in_another_currency_have_their_own_account_on_every_path(
+        postgres_dsn, redis_url, unique_name, pools, monkeypatch):
+    events = foreign_commission_history("DU1234567")
+    settings = settings_for(postgres_dsn, redis_url, unique_name)
+    async with running_ledger(settings) as (app, _stub, _ch):
+        for part in (events[:2], events[2:5], events[5:]):
+            last = (await publish(redis_url, settings.bus_stream, *part))[-1]
+            await eventually(lambda last=last: _consumed(app, last))
+        live = await books(app.pool, "DU1234567")
+        accounts = await assert_one_currency_per_account(app.pool, "DU1234567")
+
+        one, whole, streamed, fallback = (LedgerStore(p, name) for p, name in pools)
+        dec = decoded(*events)
+        for e in dec:
+            await one.book([e])
+        await whole.book(dec)
+        redis = aioredis.from_url(redis_url, decode_responses=False)
+        try:
+            with monkeypatch.context() as m:
+                m.setattr("services.ledger.replay.FIRST_CHUNK", 1000)
+                await Replayer(streamed, redis, settings.bus_stream).from_bus("-", "")
+            with monkeypatch.context() as m:
+                _always_fall_back(m)
+                m.setattr("services.ledger.replay.FIRST_CHUNK", 3)
+                m.setattr("services.ledger.replay.CHUNK", 4)
+                await Replayer(fallback, redis, settings.bus_stream).from_bus("-", "")
+        finally:
+            await redis.aclose()
+
+    # The trade-currency accounts keep the keys they always had; the EUR commissions have their own.
+    assert accounts["DU1234567:commission:con:265598"] == "USD"
+    assert accounts["DU1234567:commission:con:265598:EUR"] == "EUR"
+    assert accounts["DU1234567:commission:con:272093:EUR"] == "EUR"
+    assert accounts["DU1234567:cash:EUR"] == "EUR"
+    assert live["unbalanced"] == [(0,)]
+    balances = dict(live["balances"])
+    # e1 1.25 and e2 0.80; e4's 0.60 was booked and reversed with its execution.
+    assert balances["DU1234567:commission:con:265598:EUR"] == Decimal("2.05")
+    assert balances["DU1234567:cash:EUR"] == Decimal("-2.35")
+    for path, store in (("one by one", one), ("one batch", whole), ("streamed replay", streamed),
+                        ("two-pass replay", fallback)):
+        assert await assert_one_currency_per_account(store.pool, "DU1234567") == accounts, path
+        got = await books(store.pool, "DU1234567")
+        for name in BOOKS:
+            assert got[name] == live[name], (path, name)
+
+
 def _spy(calls: list):
     class Spy(streaming.RangeBooker):
         def __init__(self, *args):  # type: ignore[no-untyped-def]
@@ -227,7 +314,9 @@ async def test_any_small_history_books_alike_on_every_path(pools, ops, cuts, chu
         await book_range(fallback, _chunks(dec, chunk))
     want = await books(one.pool, account)
     assert want["unbalanced"] == [(0,)]
+    currencies = await assert_one_currency_per_account(one.pool, account)
     for path, store in (("batches", batched), ("streamed", streamed), ("two-pass", fallback)):
+        assert await assert_one_currency_per_account(store.pool, account) == currencies, path
         got = await books(store.pool, account)
         for name in BOOKS:
             assert got[name] == want[name], (path, name, ops, cuts, chunk, prefix)

@@ -135,3 +135,53 @@ async def test_journal_accounts_cannot_be_deleted(pool):
             await conn.execute("DELETE FROM journal_accounts")
         with pytest.raises(asyncpg.exceptions.RestrictViolationError):
             await conn.execute("TRUNCATE journal_accounts CASCADE")
+
+
+async def test_posting_in_another_currency_than_its_account_is_refused(pool):
+    async with pool.acquire() as conn:
+        await _account(conn, "a")
+        await _account(conn, "b")
+        with pytest.raises(asyncpg.exceptions.CheckViolationError, match="posting in EUR to account [ab], which holds USD"):
+            await conn.execute(_entry_with("(1, 1, 'a', 'EUR', 10, 0, 10, 1), (1, 2, 'b', 'USD', -10, 0, -10, 1),"
+                                           " (1, 3, 'b', 'EUR', -10, -10, -20, 2), (1, 4, 'a', 'USD', 10, 10, 20, 2)"))
+        assert await conn.fetchval("SELECT count(*) FROM journal_entries") == 0
+
+
+async def test_an_account_that_held_two_currencies_before_migration_0010_still_takes_both(postgres_dsn, schema,
+                                                                                          tmp_path):
+    # An existing database: its commission account got a EUR commission on a USD trade before every account
+    # had one currency. The migration lists EUR as that account's, so the reversal of that posting (a later
+    # correction of the execution) can still be written; a third currency cannot.
+    from services.common.migrations import apply_migrations
+    from services.ledger.db import create_pool, migrate
+
+    for f in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if f.name < "0010":
+            (tmp_path / f.name).write_text(f.read_text())
+    pool = await create_pool(postgres_dsn, schema)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn, schema, tmp_path)
+            await conn.execute(f'SET search_path TO "{schema}", public')
+            await conn.execute("INSERT INTO journal_accounts (account_key, account_id, kind, currency, instrument_key)"
+                               " VALUES ('DU1:commission:con:1', 'DU1', 'commission', 'USD', 'con:1'),"
+                               " ('DU1:cash:USD', 'DU1', 'cash', 'USD', ''), ('DU1:cash:EUR', 'DU1', 'cash', 'EUR', '')")
+            await conn.execute(_entry_with("(1, 1, 'DU1:cash:EUR', 'EUR', -2, 0, -2, 1),"
+                                           " (1, 2, 'DU1:commission:con:1', 'EUR', 2, 0, 2, 1)"))
+        await migrate(pool, schema)
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT legacy_other_currencies FROM journal_accounts"
+                                       " WHERE account_key = 'DU1:commission:con:1'") == ["EUR"]
+            async with conn.transaction():
+                await conn.execute("INSERT INTO journal_entries (entry_id, entry_key, account_id, kind, event_time)"
+                                   " VALUES (2, 'r', 'DU1', 'reversal', now())")
+                await conn.execute("INSERT INTO journal_postings VALUES (2, 1, 'DU1:cash:EUR', 'EUR', 2, -2, 0, 2),"
+                                   " (2, 2, 'DU1:commission:con:1', 'EUR', -2, 2, 0, 2)")
+            with pytest.raises(asyncpg.exceptions.CheckViolationError, match="posting in CHF"):
+                await conn.execute(_entry_with("(3, 1, 'DU1:commission:con:1', 'CHF', 1, 0, 1, 3),"
+                                               " (3, 2, 'DU1:commission:con:1', 'CHF', -1, 1, 0, 4)")
+                                   .replace("VALUES (1, 'x'", "VALUES (3, 'y'"))
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await pool.close()
