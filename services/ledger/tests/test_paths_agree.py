@@ -114,30 +114,11 @@ async def test_live_ingest_and_replay_book_the_same_history_alike(postgres_dsn, 
             await eventually(lambda last=last: _consumed(app, last))
         live = await books(app.pool, "DU1234567")
 
-        one, whole, streamed, fallback = (LedgerStore(p, name) for p, name in pools)
-        dec = decoded(*events)
-        for e in dec:
-            await one.book([e])
-        await whole.book(dec)
-        redis = aioredis.from_url(redis_url, decode_responses=False)
-        fell_back = []
-        try:
-            with monkeypatch.context() as m:
-                # Replay as it runs, in one chunk: streamed, but for a correction (which streaming gives up on).
-                m.setattr("services.ledger.replay.FIRST_CHUNK", 1000)
-                m.setattr(streaming, "RangeBooker", _spy(fell_back))
-                await Replayer(streamed, redis, settings.bus_stream).from_bus("-", "")
-            with monkeypatch.context() as m:
-                _always_fall_back(m)  # the two-pass booking, its chunks small
-                m.setattr("services.ledger.replay.FIRST_CHUNK", 3)
-                m.setattr("services.ledger.replay.CHUNK", 4)
-                await Replayer(fallback, redis, settings.bus_stream).from_bus("-", "")
-        finally:
-            await redis.aclose()
+        fell_back: list = []
+        by_path = await book_on_the_other_paths(pools, events, redis_url, settings.bus_stream, monkeypatch, fell_back)
 
     assert bool(fell_back) == corrections
     assert live["unbalanced"] == [(0,)]
-    by_path = {"one by one": one, "one batch": whole, "streamed replay": streamed, "two-pass replay": fallback}
     for path, store in by_path.items():
         got = await books(store.pool, "DU1234567")
         for name in BOOKS:
@@ -205,23 +186,7 @@ async def test_commissions_in_another_currency_have_their_own_account_on_every_p
         live = await books(app.pool, "DU1234567")
         accounts = await assert_one_currency_per_account(app.pool, "DU1234567")
 
-        one, whole, streamed, fallback = (LedgerStore(p, name) for p, name in pools)
-        dec = decoded(*events)
-        for e in dec:
-            await one.book([e])
-        await whole.book(dec)
-        redis = aioredis.from_url(redis_url, decode_responses=False)
-        try:
-            with monkeypatch.context() as m:
-                m.setattr("services.ledger.replay.FIRST_CHUNK", 1000)
-                await Replayer(streamed, redis, settings.bus_stream).from_bus("-", "")
-            with monkeypatch.context() as m:
-                _always_fall_back(m)
-                m.setattr("services.ledger.replay.FIRST_CHUNK", 3)
-                m.setattr("services.ledger.replay.CHUNK", 4)
-                await Replayer(fallback, redis, settings.bus_stream).from_bus("-", "")
-        finally:
-            await redis.aclose()
+        by_path = await book_on_the_other_paths(pools, events, redis_url, settings.bus_stream, monkeypatch)
 
     # The trade-currency accounts keep the keys they always had; the EUR commissions have their own.
     assert accounts["DU1234567:commission:con:265598"] == "USD"
@@ -233,12 +198,38 @@ async def test_commissions_in_another_currency_have_their_own_account_on_every_p
     # e1 1.25 and e2 0.80; e4's 0.60 was booked and reversed with its execution.
     assert balances["DU1234567:commission:con:265598:EUR"] == Decimal("2.05")
     assert balances["DU1234567:cash:EUR"] == Decimal("-2.35")
-    for path, store in (("one by one", one), ("one batch", whole), ("streamed replay", streamed),
-                        ("two-pass replay", fallback)):
+    for path, store in by_path.items():
         assert await assert_one_currency_per_account(store.pool, "DU1234567") == accounts, path
         got = await books(store.pool, "DU1234567")
         for name in BOOKS:
             assert got[name] == live[name], (path, name)
+
+
+async def book_on_the_other_paths(pools, events, redis_url: str, stream: str, monkeypatch,
+                                  fell_back: list | None = None) -> dict[str, LedgerStore]:
+    """The history (already on the bus `stream`) booked one event at a time, as one batch, by the replay as it
+    runs (in one chunk: streamed, unless it holds a correction; `fell_back` collects the two-pass bookings it
+    started) and by the two-pass fallback in small chunks, each into its own database; returns the stores."""
+    one, whole, streamed, fallback = (LedgerStore(p, name) for p, name in pools)
+    dec = decoded(*events)
+    for e in dec:
+        await one.book([e])
+    await whole.book(dec)
+    redis = aioredis.from_url(redis_url, decode_responses=False)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr("services.ledger.replay.FIRST_CHUNK", 1000)
+            if fell_back is not None:
+                m.setattr(streaming, "RangeBooker", _spy(fell_back))
+            await Replayer(streamed, redis, stream).from_bus("-", "")
+        with monkeypatch.context() as m:
+            _always_fall_back(m)  # the two-pass booking, its chunks small
+            m.setattr("services.ledger.replay.FIRST_CHUNK", 3)
+            m.setattr("services.ledger.replay.CHUNK", 4)
+            await Replayer(fallback, redis, stream).from_bus("-", "")
+    finally:
+        await redis.aclose()
+    return {"one by one": one, "one batch": whole, "streamed replay": streamed, "two-pass replay": fallback}
 
 
 def _spy(calls: list):
