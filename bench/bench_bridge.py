@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from ib_async import IB, LimitOrder, MarketOrder, Stock
+from ib_async import IB, Contract, LimitOrder, MarketOrder, Order, Stock
 from ibkr.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ibkr.trading.v1 import instrument_pb2, order_pb2
 
@@ -106,6 +106,19 @@ async def paced(n: int, one) -> list[float]:  # type: ignore[no-untyped-def]
     return samples
 
 
+INTENT_TABLE = "CREATE TABLE IF NOT EXISTS bench_intent (client_order_id text PRIMARY KEY, spec bytea)"
+INTENT_INSERT = "INSERT INTO bench_intent VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"
+INTENT_SPEC = b"x" * 160  # about a serialized OrderSpec
+
+
+async def raw_submitted(ib: IB, contract: Contract, order: Order) -> None:
+    """ib_async placeOrder → the order's status is Submitted (or already Filled)."""
+    submitted = asyncio.Event()
+    trade = ib.placeOrder(contract, order)
+    trade.statusEvent += lambda t: submitted.set() if t.orderStatus.status in ("Submitted", "Filled") else None
+    await asyncio.wait_for(submitted.wait(), 10)
+
+
 async def measure_raw_ib(tws_port: int, market: bool = False) -> list[float]:
     """ib_async placeOrder → the order's status is Submitted (openOrder + orderStatus received)."""
     ib = IB()
@@ -114,13 +127,8 @@ async def measure_raw_ib(tws_port: int, market: bool = False) -> list[float]:
         [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
 
         async def one(i: int) -> None:
-            submitted = asyncio.Event()
-            order = MarketOrder("BUY" if i % 2 == 0 else "SELL", 1, orderRef=f"rawm-{i}") if market else \
-                LimitOrder("BUY", 1, 100, orderRef=f"raw-{i}")
-            trade = ib.placeOrder(contract, order)
-            trade.statusEvent += lambda t: submitted.set() if t.orderStatus.status in ("Submitted", "Filled") \
-                else None
-            await asyncio.wait_for(submitted.wait(), 10)
+            await raw_submitted(ib, contract, MarketOrder("BUY" if i % 2 == 0 else "SELL", 1, orderRef=f"rawm-{i}")
+                                if market else LimitOrder("BUY", 1, 100, orderRef=f"raw-{i}"))
 
         return await paced(ORDERS, one)
     finally:
@@ -132,12 +140,11 @@ async def measure_intent_commit(dsn: str, synchronous: bool) -> list[float]:
     what persisting an intent costs without the bridge around it."""
     conn = await asyncpg.connect(dsn, server_settings={"synchronous_commit": "on" if synchronous else "off"})
     try:
-        await conn.execute("CREATE TABLE IF NOT EXISTS bench_intent (client_order_id text PRIMARY KEY, spec bytea)")
+        await conn.execute(INTENT_TABLE)
         run = uuid.uuid4().hex[:8]
 
         async def one(i: int) -> None:
-            await conn.fetchrow("INSERT INTO bench_intent VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                                f"{run}-{i}", b"x" * 160)
+            await conn.fetchrow(INTENT_INSERT, f"{run}-{i}", INTENT_SPEC)
 
         return await paced(ORDERS, one)
     finally:

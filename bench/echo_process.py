@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from pathlib import Path
 
 import grpc
 
@@ -27,15 +28,21 @@ async def _serve() -> None:
     await server.wait_for_termination()
 
 
+async def start_echo_child() -> tuple[asyncio.subprocess.Process, int]:
+    """The echo server in a child process; returns (the process, its port). Terminate it when done."""
+    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.echo_process", "--serve",
+                                                 cwd=Path(__file__).resolve().parent.parent,
+                                                 stdout=asyncio.subprocess.PIPE)
+    assert child.stdout is not None
+    return child, int(await child.stdout.readline())
+
+
 async def measure_unary_echo_between_processes(n: int, rate_per_second: float, warmup: int = 20,
                                                payload: bytes = b"x" * 200) -> list[float]:
     """Unary echo round trips (seconds) to an echo server in a child process, one call every
     1/rate_per_second seconds (0: back to back)."""
-    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.echo_process", "--serve",
-                                                 stdout=asyncio.subprocess.PIPE)
+    child, port = await start_echo_child()
     try:
-        assert child.stdout is not None
-        port = int(await child.stdout.readline())
         period = 1 / rate_per_second if rate_per_second else 0.0
         samples = []
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

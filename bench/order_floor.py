@@ -16,31 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import asyncpg
 import grpc
 from ib_async import IB, MarketOrder, Stock
 from ibkr.edge.v1 import trading_service_pb2_grpc
 
+from bench.bench_bridge import INTENT_INSERT, INTENT_SPEC, INTENT_TABLE, raw_submitted
 from bench.echo import _identity
+from bench.echo_process import start_echo_child
 
-REPO = Path(__file__).resolve().parent.parent
 ROUND_SECONDS = 0.1  # 10 of each call per second
 # Offset of each call inside a round (seconds), in the order they run.
 OFFSETS = {"raw_ib": 0.0, "suite": 0.030, "hop": 0.065, "insert": 0.080}
 RAW_CLIENT_ID = 9  # the suite's bridge is client 1
-
-
-async def _echo_child() -> tuple[asyncio.subprocess.Process, int]:
-    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.echo_process", "--serve", cwd=REPO,
-                                                 stdout=asyncio.subprocess.PIPE)
-    assert child.stdout is not None
-    return child, int(await child.stdout.readline())
 
 
 async def measure_with_floor(edge_address: str, key: str, database_url: str, tws_port: int, orders: int,
@@ -53,11 +45,11 @@ async def measure_with_floor(edge_address: str, key: str, database_url: str, tws
     `place(stub, n, metadata)` sends the suite's n-th order; `warmed_up` runs after the warm-up rounds.
     """
     logging.getLogger("ib_async").setLevel(logging.CRITICAL)
-    child, echo_port = await _echo_child()
+    child, echo_port = await start_echo_child()
     conn = await asyncpg.connect(database_url, server_settings={"synchronous_commit": "on"})
     ib = IB()
     try:
-        await conn.execute("CREATE TABLE IF NOT EXISTS bench_intent (client_order_id text PRIMARY KEY, spec bytea)")
+        await conn.execute(INTENT_TABLE)
         await ib.connectAsync("127.0.0.1", tws_port, clientId=RAW_CLIENT_ID, timeout=30)
         [contract] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
         run = uuid.uuid4().hex[:8]
@@ -68,16 +60,11 @@ async def measure_with_floor(edge_address: str, key: str, database_url: str, tws
             echo = echo_channel.unary_unary("/bench.Echo/Unary", _identity, _identity)
 
             async def raw_ib(n: int) -> None:
-                submitted = asyncio.Event()
-                trade = ib.placeOrder(contract, MarketOrder("BUY" if n % 2 == 0 else "SELL", 1,
-                                                            orderRef=f"floor-{run}-{n}"))
-                trade.statusEvent += lambda t: submitted.set() if t.orderStatus.status in ("Submitted", "Filled") \
-                    else None
-                await asyncio.wait_for(submitted.wait(), 10)
+                await raw_submitted(ib, contract, MarketOrder("BUY" if n % 2 == 0 else "SELL", 1,
+                                                              orderRef=f"floor-{run}-{n}"))
 
             async def insert(n: int) -> None:
-                await conn.fetchrow("INSERT INTO bench_intent VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                                    f"{run}-{n}", b"x" * 160)
+                await conn.fetchrow(INTENT_INSERT, f"{run}-{n}", INTENT_SPEC)
 
             calls: dict[str, Callable[[int], Awaitable[object]]] = {
                 "raw_ib": raw_ib, "suite": lambda n: place(stub, n, auth),

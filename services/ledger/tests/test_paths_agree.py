@@ -109,9 +109,7 @@ async def test_live_ingest_and_replay_book_the_same_history_alike(postgres_dsn, 
     settings = settings_for(postgres_dsn, redis_url, unique_name)
     async with running_ledger(settings) as (app, _stub, _ch):
         # In three parts, each consumed before the next: some related events meet in a batch, others do not.
-        for part in (events[:4], events[4:11], events[11:]):
-            last = (await publish(redis_url, settings.bus_stream, *part))[-1]
-            await eventually(lambda last=last: _consumed(app, last))
+        await ingest_in_parts(app, redis_url, settings.bus_stream, events[:4], events[4:11], events[11:])
         live = await books(app.pool, "DU1234567")
 
         fell_back: list = []
@@ -180,9 +178,7 @@ async def test_commissions_in_another_currency_have_their_own_account_on_every_p
     events = foreign_commission_history("DU1234567")
     settings = settings_for(postgres_dsn, redis_url, unique_name)
     async with running_ledger(settings) as (app, _stub, _ch):
-        for part in (events[:2], events[2:5], events[5:]):
-            last = (await publish(redis_url, settings.bus_stream, *part))[-1]
-            await eventually(lambda last=last: _consumed(app, last))
+        await ingest_in_parts(app, redis_url, settings.bus_stream, events[:2], events[2:5], events[5:])
         live = await books(app.pool, "DU1234567")
         accounts = await assert_one_currency_per_account(app.pool, "DU1234567")
 
@@ -203,6 +199,13 @@ async def test_commissions_in_another_currency_have_their_own_account_on_every_p
         got = await books(store.pool, "DU1234567")
         for name in BOOKS:
             assert got[name] == live[name], (path, name)
+
+
+async def ingest_in_parts(app, redis_url: str, stream: str, *parts) -> None:
+    """Live ingest: each part published and consumed by the running ledger before the next."""
+    for part in parts:
+        last = (await publish(redis_url, stream, *part))[-1]
+        await eventually(lambda last=last: _consumed(app, last))
 
 
 async def book_on_the_other_paths(pools, events, redis_url: str, stream: str, monkeypatch,
