@@ -4,9 +4,10 @@ release the reservation when the send fails.
 Atomicity: `evaluate` and `AccountBook.reserve` run in one synchronous stretch with no `await` between
 them. The risk service is one asyncio process, so no other check can run in that stretch: concurrent
 orders see each other's reservations and can never jointly pass a limit each would pass alone. The
-reservation is appended to the store's write-behind journal in that same stretch (nothing on the order
-path waits for Postgres; see journal.py for how a restart recovers what was not yet written) and dropped
-again if the bridge refuses the order.
+reservation is appended to the store's write-behind journal once the order is on its way to the bridge
+(nothing on the order path waits for Postgres; see journal.py for how a restart recovers what was not yet
+written), always before anything that updates or deletes it, and dropped again if the bridge refuses the
+order.
 """
 
 from __future__ import annotations
@@ -242,11 +243,7 @@ class Gate:
                                     intent.side, intent.quantity, price, intent.multiplier,
                                     previous.order_id if previous else "")
             book.reserve(reservation)
-            self._record_activity(book, intent, live.notional, now)
-            if previous is None:
-                self.metrics.open_reservations.inc()
-            if self.store is not None:
-                self.store.save_reservation(reservation, rec.decision_id)  # written behind, never awaited
+            book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
         elif previous is not None:
             book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
@@ -254,12 +251,14 @@ class Gate:
             self._report(rec, srec)
             raise denial_error(rec)
 
-        report = _Once(self._report_accepted, rec, srec, book, now)
+        report = _Once(self._report_accepted, rec, srec, book, intent, reservation, previous is None, now)
         try:
-            # The accepted order's report is work the caller waits for but the bridge does not: `forward`
-            # runs it once the request is on its way, so it overlaps the bridge's answer.
+            # The accepted order's report (and the reservation's persistence, written behind anyway) is work
+            # the caller waits for but the bridge does not: `forward` runs it once the request is on its way,
+            # so it overlaps the bridge's answer.
             response = await forward(rec.decision_id, report)
         except DomainError as err:
+            report()  # the reservation reaches the journal before its deletion below
             if err.code in DEFINITE_FAILURES:
                 self._restore(book, reservation, previous)
                 if self.store is not None:
@@ -270,26 +269,32 @@ class Gate:
             raise
         finally:
             report()  # a no-op unless `forward` did not run it
-        self.apply_order(intent.account_id, reservation.key, order_of(response))
+        # After the answer is on its way back: the reservation only gains the order id or shrinks, and the bus
+        # brings the same update whatever comes first (apply_order is monotonic).
+        asyncio.get_running_loop().call_soon(self.apply_order, intent.account_id, reservation.key,
+                                             order_of(response))
         return response, rec
 
-    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, book, now: float) -> None:
+    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, book, intent: OrderIntent,
+                         reservation: OpenOrder, new: bool, now: float) -> None:
+        if new:
+            self.metrics.open_reservations.inc()
+        if self.store is not None:  # written behind, never awaited
+            self.store.save_reservation(reservation, rec.decision_id)
+            self._save_activity(intent, rec.decision.notional, now)
         self._report(rec, shadow)
         decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
         # Bring the book's exposure memo up to date with this reservation now, while the bridge works, rather
         # than in the next order's evaluation (the memo only ever reflects the book, whenever it is refreshed).
         exposure_before(book, self.books.market, now, self.policies.live.quote_max_age)
 
-    def _record_activity(self, book, intent: OrderIntent, notional: Decimal | None, now: float) -> None:
-        """An accepted order joins the rolling windows and duplicate history, in memory and (behind) in
-        Postgres, so both survive a restart."""
-        keep = self.policies.activity_seconds()
-        book.record_accepted(intent, notional, now, keep)
-        if self.store is not None:
-            self.store.save_activity(intent, notional or ZERO, now)
-            if now - self._pruned_at > PRUNE_ACTIVITY_EVERY:
-                self._pruned_at = now
-                self.store.prune_activity(now - keep)
+    def _save_activity(self, intent: OrderIntent, notional: Decimal | None, now: float) -> None:
+        """An accepted order's place in the rolling windows and duplicate history, written behind to Postgres
+        (the book already holds it) so it survives a restart."""
+        self.store.save_activity(intent, notional or ZERO, now)
+        if now - self._pruned_at > PRUNE_ACTIVITY_EVERY:
+            self._pruned_at = now
+            self.store.prune_activity(now - self.policies.activity_seconds())
 
     def _restore(self, book, reservation: OpenOrder, previous: OpenOrder | None) -> None:
         """Undo a reservation made for a send that did not happen (putting back what it replaced)."""

@@ -68,8 +68,9 @@ def intent_from_spec(account_id: str, client_order_id: str, spec: order_pb2.Orde
         raise invalid("client_order_id", "must be 1-48 characters of A-Z a-z 0-9 . _ : -")
     if not spec.HasField("instrument"):
         raise invalid(f"{prefix}.instrument", "is required", "REQUIRED")
-    symbol = require_text(spec.instrument.symbol, f"{prefix}.instrument.symbol").upper()
-    if spec.instrument.security_type == 0:
+    instrument = spec.instrument
+    symbol = require_text(instrument.symbol, f"{prefix}.instrument.symbol").upper()
+    if instrument.security_type == 0:
         raise invalid(f"{prefix}.instrument.security_type", "is required (UNSPECIFIED)", "REQUIRED")
     side = _SIDES.get(spec.side)
     if side is None:
@@ -85,6 +86,6 @@ def intent_from_spec(account_id: str, client_order_id: str, spec: order_pb2.Orde
     if limit is not None and order_type in _NO_LIMIT:
         raise invalid(f"{prefix}.limit_price", f"must be unset for {order_type.name} orders")
     multiplier = ONE
-    if spec.instrument.HasField("multiplier"):
-        multiplier = _positive(spec.instrument.multiplier, f"{prefix}.instrument.multiplier", required=True)
+    if instrument.HasField("multiplier"):
+        multiplier = _positive(instrument.multiplier, f"{prefix}.instrument.multiplier", required=True)
     return OrderIntent(account_id, symbol, side, quantity, order_type, limit, stop, client_order_id, multiplier)
