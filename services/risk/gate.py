@@ -145,25 +145,28 @@ class Gate:
         if quote is not None:
             self.books.market.update(intent.symbol, quote)
 
-    def _decide(self, intent: OrderIntent, now: float) -> tuple[Decision, Decision | None]:
+    def _decide(self, intent: OrderIntent, now: float) -> tuple[Decision, Decision | None, float]:
+        """Both policies' decisions, and how long the live one took (observed later, by `_report`)."""
         book = self.books.account(intent.account_id)
         state = self.states.effective(intent.account_id)
         start = time.perf_counter()
         live = evaluate(intent, book, self.books.market, self.policies.live, state, now, self.reference_prices)
-        self.metrics.evaluation_seconds.observe(time.perf_counter() - start)
+        seconds = time.perf_counter() - start
         shadow = None
         if self.policies.shadow is not None:
             shadow = evaluate(intent, book, self.books.market, self.policies.shadow, state, now,
                               self.reference_prices, shadow=True)
-        return live, shadow
+        return live, shadow, seconds
 
     def _record(self, intent: OrderIntent, spec: order_pb2.OrderSpec, decision: Decision, request_type: int,
                 principal: str) -> DecisionRecord:
         return DecisionRecord(new_decision_id(), intent.account_id, intent.client_order_id, request_type,
                               decision, spec, now_utc(), principal)
 
-    def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None) -> None:
-        """Span attributes, the decision counters and the decision records on their way to bus and Postgres."""
+    def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None, seconds: float) -> None:
+        """Span attributes, the evaluation time, the decision counters and the decision records on their way to
+        bus and Postgres."""
+        self.metrics.evaluation_seconds.observe(seconds)
         d = rec.decision
         span = trace.get_current_span()
         if span.is_recording():
@@ -189,11 +192,11 @@ class Gate:
                     principal: str = "") -> tuple[DecisionRecord, DecisionRecord | None]:
         """Dry run: both policies' decisions; nothing reserved, nothing sent."""
         await self._ensure_quote(intent)
-        live, shadow = self._decide(intent, self.clock())
+        live, shadow, seconds = self._decide(intent, self.clock())
         kind = risk_types_pb2.RISK_REQUEST_TYPE_CHECK_ORDER
         rec = self._record(intent, spec, live, kind, principal)
         srec = self._record(intent, spec, shadow, kind, principal) if shadow is not None else None
-        self._report(rec, srec)
+        self._report(rec, srec, seconds)
         return rec, srec
 
     def record_cancel(self, account_id: str, client_order_id: str, order_id: str, principal: str) -> DecisionRecord:
@@ -233,7 +236,7 @@ class Gate:
         # ---- atomic: no await from here to the reservation --------------------------------------------
         now = self.clock()
         previous = book.release(replaces) if replaces is not None else None
-        live, shadow = self._decide(intent, now)
+        live, shadow, seconds = self._decide(intent, now)
         rec = self._record(intent, spec, live, request_type, principal)
         srec = self._record(intent, spec, shadow, request_type, principal) if shadow is not None else None
         reservation = None
@@ -248,10 +251,10 @@ class Gate:
             book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
         if not live.accepted:
-            self._report(rec, srec)
+            self._report(rec, srec, seconds)
             raise denial_error(rec)
 
-        report = _Once(self._report_accepted, rec, srec, book, intent, reservation, previous is None, now)
+        report = _Once(self._report_accepted, rec, srec, seconds, book, intent, reservation, previous is None, now)
         try:
             # The accepted order's report (and the reservation's persistence, written behind anyway) is work
             # the caller waits for but the bridge does not: `forward` runs it once the request is on its way,
@@ -275,14 +278,14 @@ class Gate:
                                              order_of(response))
         return response, rec
 
-    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, book, intent: OrderIntent,
-                         reservation: OpenOrder, new: bool, now: float) -> None:
+    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, seconds: float, book,
+                         intent: OrderIntent, reservation: OpenOrder, new: bool, now: float) -> None:
         if new:
             self.metrics.open_reservations.inc()
         if self.store is not None:  # written behind, never awaited
             self.store.save_reservation(reservation, rec.decision_id)
             self._save_activity(intent, rec.decision.notional, now)
-        self._report(rec, shadow)
+        self._report(rec, shadow, seconds)
         decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
         # Bring the book's exposure memo up to date with this reservation now, while the bridge works, rather
         # than in the next order's evaluation (the memo only ever reflects the book, whenever it is refreshed).
