@@ -54,6 +54,25 @@ def metadata_get(metadata: Iterable[Any] | None, key: str) -> str | bytes | None
     return None
 
 
+def caller_metadata(metadata: Iterable[Any] | None, token_key: str) -> tuple[str | bytes | None, str | None, str | None]:
+    """What a server reads from a caller's metadata, in one pass: (token, traceparent, tracestate).
+
+    The token is the first value under `token_key` (as `metadata_get`); traceparent and tracestate are the
+    last text values under those keys (as in `metadata_to_carrier`); None for what the caller did not send.
+    """
+    token = traceparent = tracestate = None
+    for key, value in metadata or ():
+        if key == "traceparent":
+            if isinstance(value, str):
+                traceparent = value
+        elif key == token_key:
+            if token is None:
+                token = value
+        elif key == "tracestate" and isinstance(value, str):
+            tracestate = value
+    return token, traceparent, tracestate
+
+
 def metadata_to_carrier(metadata: Iterable[Any] | None) -> dict[str, str]:
     """Text metadata as a dict, for OTel propagators."""
     return {item[0]: item[1] for item in metadata or () if isinstance(item[1], str)}

@@ -120,7 +120,12 @@ class InternalAuthServerInterceptor(grpc.aio.ServerInterceptor):
         """`reject_reason` for a call already known not to be health or reflection, from its metadata."""
         if self._expected is None:
             return None
-        presented = metadata_get(metadata, INTERNAL_TOKEN_KEY)
+        return self.token_reject_reason(metadata_get(metadata, INTERNAL_TOKEN_KEY))
+
+    def token_reject_reason(self, presented: str | bytes | None) -> str | None:
+        """`metadata_reject_reason` given the first value the call sent under `INTERNAL_TOKEN_KEY` (None: none)."""
+        if self._expected is None:
+            return None
         if isinstance(presented, str) and hmac.compare_digest(presented.encode(), self._expected):
             return None
         return "INTERNAL_TOKEN_MISSING" if presented is None else "INTERNAL_TOKEN_INVALID"

@@ -66,16 +66,53 @@ class GrpcServerMetrics:
                 self.handling_seconds.labels(service, method, rpc_type),
             )
         children[0].inc()
-        if not exemplar:
-            children[1].observe(seconds)
-            return
-        span_context = trace.get_current_span().get_span_context()
-        trace_exemplar = (
-            {"trace_id": trace.format_trace_id(span_context.trace_id)}
-            if span_context.is_valid and span_context.trace_flags.sampled
-            else None
-        )
-        children[1].observe(seconds, exemplar=trace_exemplar)
+        children[1].observe(seconds, exemplar=_trace_exemplar() if exemplar else None)
+
+    def method(self, service: str, method: str, rpc_type: str) -> MethodMetrics:
+        """One method's series, to observe its calls without looking up labels on each (see `MethodMetrics`)."""
+        return MethodMetrics(self, service, method, rpc_type)
+
+
+class MethodMetrics:
+    """`GrpcServerMetrics.observe` for one method: each status code's series resolved once, on its first call
+    (so a code never seen exports nothing, as before), OK found without hashing the code."""
+
+    __slots__ = ("_by_code", "_labels", "_metrics", "_ok", "_seconds")
+
+    def __init__(self, metrics: GrpcServerMetrics, service: str, method: str, rpc_type: str) -> None:
+        self._metrics = metrics
+        self._labels = (service, method, rpc_type)
+        self._ok: Any = None
+        self._seconds: Any = None
+        self._by_code: dict[grpc.StatusCode, Any] = {}
+
+    def observe(self, code: grpc.StatusCode, seconds: float, *, exemplar: bool = True) -> None:
+        """Record one finished call, as `GrpcServerMetrics.observe` with this method's labels."""
+        handled = self._ok if code is _OK else self._by_code.get(code)
+        if handled is None:
+            handled = self._resolve(code)
+        handled.inc()
+        self._seconds.observe(seconds, exemplar=_trace_exemplar() if exemplar else None)
+
+    def _resolve(self, code: grpc.StatusCode) -> Any:
+        handled = self._metrics.handled.labels(*self._labels, code.name)
+        self._seconds = self._metrics.handling_seconds.labels(*self._labels)
+        if code is _OK:
+            self._ok = handled
+        else:
+            self._by_code[code] = handled
+        return handled
+
+
+_OK = grpc.StatusCode.OK
+
+
+def _trace_exemplar() -> dict[str, str] | None:
+    """The active span's trace id as an exemplar when that span is sampled, else None."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid and span_context.trace_flags.sampled:
+        return {"trace_id": trace.format_trace_id(span_context.trace_id)}
+    return None
 
 
 def start_metrics_http_server(registry: CollectorRegistry, host: str, port: int) -> tuple[WSGIServer, int]:

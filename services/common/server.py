@@ -24,20 +24,21 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_reflection.v1alpha._async import ReflectionServicer
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
 
 from services.common._grpc_util import (
     HEALTH_SERVICE,
+    caller_metadata,
     final_code,
     is_infrastructure,
-    metadata_to_carrier,
     rpc_type,
     split_method,
 )
-from services.common.channels import InternalAuthServerInterceptor, reject
+from services.common.channels import INTERNAL_TOKEN_KEY, InternalAuthServerInterceptor, reject
 from services.common.config import CommonSettings
 from services.common.errors import ErrorMappingServerInterceptor
-from services.common.metrics import GrpcServerMetrics
+from services.common.metrics import GrpcServerMetrics, MethodMetrics
 from services.common.telemetry import (
     INSTRUMENTATION_NAME,
     UnrecordedSpans,
@@ -46,6 +47,7 @@ from services.common.telemetry import (
     never_records,
     rpc_span_name_and_attributes,
     start_server_span,
+    w3c_carrier,
 )
 
 OVERALL = ""
@@ -77,14 +79,13 @@ class ServiceSpec:
 
 
 class _Rpc:
-    """What a method's calls share: metric labels, span name and attributes (computed once per method)."""
+    """What a method's calls share: its metric series, span name and attributes (computed once per method)."""
 
-    __slots__ = ("attributes", "kind", "method", "path", "service", "span_name", "traced")
+    __slots__ = ("attributes", "metrics", "path", "span_name", "traced")
 
-    def __init__(self, path: str, handler: grpc.RpcMethodHandler) -> None:
+    def __init__(self, path: str, handler: grpc.RpcMethodHandler, metrics: GrpcServerMetrics) -> None:
         self.path = path
-        self.service, self.method = split_method(path)
-        self.kind = rpc_type(handler)
+        self.metrics: MethodMetrics = metrics.method(*split_method(path), rpc_type(handler))
         self.traced = not is_infrastructure(path)
         self.span_name, self.attributes = rpc_span_name_and_attributes(path)
 
@@ -113,12 +114,13 @@ class ServerObservability:
         self._tracer = tracer_provider.get_tracer(INSTRUMENTATION_NAME)
         self._unrecorded = UnrecordedSpans(tracer_provider) if never_records(tracer_provider) else None
         self._metrics = metrics
+        self._exemplars = self._unrecorded is None  # an unrecorded span is never sampled
         self._auth = auth
         self._errors = errors or ErrorMappingServerInterceptor()
 
     def wrap(self, path: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         """`handler` of the method `path` (`/pkg.Service/Method`) with the observability above around it."""
-        rpc = _Rpc(path, handler)
+        rpc = _Rpc(path, handler, self._metrics)
         if handler.unary_unary is not None:
             return handler._replace(unary_unary=self._wrap_call(handler.unary_unary, rpc))
         if handler.stream_unary is not None:
@@ -129,50 +131,56 @@ class ServerObservability:
             return handler._replace(stream_stream=self._wrap_stream(handler.stream_stream, rpc))
         return handler
 
-    def _admit(self, rpc: _Rpc, context: grpc.aio.ServicerContext) -> tuple[otel_context.Context | None, str | None]:
-        """The caller's trace context and, when the token is wrong or missing, why the call is refused."""
-        if not rpc.traced:  # health and reflection: untraced, and not behind the token check
-            return None, None
-        metadata = context.invocation_metadata()
-        parent = extract_context(metadata_to_carrier(metadata))
-        return parent, self._auth.metadata_reject_reason(metadata) if self._auth is not None else None
+    def _enter(self, rpc: _Rpc, context: grpc.aio.ServicerContext) -> tuple[Any, Any, str | None]:
+        """Admit the call and make its SERVER span current, parented on the caller's trace context.
 
-    def _enter(self, rpc: _Rpc, parent: otel_context.Context | None) -> tuple[Any, Any, float]:
-        span = token = None
-        if parent is not None:
-            if self._unrecorded is not None:
-                span, token = self._unrecorded.start_server_span(parent)
-            else:
-                span, token = start_server_span(self._tracer, rpc.span_name, rpc.attributes, parent)
-        return span, token, time.perf_counter()
+        Returns the span, the token that restores the previous context, and why the call is refused when
+        the internal token is wrong or missing (else None). The caller's metadata is read in one pass.
+        """
+        if not rpc.traced:  # health and reflection: untraced, and not behind the token check
+            return None, None, None
+        presented, traceparent, tracestate = caller_metadata(context.invocation_metadata(), INTERNAL_TOKEN_KEY)
+        reason = None if self._auth is None else self._auth.token_reject_reason(presented)
+        if self._unrecorded is not None:
+            span = self._unrecorded.caller_child(traceparent, tracestate)
+            return span, otel_context.attach(trace.set_span_in_context(span)), reason
+        parent = extract_context(w3c_carrier(traceparent, tracestate))
+        span, token = start_server_span(self._tracer, rpc.span_name, rpc.attributes, parent)
+        return span, token, reason
 
     def _exit(
         self,
         context: grpc.aio.ServicerContext,
         rpc: _Rpc,
-        entered: tuple[Any, Any, float],
+        span: Any,
+        token: Any,
+        start: float,
         exc: BaseException | None,
     ) -> None:
-        span, token, start = entered
         code = final_code(context, exc)
         # Observed while the span is still current, so the exemplar carries its trace id.
-        self._metrics.observe(rpc.service, rpc.method, rpc.kind, code, time.perf_counter() - start,
-                              exemplar=self._unrecorded is None)  # an unrecorded span is never sampled
-        if span is not None:
+        rpc.metrics.observe(code, time.perf_counter() - start, exemplar=self._exemplars)
+        if token is not None:
             if self._unrecorded is not None:
                 otel_context.detach(token)  # nothing to record on a span that records nothing
             else:
                 end_server_span(span, token, code)
 
     def _wrap_call(self, behavior: Callable[..., Any], rpc: _Rpc) -> Callable[..., Any]:
+        enter, leave, clock = self._enter, self._exit, time.perf_counter
+        # Known at registration for an `async def` (the generated servicers): skip the per-call awaitable test.
+        coroutine = inspect.iscoroutinefunction(behavior)
+
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            parent, reason = self._admit(rpc, context)
-            entered = self._enter(rpc, parent)
+            span, token, reason = enter(rpc, context)
+            start = clock()
             exc: BaseException | None = None
             try:
                 try:
                     if reason is not None:
                         await reject(context, reason)
+                    if coroutine:
+                        return await behavior(request, context)
                     result = behavior(request, context)
                     if inspect.isawaitable(result):
                         result = await result
@@ -185,7 +193,7 @@ class ServerObservability:
                 exc = error
                 raise
             finally:
-                self._exit(context, rpc, entered, exc)
+                leave(context, rpc, span, token, start, exc)
 
         return call
 
@@ -195,8 +203,8 @@ class ServerObservability:
             return self._wrap_call(behavior, rpc)
 
         async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            parent, reason = self._admit(rpc, context)
-            entered = self._enter(rpc, parent)
+            span, token, reason = self._enter(rpc, context)
+            start = time.perf_counter()
             exc: BaseException | None = None
             try:
                 try:
@@ -212,7 +220,7 @@ class ServerObservability:
                 exc = error
                 raise
             finally:
-                self._exit(context, rpc, entered, exc)
+                self._exit(context, rpc, span, token, start, exc)
 
         return stream
 

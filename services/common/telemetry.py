@@ -34,6 +34,9 @@ _PROPAGATOR = TraceContextTextMapPropagator()  # stateless and immutable: W3C tr
 # What a W3C traceparent of version 00 is, exactly (no surrounding whitespace, nothing after the flags).
 _CANONICAL_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _ZERO_TRACE_ID, _ZERO_SPAN_ID = "0" * 32, "0" * 16
+# An unrecorded child's flags by its canonical parent's flags field: only the random-trace-id bit carries over.
+_CHILD_FLAGS = {f"{i:02x}": TraceFlags(i & TraceFlags.RANDOM_TRACE_ID) for i in range(256)}
+_NO_PARENT = otel_context.Context()
 
 # Server spans are errors only for codes that mean the server failed (OTel RPC semantic conventions);
 # a caller's bad input is not a server error. Client spans are errors for every non-OK code.
@@ -93,6 +96,16 @@ def inject_context(context: otel_context.Context | None = None) -> dict[str, str
     """The current (or given) trace context as W3C `traceparent`/`tracestate` entries; empty if none."""
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier, context=context)
+    return carrier
+
+
+def w3c_carrier(traceparent: str | None, tracestate: str | None) -> dict[str, str]:
+    """The carrier `extract_context` reads, from the two values a caller sent (None: not sent)."""
+    carrier = {}
+    if traceparent is not None:
+        carrier["traceparent"] = traceparent
+    if tracestate is not None:
+        carrier["tracestate"] = tracestate
     return carrier
 
 
@@ -176,6 +189,23 @@ class UnrecordedSpans:
             flags = TraceFlags(TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else TraceFlags.DEFAULT)
         return NonRecordingSpan(SpanContext(trace_id, self._ids.generate_span_id(), is_remote=False,
                                             trace_flags=flags, trace_state=state))
+
+    def caller_child(self, traceparent: str | None, tracestate: str | None) -> trace.Span:
+        """`child(extract_context(carrier))` for a caller that sent these W3C `traceparent`/`tracestate` values.
+
+        For a canonical traceparent without tracestate (what suite peers send), only what the child takes
+        from its parent is read: the trace id and the flags; no parent span context is built.
+        """
+        if tracestate is None and traceparent.__class__ is str:
+            match = _CANONICAL_TRACEPARENT.fullmatch(traceparent)
+            if match is not None:
+                trace_id, span_id, flags = match.groups()
+                if trace_id != _ZERO_TRACE_ID and span_id != _ZERO_SPAN_ID:
+                    return NonRecordingSpan(SpanContext(int(trace_id, 16), self._ids.generate_span_id(),
+                                                        is_remote=False, trace_flags=_CHILD_FLAGS[flags]))
+        if traceparent is None:
+            return self.child(_NO_PARENT)
+        return self.child(extract_context(w3c_carrier(traceparent, tracestate)))
 
     def start_server_span(self, parent: otel_context.Context) -> tuple[trace.Span, object]:
         """`start_server_span` for this provider: the span, current until `otel_context.detach(token)`."""
