@@ -34,8 +34,10 @@ _PROPAGATOR = TraceContextTextMapPropagator()  # stateless and immutable: W3C tr
 # What a W3C traceparent of version 00 is, exactly (no surrounding whitespace, nothing after the flags).
 _CANONICAL_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _ZERO_TRACE_ID, _ZERO_SPAN_ID = "0" * 32, "0" * 16
-# An unrecorded child's flags by its canonical parent's flags field: only the random-trace-id bit carries over.
-_CHILD_FLAGS = {f"{i:02x}": TraceFlags(i & TraceFlags.RANDOM_TRACE_ID) for i in range(256)}
+# An unrecorded child keeps only its parent's random-trace-id bit: its flags, made once, by that bit (a
+# parent's flags & RANDOM_TRACE_ID) and by a canonical parent's flags field.
+_KEPT_FLAGS = {bit: TraceFlags(bit) for bit in (TraceFlags.DEFAULT, TraceFlags.RANDOM_TRACE_ID)}
+_CHILD_FLAGS = {f"{i:02x}": _KEPT_FLAGS[i & TraceFlags.RANDOM_TRACE_ID] for i in range(256)}
 _NO_PARENT = otel_context.Context()
 
 # Server spans are errors only for codes that mean the server failed (OTel RPC semantic conventions);
@@ -183,10 +185,10 @@ class UnrecordedSpans:
         p = trace.get_current_span(parent).get_span_context()
         if p.is_valid:
             trace_id, state = p.trace_id, p.trace_state
-            flags = TraceFlags(p.trace_flags & TraceFlags.RANDOM_TRACE_ID)
+            flags = _KEPT_FLAGS[p.trace_flags & TraceFlags.RANDOM_TRACE_ID]
         else:
             trace_id, state = self._ids.generate_trace_id(), None
-            flags = TraceFlags(TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else TraceFlags.DEFAULT)
+            flags = _KEPT_FLAGS[TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else TraceFlags.DEFAULT]
         return NonRecordingSpan(SpanContext(trace_id, self._ids.generate_span_id(), is_remote=False,
                                             trace_flags=flags, trace_state=state))
 
