@@ -27,7 +27,7 @@ class OpenOrder:
     side: Side
     remaining: Decimal
     price: Decimal
-    multiplier: Decimal = Decimal(1)
+    multiplier: Decimal = ONE
     order_id: str = ""
 
     @property
@@ -42,7 +42,7 @@ class PositionState:
     quantity: Decimal = ZERO
     mark: Decimal | None = None
     average_cost: Decimal | None = None
-    multiplier: Decimal = Decimal(1)
+    multiplier: Decimal = ONE
 
 
 @dataclass(slots=True)

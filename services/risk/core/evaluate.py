@@ -19,6 +19,8 @@ from decimal import Decimal
 
 from services.risk.core.book import AccountBook, MarketBook
 from services.risk.core.model import (
+    BUY,
+    DENIED,
     ZERO,
     Control,
     Decision,
@@ -31,20 +33,19 @@ from services.risk.core.model import (
     TradingState,
 )
 from services.risk.core.policy import DailyLossLimit, Policy
-from services.risk.core.rules import RULES, Ctx, restricted_list
+from services.risk.core.rules import RULES, Ctx, restricted_list, times
 
 TRADING_STATE_RULE_ID = "trading-state"
-DENIED = Outcome.DENIED
 _LIMIT_PRICED = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_ON_CLOSE,
                            OrderType.TRAILING_STOP_LIMIT})
 
 
 def market_price(quote: Quote, side: Side) -> Decimal | None:
     """What a market order is expected to pay: far side, else last, else midpoint."""
-    far = quote.ask if side is Side.BUY else quote.bid
-    if far is not None and far > 0:
+    far = quote.ask if side is BUY else quote.bid
+    if far is not None and far > ZERO:
         return far
-    if quote.last is not None and quote.last > 0:
+    if quote.last is not None and quote.last > ZERO:
         return quote.last
     return quote.midpoint
 
@@ -70,13 +71,15 @@ def is_reducing(intent: OrderIntent, book: AccountBook) -> bool:
     """True when the order can only shrink the position: opposite side, and together with the working
     orders on the same side it does not exceed the position (so it can never flip it)."""
     pos = book.positions.get(intent.symbol)
-    if pos is None or not pos.quantity or (pos.quantity > 0) == (intent.side is Side.BUY):
+    if pos is None or not pos.quantity or (pos.quantity > ZERO) == (intent.side is BUY):
         return False
     return book.open_qty.get((intent.symbol, intent.side), ZERO) + intent.quantity <= abs(pos.quantity)
 
 
 _STATE_PASSED = {state: RuleResult(TRADING_STATE_RULE_ID, Outcome.PASSED, Control.KILL_SWITCH, unit="state",
                                     observed_text=state.name) for state in TradingState}
+ACTIVE = TradingState.ACTIVE
+_ACTIVE_PASSED = _STATE_PASSED[ACTIVE]  # the usual state's result, without a call
 
 
 def _state_result(state: TradingState, reducing: bool) -> RuleResult:
@@ -124,11 +127,11 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
     max_age = policy.quote_max_age
     quote = market.fresh(intent.symbol, now, max_age)
     price, source = order_price(intent, quote, reference_prices)
-    notional = price * intent.quantity * intent.multiplier if price is not None else None
+    notional = times(price * intent.quantity, intent.multiplier) if price is not None else None
     reducing = is_reducing(intent, book)
     ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, market, max_age)
 
-    first = _state_result(state, reducing)
+    first = _ACTIVE_PASSED if state is ACTIVE else _state_result(state, reducing)
     results = [first]
     denied_by = first if first.outcome is DENIED else None
     trip = None

@@ -22,9 +22,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from services.risk.core.book import AccountBook, MarketBook
-from services.risk.core.model import ONE, ZERO, Side
+from services.risk.core.model import BUY, ONE, SELL, ZERO
 
 _INF = float("inf")
+
+
+def larger(a: Decimal, b: Decimal) -> Decimal:
+    """`max(a, b)` (the first on a tie, as max) for two Decimals, without the builtin's generic iteration."""
+    return b if b > a else a  # noqa: FURB136 (the builtin costs ~4 times this comparison)
+
+
 _UNKNOWN = object()  # fallback mark not computed yet
 
 
@@ -46,7 +53,7 @@ def _worst(book: AccountBook, symbol: str) -> Decimal:
     pos = book.positions.get(symbol)
     qty = pos.quantity if pos is not None else ZERO
     open_qty = book.open_qty
-    return max(abs(qty + open_qty.get((symbol, Side.BUY), ZERO)), abs(qty - open_qty.get((symbol, Side.SELL), ZERO)))
+    return larger(abs(qty + open_qty.get((symbol, BUY), ZERO)), abs(qty - open_qty.get((symbol, SELL), ZERO)))
 
 
 def _price(memo: ExposureMemo, book: AccountBook, symbol: str, now: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.risk.core.model import Control, TradingState
+from services.risk.core.model import Control, Outcome, RuleResult, TradingState
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +154,18 @@ class RuleSpec:
     # Derived from the params' type once, not on every evaluation.
     kind: str = field(init=False, compare=False)
     control: Control = field(init=False, compare=False)
+    # What an exposure rule answers a reducing order, which it skips: one shared result per rule, not one
+    # per order (results are never mutated).
+    skipped_reducing: RuleResult = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         kind = KIND_OF[type(self.params)]
+        control = KINDS[kind][1]
         object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "control", KINDS[kind][1])
+        object.__setattr__(self, "control", control)
+        object.__setattr__(self, "skipped_reducing", RuleResult(
+            self.rule_id, Outcome.SKIPPED, control, message="reducing order", scope_account_id=self.account_id,
+            scope_symbol=self.symbol))
 
     @property
     def specificity(self) -> int:

@@ -22,11 +22,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from services.risk.core.book import AccountBook, MarketBook
-from services.risk.core.exposure import exposure_before
+from services.risk.core.exposure import exposure_before, larger
 from services.risk.core.model import (
+    BUY,
+    DENIED,
     HUNDRED,
     MARKET_PRICED,
     ONE,
+    PASSED,
+    SELL,
+    SKIPPED,
     ZERO,
     OrderIntent,
     Outcome,
@@ -87,18 +92,18 @@ def _result(rule: RuleSpec, outcome: Outcome, threshold: Decimal | None = None, 
 
 
 def _deny(rule: RuleSpec, observed: Decimal, threshold: Decimal, unit: str, what: str) -> RuleResult:
-    return _result(rule, Outcome.DENIED, threshold, observed, unit,
+    return _result(rule, DENIED, threshold, observed, unit,
                    f"{rule.rule_id}: {what} {plain(observed)} {unit} exceeds {plain(threshold)} {unit}")
 
 
 def _no_price(rule: RuleSpec, ctx: Ctx) -> RuleResult:
-    return _result(rule, Outcome.DENIED, unit="", observed_text="no price",
+    return _result(rule, DENIED, unit="", observed_text="no price",
                    threshold_text="a fresh quote or reference price",
                    message=f"{rule.rule_id}: no fresh quote or reference price for {ctx.order.symbol}")
 
 
 def _skip(rule: RuleSpec, message: str = "") -> RuleResult:
-    return RuleResult(rule.rule_id, Outcome.SKIPPED, rule.control, None, None, "", message, rule.account_id,
+    return RuleResult(rule.rule_id, SKIPPED, rule.control, None, None, "", message, rule.account_id,
                       rule.symbol, "", "")
 
 
@@ -106,12 +111,12 @@ def restricted_list(rule: RuleSpec, ctx: Ctx):
     p = rule.params
     symbol = ctx.order.symbol
     if symbol in p.denied:
-        return _result(rule, Outcome.DENIED, unit="symbol", threshold_text="denied list", observed_text=symbol,
+        return _result(rule, DENIED, unit="symbol", threshold_text="denied list", observed_text=symbol,
                        message=f"{rule.rule_id}: {symbol} is on the denied list")
     if p.allowed and symbol not in p.allowed:
-        return _result(rule, Outcome.DENIED, unit="symbol", threshold_text="allowed list", observed_text=symbol,
+        return _result(rule, DENIED, unit="symbol", threshold_text="allowed list", observed_text=symbol,
                        message=f"{rule.rule_id}: {symbol} is not on the allowed list")
-    return _result(rule, Outcome.PASSED, unit="symbol", observed_text=symbol)
+    return _result(rule, PASSED, unit="symbol", observed_text=symbol)
 
 
 def max_order_quantity(rule: RuleSpec, ctx: Ctx):
@@ -134,7 +139,7 @@ def _collar_reference(reference: str, quote: Quote, side: Side) -> Decimal | Non
     if reference == "MIDPOINT":
         return quote.midpoint
     if reference == "NBBO_FAR_SIDE":
-        return quote.ask if side is Side.BUY else quote.bid
+        return quote.ask if side is BUY else quote.bid
     if reference == "CLOSE":
         return quote.close
     return quote.last or quote.midpoint  # LAST, falling back to the midpoint
@@ -144,17 +149,17 @@ def price_collar(rule: RuleSpec, ctx: Ctx):
     p, order, quote = rule.params, ctx.order, ctx.quote
     if order.order_type in MARKET_PRICED and order.stop_price is None:
         if quote is None and p.require_fresh_quote_for_market_orders:
-            return _result(rule, Outcome.DENIED, unit="", threshold_text="a fresh quote", observed_text="no fresh quote",
+            return _result(rule, DENIED, unit="", threshold_text="a fresh quote", observed_text="no fresh quote",
                            message=f"{rule.rule_id}: market order refused, no fresh quote for {order.symbol}")
-        return _result(rule, Outcome.PASSED if quote else Outcome.SKIPPED)
+        return _result(rule, PASSED if quote else SKIPPED)
     ref = _collar_reference(p.reference, quote, order.side) if quote is not None else None
-    if not ref or ref <= 0:
+    if not ref or ref <= ZERO:
         # Without a fresh reference a priced order cannot be judged; the notional rules still bound it.
-        return _result(rule, Outcome.SKIPPED, p.max_deviation_percent, unit="percent", observed_text="no reference")
+        return _result(rule, SKIPPED, p.max_deviation_percent, unit="percent", observed_text="no reference")
     limit, stop = order.limit_price, order.stop_price
     worst = abs(limit - ref) if limit is not None else ZERO
     if stop is not None:
-        worst = max(worst, abs(stop - ref))
+        worst = larger(worst, abs(stop - ref))
     worst = worst * HUNDRED / ref
     if worst > p.max_deviation_percent:
         return _deny(rule, worst, p.max_deviation_percent, "percent", f"price deviation from {plain(ref)}:")
@@ -169,7 +174,7 @@ def duplicate_order(rule: RuleSpec, ctx: Ctx):
         if seen is not None:
             age = Decimal(repr(round(ctx.now - seen[0], 3)))
             if age < window and seen[1] != ctx.order.client_order_id:
-                return _result(rule, Outcome.DENIED, window, age, "seconds",
+                return _result(rule, DENIED, window, age, "seconds",
                                f"{rule.rule_id}: identical order {seen[1]} accepted {plain(age)} s ago "
                                f"(window {plain(window)} s)")
     return (rule, window, None, "seconds")
@@ -191,7 +196,7 @@ def order_rate(rule: RuleSpec, ctx: Ctx):
         if observed > p.max_notional:
             return _deny(rule, observed, p.max_notional, "USD", f"notional in {plain(p.window_seconds)} s")
         return (rule, p.max_notional, observed, "USD")  # with both limits, the notional is reported
-    return passed or _result(rule, Outcome.SKIPPED)
+    return passed or _result(rule, SKIPPED)
 
 
 def max_open_orders(rule: RuleSpec, ctx: Ctx):
@@ -212,13 +217,23 @@ def max_working_orders_per_side(rule: RuleSpec, ctx: Ctx):
 def projected_position(ctx: Ctx) -> Decimal:
     """The position if every open order on the order's side and the order itself filled (worst case)."""
     order, book = ctx.order, ctx.book
-    same_side = book.open_qty.get((order.symbol, order.side), ZERO)
-    return book.position(order.symbol) + order.side * (same_side + order.quantity)
+    symbol, side = order.symbol, order.side
+    pos = book.positions.get(symbol)
+    held = pos.quantity if pos is not None else ZERO
+    added = book.open_qty.get((symbol, side), ZERO) + order.quantity
+    # Added or subtracted rather than multiplied by the side: `int * Decimal` converts the int first.
+    return held + added if side is BUY else held - added
+
+
+def times(value: Decimal, multiplier: Decimal) -> Decimal:
+    """`value * multiplier` for a `value` that is already an arithmetic result (so rounded to the context):
+    the usual multiplier, the shared ONE, leaves it unchanged and costs no Decimal operation."""
+    return value if multiplier is ONE else value * multiplier
 
 
 def max_position(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
-        return _skip(rule, "reducing order")
+        return rule.skipped_reducing
     p = rule.params
     projected = abs(projected_position(ctx))
     passed = None
@@ -230,7 +245,7 @@ def max_position(rule: RuleSpec, ctx: Ctx):
         mark = ctx.mark
         if mark is None:
             return _no_price(rule, ctx)
-        observed = projected * mark * ctx.order.multiplier
+        observed = times(projected * mark, ctx.order.multiplier)
         if observed > p.max_notional:
             return _deny(rule, observed, p.max_notional, "USD", "projected position notional")
         return (rule, p.max_notional, observed, "USD")
@@ -239,7 +254,7 @@ def max_position(rule: RuleSpec, ctx: Ctx):
 
 def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
-        return _skip(rule, "reducing order")
+        return rule.skipped_reducing
     if ctx.notional is None:
         return _no_price(rule, ctx)
     p, order, book = rule.params, ctx.order, ctx.book
@@ -248,16 +263,16 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     symbol = order.symbol
     pos = book.positions.get(symbol)
     held = pos.quantity if pos is not None else ZERO
-    buys = book.open_qty.get((symbol, Side.BUY), ZERO)
-    sells = book.open_qty.get((symbol, Side.SELL), ZERO)
-    if order.side is Side.BUY:
+    buys = book.open_qty.get((symbol, BUY), ZERO)
+    sells = book.open_qty.get((symbol, SELL), ZERO)
+    if order.side is BUY:
         buys += order.quantity
     else:
         sells += order.quantity
-    worst = max(abs(held + buys), abs(held - sells))
+    worst = larger(abs(held + buys), abs(held - sells))
     mark = (marks.get(symbol) or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol)
             or ctx.mark or ZERO)
-    gross = before + worst * mark * (pos.multiplier if pos is not None else ONE) - parts.get(symbol, ZERO)
+    gross = before + times(worst * mark, pos.multiplier if pos is not None else ONE) - parts.get(symbol, ZERO)
     passed = None
     if p.max_gross_exposure is not None:
         if gross > p.max_gross_exposure:
@@ -265,8 +280,8 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
         passed = (rule, p.max_gross_exposure, gross, "USD")
     if p.max_leverage is not None:
         net_liq = book.net_liquidation
-        if net_liq is None or net_liq <= 0:
-            return _result(rule, Outcome.DENIED, p.max_leverage, unit="ratio", observed_text="net liquidation unknown",
+        if net_liq is None or net_liq <= ZERO:
+            return _result(rule, DENIED, p.max_leverage, unit="ratio", observed_text="net liquidation unknown",
                            message=f"{rule.rule_id}: leverage cannot be checked, net liquidation unknown")
         leverage = (gross / net_liq).quantize(RATIO_STEP)
         if leverage > p.max_leverage:
@@ -288,13 +303,13 @@ def _usable(power: Decimal, usage: Decimal) -> Decimal:
 
 def buying_power(rule: RuleSpec, ctx: Ctx):
     if ctx.reducing:
-        return _skip(rule, "reducing order")
+        return rule.skipped_reducing
     if ctx.notional is None:
         return _no_price(rule, ctx)
     book = ctx.book
     power = book.buying_power
     if power is None:
-        return _result(rule, Outcome.DENIED, unit="USD", threshold_text="known buying power",
+        return _result(rule, DENIED, unit="USD", threshold_text="known buying power",
                        observed_text="buying power unknown",
                        message=f"{rule.rule_id}: buying power unknown for {ctx.order.account_id}")
     limit = _usable(power, rule.params.max_usage_percent)
@@ -308,10 +323,10 @@ def daily_loss_limit(rule: RuleSpec, ctx: Ctx):
     pnl = ctx.book.daily_pnl
     threshold = rule.params.max_daily_loss
     if pnl is None:
-        return _result(rule, Outcome.SKIPPED, threshold, unit="USD", observed_text="no P&L yet")
-    loss = -pnl if pnl < 0 else ZERO
+        return _result(rule, SKIPPED, threshold, unit="USD", observed_text="no P&L yet")
+    loss = -pnl if pnl < ZERO else ZERO
     if ctx.reducing:
-        return _result(rule, Outcome.SKIPPED, threshold, loss, "USD", "reducing order")
+        return _result(rule, SKIPPED, threshold, loss, "USD", "reducing order")
     if loss > threshold:
         return _deny(rule, loss, threshold, "USD", "daily loss")
     return (rule, threshold, loss, "USD")
