@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from services.risk.core.book import AccountBook, MarketBook
+from services.risk.core.book import AccountBook, MarketBook, PositionState
 from services.risk.core.model import (
     BUY,
     DENIED,
@@ -67,13 +67,13 @@ def order_price(intent: OrderIntent, quote: Quote | None,
     return None, "none"
 
 
-def is_reducing(intent: OrderIntent, book: AccountBook) -> bool:
-    """True when the order can only shrink the position: opposite side, and together with the working
-    orders on the same side it does not exceed the position (so it can never flip it)."""
-    pos = book.positions.get(intent.symbol)
+def is_reducing(intent: OrderIntent, pos: PositionState | None, same_side: Decimal) -> bool:
+    """True when the order can only shrink the position `pos`: opposite side, and together with the working
+    orders on the same side (`same_side`, their quantity) it does not exceed the position (so it can never
+    flip it)."""
     if pos is None or not pos.quantity or (pos.quantity > ZERO) == (intent.side is BUY):
         return False
-    return book.open_qty.get((intent.symbol, intent.side), ZERO) + intent.quantity <= abs(pos.quantity)
+    return same_side + intent.quantity <= abs(pos.quantity)
 
 
 _STATE_PASSED = {state: RuleResult(TRADING_STATE_RULE_ID, Outcome.PASSED, Control.KILL_SWITCH, unit="state",
@@ -128,8 +128,10 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
     quote = market.fresh(intent.symbol, now, max_age)
     price, source = order_price(intent, quote, reference_prices)
     notional = times(price * intent.quantity, intent.multiplier) if price is not None else None
-    reducing = is_reducing(intent, book)
-    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, market, max_age)
+    pos = book.positions.get(intent.symbol)
+    same_side = book.open_qty.get((intent.symbol, intent.side), ZERO)
+    reducing = is_reducing(intent, pos, same_side)
+    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, market, max_age, pos, same_side)
 
     first = _ACTIVE_PASSED if state is ACTIVE else _state_result(state, reducing)
     results = [first]

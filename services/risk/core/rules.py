@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.risk.core.book import AccountBook, MarketBook
+from services.risk.core.book import AccountBook, MarketBook, PositionState
 from services.risk.core.exposure import exposure_before, larger
 from services.risk.core.model import (
     BUY,
@@ -66,14 +66,10 @@ class Ctx:
     now: float
     market: MarketBook
     max_age: float
-    _exposure: tuple | None = None
-
-    def exposure(self) -> tuple[dict[str, Decimal], Decimal, dict[str, Decimal]]:
-        """(fresh marks, gross exposure before this order, per-symbol exposure), computed on first use:
-        only the gross-exposure rule needs it."""
-        if self._exposure is None:
-            self._exposure = exposure_before(self.book, self.market, self.now, self.max_age)
-        return self._exposure
+    # The order symbol's position (None when flat and never held) and the quantity of the working orders on
+    # the order's side: read once by `evaluate`, used by the reducing test and both position rules.
+    position: PositionState | None
+    same_side: Decimal
 
     @property
     def mark(self) -> Decimal | None:
@@ -216,13 +212,11 @@ def max_working_orders_per_side(rule: RuleSpec, ctx: Ctx):
 
 def projected_position(ctx: Ctx) -> Decimal:
     """The position if every open order on the order's side and the order itself filled (worst case)."""
-    order, book = ctx.order, ctx.book
-    symbol, side = order.symbol, order.side
-    pos = book.positions.get(symbol)
+    pos = ctx.position
     held = pos.quantity if pos is not None else ZERO
-    added = book.open_qty.get((symbol, side), ZERO) + order.quantity
+    added = ctx.same_side + ctx.order.quantity
     # Added or subtracted rather than multiplied by the side: `int * Decimal` converts the int first.
-    return held + added if side is BUY else held - added
+    return held + added if ctx.order.side is BUY else held - added
 
 
 def times(value: Decimal, multiplier: Decimal) -> Decimal:
@@ -258,17 +252,15 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     if ctx.notional is None:
         return _no_price(rule, ctx)
     p, order, book = rule.params, ctx.order, ctx.book
-    marks, before, parts = ctx.exposure()
+    marks, before, parts = exposure_before(book, ctx.market, ctx.now, ctx.max_age)
     # The order's symbol with the order added (the rest of the account is memoized in `before`).
     symbol = order.symbol
-    pos = book.positions.get(symbol)
+    pos = ctx.position
     held = pos.quantity if pos is not None else ZERO
-    buys = book.open_qty.get((symbol, BUY), ZERO)
-    sells = book.open_qty.get((symbol, SELL), ZERO)
     if order.side is BUY:
-        buys += order.quantity
+        buys, sells = ctx.same_side + order.quantity, book.open_qty.get((symbol, SELL), ZERO)
     else:
-        sells += order.quantity
+        buys, sells = book.open_qty.get((symbol, BUY), ZERO), ctx.same_side + order.quantity
     worst = larger(abs(held + buys), abs(held - sells))
     mark = (marks.get(symbol) or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol)
             or ctx.mark or ZERO)
