@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal
 
 from google.protobuf.message import Message
 from ibkr.trading.v1 import instrument_pb2, order_pb2
 
 from services.common.errors import FieldViolation, InvalidArgument
-from services.common.money import decimal_from_proto
+from services.common.money import parse_decimal_string
 
 CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
 ID_MAX = 128
@@ -36,6 +35,25 @@ _PRICE_RULES: dict[int, dict[str, bool]] = {
 _TRAILING = frozenset({order_pb2.ORDER_TYPE_TRAILING_STOP, order_pb2.ORDER_TYPE_TRAILING_STOP_LIMIT})
 
 
+# Plain decimal text that `parse_decimal_string` always accepts: at most 20 integer and 18 fractional digits,
+# no sign, no exponent, digits on both sides of a point. Anything else takes the full parse.
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,18})?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_ENUM_FACTS: dict[tuple[type, str], tuple[str, frozenset[int], str]] = {}
+
+
+def _enum_facts(msg_type: type, name: str) -> tuple[str, frozenset[int], str]:
+    # The enum's name, defined numbers and zero value's name, per (message type, field): reading them from
+    # the descriptors costs more than the rest of a check.
+    facts = _ENUM_FACTS.get((msg_type, name))
+    if facts is None:
+        enum_type = msg_type.DESCRIPTOR.fields_by_name[name].enum_type
+        zero = enum_type.values_by_number.get(0)
+        facts = _ENUM_FACTS[(msg_type, name)] = (enum_type.name, frozenset(enum_type.values_by_number),
+                                                 zero.name if zero is not None else "")
+    return facts
+
+
 class Violations:
     """Collects field violations; `raise_if_any()` turns them into one INVALID_ARGUMENT."""
 
@@ -46,27 +64,31 @@ class Violations:
         """Record one bad field."""
         self.items.append(FieldViolation(field, description, reason))
 
-    def decimal(self, msg: Message, name: str, path: str, *, required: bool, positive: bool = True) -> Decimal | None:
-        """Parse a `google.type.Decimal` field, recording a violation instead of raising."""
-        pb = getattr(msg, name) if msg.HasField(name) else None
+    def decimal(self, msg: Message, name: str, path: str, *, required: bool, positive: bool = True) -> None:
+        """Check a `google.type.Decimal` field (as `decimal_from_proto` would), recording a violation instead."""
+        text = getattr(msg, name).value if msg.HasField(name) else ""
+        if _PLAIN_DECIMAL.fullmatch(text):
+            # Always valid and in range (at most 20 + 18 digits), so no Decimal is needed: it is > 0 exactly
+            # when some digit is not zero.
+            if positive and not text.strip("0."):
+                self.add(path, "must be greater than zero", "NOT_POSITIVE")
+            return
         try:
-            value = decimal_from_proto(pb, path, required=required)
+            value = parse_decimal_string(text, path, required=required)
         except InvalidArgument as err:
             self.items.extend(err.field_violations)
-            return None
+            return
         if value is not None and positive and value <= 0:
             self.add(path, "must be greater than zero", "NOT_POSITIVE")
-        return value
 
     def enum(self, msg: Message, name: str, path: str, *, required: bool = True) -> None:
         """Reject `*_UNSPECIFIED` (when required) and numbers the enum does not define."""
         value = getattr(msg, name)
-        enum_type = msg.DESCRIPTOR.fields_by_name[name].enum_type
-        if enum_type.values_by_number.get(value) is None:
-            self.add(path, f"unknown {enum_type.name} value {value}", "UNKNOWN_ENUM_VALUE")
+        enum_name, numbers, unspecified = _enum_facts(type(msg), name)
+        if value not in numbers:
+            self.add(path, f"unknown {enum_name} value {value}", "UNKNOWN_ENUM_VALUE")
         elif required and value == 0:
-            self.add(path, f"a {enum_type.name} is required ({enum_type.values_by_number[0].name} is not allowed)",
-                     "UNSPECIFIED")
+            self.add(path, f"a {enum_name} is required ({unspecified} is not allowed)", "UNSPECIFIED")
 
     def raise_if_any(self) -> None:
         """Raise INVALID_ARGUMENT naming every bad field, if there is one."""
@@ -91,7 +113,7 @@ def check_instrument(v: Violations, msg: Message, name: str, path: str) -> None:
         v.add(f"{path}.symbol", "not a valid symbol")
     v.enum(inst, "security_type", f"{path}.security_type")
     v.enum(inst, "right", f"{path}.right", required=False)
-    if inst.currency and not re.fullmatch(r"[A-Z]{3}", inst.currency):
+    if inst.currency and not _CURRENCY.fullmatch(inst.currency):
         v.add(f"{path}.currency", "must be a three-letter ISO 4217 code")
 
 
