@@ -123,7 +123,8 @@ class AuthGuard:
                 raise ResourceExhausted("RATE_LIMITED", "too many calls for this API key; slow down",
                                         metadata={"retry_after_seconds": f"{wait:.3f}"})
             if rule.scope is not authz.Scope.NONE:
-                is_global = bool(getattr(request, "global_scope", False))
+                # Only ACCOUNT_OR_GLOBAL reads the flag; most requests have no such field (a costly miss).
+                is_global = rule.scope is authz.Scope.ACCOUNT_OR_GLOBAL and bool(getattr(request, "global_scope", False))
                 request.account_id = authz.resolve_account(principal, rule, request.account_id,
                                                            is_global=is_global)
         except Exception as exc:

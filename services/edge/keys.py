@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import enum
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -114,7 +115,9 @@ class _Record:
                    accounts=tuple(str(a) for a in data["accounts"]),  # type: ignore[union-attr]
                    create_time=str(data.get("create_time", "")))
 
+    @functools.cached_property
     def principal(self) -> Principal:
+        # One per record: a record is immutable and a re-read of the file makes new records.
         return Principal(self.name, self.key_id, self.role, self.accounts)
 
 
@@ -192,7 +195,7 @@ class ApiKeyStore:
         salt = record.salt if record else _DUMMY_SALT
         expected = record.digest if record else b"\x00" * 32
         ok = hmac.compare_digest(_digest(pepper, salt, secret or ""), expected)
-        return record.principal() if (record is not None and ok and self._pepper) else None
+        return record.principal if (record is not None and ok and self._pepper) else None
 
     # -- file handling --------------------------------------------------------------------------------------
 
