@@ -252,7 +252,7 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     if ctx.notional is None:
         return _no_price(rule, ctx)
     p, order, book = rule.params, ctx.order, ctx.book
-    marks, before, parts = exposure_before(book, ctx.market, ctx.now, ctx.max_age)
+    _, before, parts = exposure_before(book, ctx.market, ctx.now, ctx.max_age)
     # The order's symbol with the order added (the rest of the account is memoized in `before`).
     symbol = order.symbol
     pos = ctx.position
@@ -262,8 +262,12 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     else:
         buys, sells = book.open_qty.get((symbol, BUY), ZERO), ctx.same_side + order.quantity
     worst = larger(abs(held + buys), abs(held - sells))
-    mark = (marks.get(symbol) or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol)
-            or ctx.mark or ZERO)
+    # The mark as exposure.py defines it, a fresh quote first: the memo's marks cover only the symbols that
+    # had exposure before the order, not one whose position went flat (a stale mark or average cost left).
+    quote = ctx.quote
+    fresh = (quote.last or quote.midpoint) if quote is not None else None
+    mark = (fresh or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol) or ctx.price
+            or ZERO)
     gross = before + times(worst * mark, pos.multiplier if pos is not None else ONE) - parts.get(symbol, ZERO)
     passed = None
     if p.max_gross_exposure is not None:
