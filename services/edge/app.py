@@ -24,7 +24,6 @@ from ibkr.edge.v1 import (
     portfolio_service_pb2,
     portfolio_service_pb2_grpc,
     trading_service_pb2,
-    trading_service_pb2_grpc,
 )
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
@@ -44,7 +43,7 @@ from services.edge.servicers.admin import AdminServicer, HealthProbe
 from services.edge.servicers.events import EventServicer, add_event_service
 from services.edge.servicers.market_data import MarketDataServicer
 from services.edge.servicers.portfolio import PortfolioServicer
-from services.edge.servicers.trading import TradingServicer
+from services.edge.servicers.trading import TradingServicer, add_trading_service
 from services.gateway_bridge.client import HEALTH_SERVICE_NAME as GATEWAY_HEALTH_SERVICE
 
 
@@ -147,7 +146,7 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
     # are not).
     guarded = auth.add_to_server
     specs = [
-        ServiceSpec(guarded(trading_service_pb2_grpc.add_TradingServiceServicer_to_server), TradingServicer(down),
+        ServiceSpec(guarded(add_trading_service), TradingServicer(down),
                     public_service_names()[0]),
         ServiceSpec(guarded(portfolio_service_pb2_grpc.add_PortfolioServiceServicer_to_server), PortfolioServicer(down),
                     public_service_names()[1]),

@@ -32,6 +32,7 @@ from services.common.telemetry import inject_context, rpc_span_name_and_attribut
 
 R = TypeVar("R")
 
+SUBMIT_ORDER = "/ibkr.risk.v1.RiskService/SubmitOrder"
 _SUITE_FAULTS = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
 _TRANSPORT_CODES = {
     grpc.StatusCode.UNAVAILABLE: "a suite service is unavailable; retry later",
@@ -49,6 +50,8 @@ class Downstream:
     timeout: float
     tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
     token: str | None = None
+    submit_order_bytes: Callable[..., Awaitable[bytes]] | None = None
+    """risk's SubmitOrder answering its reply's bytes unparsed (PlaceOrder relays them, see `place_order_reply`)."""
     _spans: dict[Any, tuple[str, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -59,13 +62,18 @@ class Downstream:
             for method in full.methods:
                 self._spans[getattr(stub, method.name)] = rpc_span_name_and_attributes(
                     f"/{full.full_name}/{method.name}")
+        if self.submit_order_bytes is not None:
+            self._spans[self.submit_order_bytes] = self._spans[self.risk.SubmitOrder]
 
     @classmethod
     def from_channels(cls, risk: grpc.aio.Channel, ledger: grpc.aio.Channel, bridge: grpc.aio.Channel,
                       timeout: float, *, tracer: trace.Tracer | None = None, token: str | None = None) -> Downstream:
         """Stubs over channels without client interceptors; `call` adds the span, trace context and token."""
+        submit_order_bytes = risk.unary_unary(SUBMIT_ORDER, request_serializer=risk_pb2.SubmitOrderRequest.SerializeToString,
+                                              response_deserializer=None, _registered_method=True)
         return cls(risk_pb2_grpc.RiskServiceStub(risk), ledger_pb2_grpc.LedgerServiceStub(ledger),
-                   gateway_pb2_grpc.GatewayServiceStub(bridge), timeout, tracer or trace.NoOpTracer(), token)
+                   gateway_pb2_grpc.GatewayServiceStub(bridge), timeout, tracer or trace.NoOpTracer(), token,
+                   submit_order_bytes)
 
     def deadline(self, context: grpc.aio.ServicerContext | None) -> float:
         """Seconds the next downstream call may take."""
@@ -116,3 +124,73 @@ def relay(err: grpc.aio.AioRpcError) -> DomainError:
         # A transport failure (no rich status from the peer): its text names internal addresses; hide them.
         return DomainError(relayed.reason, _TRANSPORT_CODES[err.code()], code=err.code())
     return relayed
+
+
+# Top-level tags of risk's SubmitOrderResponse that PlaceOrderResponse shares, field for field (1 `order`, 2
+# `child_orders`, both length-delimited `ibkr.trading.v1.Order`); field 3 (`decision`) is risk's own.
+_ORDER_TAG, _CHILD_TAG = 0x0A, 0x12
+_MAX_FIELD_NUMBER = 2**29 - 1
+
+
+def place_order_reply(raw: bytes) -> bytes | None:
+    """The bytes of the PlaceOrderResponse for risk's SubmitOrderResponse bytes `raw`, or None to parse instead.
+
+    Keeps fields 1 and 2 byte for byte and drops every other top-level field, which is what parsing `raw` and
+    building `PlaceOrderResponse(order=..., child_orders=...)` gives a client, without parsing or copying the
+    orders. None (the caller takes the parsing way) when `raw` has no `order` (the constructor would have set
+    an empty one) or is not a well-formed message.
+    """
+    kept: list[tuple[int, int]] = []
+    has_order = False
+    pos, end = 0, len(raw)
+    while pos < end:
+        start = pos
+        tag = raw[pos]
+        # One-byte varints (every tag of fields 1-15) inline: a call each costs more than the rest of the loop.
+        tag, pos = (tag, pos + 1) if tag < 0x80 else _varint(raw, pos)
+        wire_type = tag & 7
+        if pos < 0 or not 0 < tag >> 3 <= _MAX_FIELD_NUMBER:
+            return None
+        if wire_type == 0:
+            _, pos = _varint(raw, pos)
+        elif wire_type == 1:
+            pos += 8
+        elif wire_type == 2:
+            size = raw[pos] if pos < end else 0x80
+            size, pos = (size, pos + 1) if size < 0x80 else _varint(raw, pos)
+            if pos < 0:
+                return None
+            pos += size
+        elif wire_type == 5:
+            pos += 4
+        else:
+            return None  # groups: not in this message; let the parser judge
+        if pos > end or pos < 0:
+            return None
+        if tag == _ORDER_TAG or tag == _CHILD_TAG:
+            has_order = has_order or tag == _ORDER_TAG
+            if kept and kept[-1][1] == start:
+                kept[-1] = (kept[-1][0], pos)
+            else:
+                kept.append((start, pos))
+        elif tag >> 3 in (1, 2):
+            return None  # a shared field with the wrong wire type: malformed
+    if not has_order:
+        return None
+    if len(kept) == 1:
+        first, last = kept[0]
+        return raw if first == 0 and last == end else raw[first:last]
+    return b"".join(raw[first:last] for first, last in kept)
+
+
+def _varint(raw: bytes, pos: int) -> tuple[int, int]:
+    # -1 as the position marks a varint that runs past the end (or beyond 64 bits).
+    value, shift = 0, 0
+    while pos < len(raw) and shift < 64:
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+    return 0, -1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import grpc
 from ibkr.edge.v1 import trading_service_pb2 as pb
@@ -20,9 +21,10 @@ from ibkr.risk.v1 import risk_pb2
 from ibkr.trading.v1 import order_pb2
 
 from services.common.errors import DomainError, NotFound
+from services.common.server import WrappingServer
 from services.edge import validation as val
 from services.edge.auth import current_principal_name
-from services.edge.downstream import Downstream
+from services.edge.downstream import Downstream, place_order_reply
 from services.edge.mapping import project
 
 OPEN_STATUSES = (
@@ -39,22 +41,51 @@ _REPLACEABLE = frozenset({"quantity", "limit_price", "stop_price", "time_in_forc
                           "display_quantity"})
 
 
+PLACE_ORDER = "/ibkr.edge.v1.TradingService/PlaceOrder"
+
+
+def add_trading_service(servicer: trading_service_pb2_grpc.TradingServiceServicer, server: Any) -> None:
+    """The generated registration, except that PlaceOrder's answer goes out as is when it is relayed bytes."""
+    trading_service_pb2_grpc.add_TradingServiceServicer_to_server(servicer, WrappingServer(server, _bytes_as_is))
+
+
+def _bytes_as_is(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    if method != PLACE_ORDER:
+        return handler
+    serialize = handler.response_serializer
+
+    def serialize_or_relay(response: Any) -> bytes:
+        return response if type(response) is bytes else serialize(response)
+
+    return handler._replace(response_serializer=serialize_or_relay)
+
+
 class TradingServicer(trading_service_pb2_grpc.TradingServiceServicer):
     """Thin: every method validates, makes one or two downstream calls and maps the answer back."""
 
     def __init__(self, downstream: Downstream) -> None:
         self._down = downstream
 
-    async def PlaceOrder(self, request: pb.PlaceOrderRequest, context: grpc.aio.ServicerContext) -> pb.PlaceOrderResponse:
+    async def PlaceOrder(self, request: pb.PlaceOrderRequest,
+                         context: grpc.aio.ServicerContext) -> pb.PlaceOrderResponse | bytes:
         v = val.Violations()
         val.check_client_order_id(v, request.client_order_id, required=False)
         val.check_order_spec(v, request, "order", "order")
         v.raise_if_any()
         # No key given: make one, so the order is still traceable end to end (retries then cannot dedupe).
         client_order_id = request.client_order_id or f"edge-{uuid.uuid4().hex}"
-        reply = await self._down.call(self._down.risk.SubmitOrder, risk_pb2.SubmitOrderRequest(
-            account_id=request.account_id, client_order_id=client_order_id, order=request.order,
-            principal=current_principal_name()), context)
+        submit = risk_pb2.SubmitOrderRequest(account_id=request.account_id, client_order_id=client_order_id,
+                                             order=request.order, principal=current_principal_name())
+        down = self._down
+        if down.submit_order_bytes is None:
+            reply = await down.call(down.risk.SubmitOrder, submit, context)
+        else:
+            # Risk's reply shares fields 1-2 with ours: relay their bytes rather than parse and copy the orders.
+            raw = await down.call(down.submit_order_bytes, submit, context)
+            relayed = place_order_reply(raw)
+            if relayed is not None:
+                return relayed
+            reply = risk_pb2.SubmitOrderResponse.FromString(raw)
         return pb.PlaceOrderResponse(order=reply.order, child_orders=reply.child_orders)
 
     async def PreviewOrder(self, request: pb.PreviewOrderRequest, context: grpc.aio.ServicerContext) -> pb.PreviewOrderResponse:

@@ -75,7 +75,10 @@ class FakeRisk(risk_pb2_grpc.RiskServiceServicer):
                                 account_id=request.account_id, spec=spec,
                                 status=order_pb2.ORDER_STATUS_SUBMITTED)
         self.s.bridge_orders[order.order_id] = order
-        return risk_pb2.SubmitOrderResponse(order=order)
+        # Like risk, the accepting decision comes with the order (field 3, which the edge must not pass on).
+        reply = risk_pb2.SubmitOrderResponse(order=order)
+        reply.decision.decision_id = f"rd-{order.order_id}"
+        return reply
 
     async def SubmitCancel(self, request, context):
         self.s.record("risk.SubmitCancel", request)

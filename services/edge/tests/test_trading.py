@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.protobuf.unknown_fields import UnknownFieldSet
 from google.rpc import error_details_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
@@ -73,6 +74,14 @@ async def test_place_order_goes_to_risk_with_the_keys_account_and_name(harness, 
     assert method == "risk.SubmitOrder"
     assert (request.account_id, request.client_order_id, request.principal) == (ACCOUNT, "buy-1", "trader")
     assert request.order == market_buy()
+
+
+async def test_place_order_answers_the_order_and_nothing_of_risks_own(harness, stub):
+    reply = await stub.PlaceOrder(trading.PlaceOrderRequest(client_order_id="buy-r", order=market_buy()),
+                                  metadata=harness.auth("trader"))
+    assert reply.order == harness.state.bridge_orders[reply.order.order_id]
+    assert not reply.child_orders
+    assert len(UnknownFieldSet(reply)) == 0  # risk's decision (its field 3) is not relayed
 
 
 async def test_just_placed_order_is_readable_at_once_from_the_bridge(harness, stub):
