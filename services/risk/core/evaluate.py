@@ -96,19 +96,17 @@ def _state_result(state: TradingState, reducing: bool) -> RuleResult:
 
 def _plan(policy: Policy, account_id: str, symbol: str) -> tuple:
     """The rules that apply to (account, symbol) paired with their functions: resolved once per policy
-    version (the plan lives on the policy object an update replaces), not once per order."""
-    key = (account_id, symbol)
-    plan = policy.plans.get(key)
-    if plan is None:
-        steps = []
-        for rule in policy.rules_for(account_id, symbol):
-            check = RULES[rule.kind]
-            if check is restricted_list:
-                # Decided by the symbol alone: its (immutable) result is computed here, once.
-                fixed = restricted_list(rule, _SymbolOnly(symbol))
-                check = lambda _rule, _ctx, _fixed=fixed: _fixed
-            steps.append((check, rule))
-        plan = policy.plans[key] = tuple(steps)
+    version (the plan lives on the policy object an update replaces, in `policy.plans`), not once per order.
+    `evaluate` reads the cache itself and calls this on a miss."""
+    steps = []
+    for rule in policy.rules_for(account_id, symbol):
+        check = RULES[rule.kind]
+        if check is restricted_list:
+            # Decided by the symbol alone: its (immutable) result is computed here, once.
+            fixed = restricted_list(rule, _SymbolOnly(symbol))
+            check = lambda _rule, _ctx, _fixed=fixed: _fixed
+        steps.append((check, rule))
+    plan = policy.plans[(account_id, symbol)] = tuple(steps)
     return plan
 
 
@@ -137,7 +135,10 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
     results = [first]
     denied_by = first if first.outcome is DENIED else None
     trip = None
-    for check, rule in _plan(policy, intent.account_id, intent.symbol):
+    plan = policy.plans.get((intent.account_id, intent.symbol))
+    if plan is None:
+        plan = _plan(policy, intent.account_id, intent.symbol)
+    for check, rule in plan:
         res = check(rule, ctx)
         results.append(res)
         if res.__class__ is not tuple and res.outcome is DENIED:
