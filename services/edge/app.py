@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry
 from services.common.channels import CLIENT_KEEPALIVE_OPTIONS
 from services.common.metrics import GrpcServerMetrics
 from services.common.server import ServiceSpec, build_server, set_serving
-from services.common.telemetry import INSTRUMENTATION_NAME
+from services.common.telemetry import INSTRUMENTATION_NAME, UnrecordedSpans, never_records
 from services.edge.auth import AuthGuard, AuthMetrics
 from services.edge.config import EdgeSettings
 from services.edge.downstream import Downstream
@@ -126,7 +126,9 @@ async def build_edge(settings: EdgeSettings, *, tracer_provider: TracerProvider,
     # replica of the active/standby pair.
     down = Downstream.from_channels(channels["risk"], channels["ledger"], channels["risk"],
                                     settings.edge_downstream_timeout_seconds,
-                                    tracer=tracer_provider.get_tracer(INSTRUMENTATION_NAME), token=token or None)
+                                    tracer=tracer_provider.get_tracer(INSTRUMENTATION_NAME), token=token or None,
+                                    unrecorded=UnrecordedSpans(tracer_provider) if never_records(tracer_provider)
+                                    else None)
     redis = aioredis.Redis.from_url(settings.redis_url)
     # One XREAD batch is dispatched before any stream gets to send, so a batch must fit in half a queue:
     # otherwise a burst alone would cut healthy subscribers.

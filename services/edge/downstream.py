@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.common.channels import INTERNAL_TOKEN_KEY
 from services.common.errors import DeadlineExceeded, DomainError, domain_error_from_rpc_error
-from services.common.telemetry import inject_context, rpc_span_name_and_attributes
+from services.common.telemetry import UnrecordedSpans, inject_context, rpc_span_name_and_attributes
 
 R = TypeVar("R")
 
@@ -51,6 +51,8 @@ class Downstream:
     tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
     token: str | None = None
     submit_order_bytes: Callable[..., Awaitable[bytes]] | None = None
+    unrecorded: UnrecordedSpans | None = None
+    """Set when the tracer records nothing: CLIENT spans are then only the trace context they propagate."""
     """risk's SubmitOrder answering its reply's bytes unparsed (PlaceOrder relays them, see `place_order_reply`)."""
     _spans: dict[Any, tuple[str, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
@@ -67,13 +69,17 @@ class Downstream:
 
     @classmethod
     def from_channels(cls, risk: grpc.aio.Channel, ledger: grpc.aio.Channel, bridge: grpc.aio.Channel,
-                      timeout: float, *, tracer: trace.Tracer | None = None, token: str | None = None) -> Downstream:
-        """Stubs over channels without client interceptors; `call` adds the span, trace context and token."""
+                      timeout: float, *, tracer: trace.Tracer | None = None, token: str | None = None,
+                      unrecorded: UnrecordedSpans | None = None) -> Downstream:
+        """Stubs over channels without client interceptors; `call` adds the span, trace context and token.
+
+        `unrecorded`: the spans of a tracer provider that records none (`never_records`), made without the
+        SDK span machinery; their trace context is the same."""
         submit_order_bytes = risk.unary_unary(SUBMIT_ORDER, request_serializer=risk_pb2.SubmitOrderRequest.SerializeToString,
                                               response_deserializer=None, _registered_method=True)
         return cls(risk_pb2_grpc.RiskServiceStub(risk), ledger_pb2_grpc.LedgerServiceStub(ledger),
                    gateway_pb2_grpc.GatewayServiceStub(bridge), timeout, tracer or trace.NoOpTracer(), token,
-                   submit_order_bytes)
+                   submit_order_bytes, unrecorded)
 
     def deadline(self, context: grpc.aio.ServicerContext | None) -> float:
         """Seconds the next downstream call may take."""
@@ -89,6 +95,8 @@ class Downstream:
         """`await method(request)` with the deadline, a CLIENT span, its trace context and the internal token;
         a failure becomes the relayed `DomainError`."""
         timeout = self.deadline(context)
+        if self.unrecorded is not None:
+            return await self._call_unrecorded(method, request, timeout)
         name, attributes = self._spans.get(method) or ("downstream", {"rpc.system": "grpc"})
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         metadata = [*inject_context(trace.set_span_in_context(span)).items()]
@@ -104,6 +112,21 @@ class Downstream:
             raise relay(err) from None
         finally:
             _end_client_span(span, code)
+
+
+    async def _call_unrecorded(self, method: Callable[..., Awaitable[R]], request: Any, timeout: float) -> R:
+        # A span that records nothing has no attributes, status or end worth setting: only its context
+        # matters, written as the W3C propagator writes it (a child span always has valid ids).
+        ctx = self.unrecorded.child().get_span_context()  # type: ignore[union-attr]
+        metadata = [("traceparent", f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}")]
+        if ctx.trace_state:
+            metadata.append(("tracestate", ctx.trace_state.to_header()))
+        if self.token is not None:
+            metadata.append((INTERNAL_TOKEN_KEY, self.token))
+        try:
+            return await method(request, timeout=timeout, metadata=metadata)
+        except grpc.aio.AioRpcError as err:
+            raise relay(err) from None
 
 
 def _end_client_span(span: trace.Span, code: grpc.StatusCode) -> None:

@@ -6,15 +6,18 @@ from __future__ import annotations
 import grpc
 import pytest
 from ibkr.risk.v1 import risk_pb2, risk_pb2_grpc
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceState
 from opentelemetry.trace import StatusCode as SpanStatus
 
 from services.common.channels import InternalAuthServerInterceptor
 from services.common.errors import DomainError
+from services.common.telemetry import UnrecordedSpans
 from services.edge.downstream import Downstream
 
 TOKEN = "suite-secret"
@@ -85,4 +88,50 @@ async def test_without_the_token_the_refusal_is_the_suites_fault_not_the_callers
     down = Downstream.from_channels(channel, channel, channel, 5.0, tracer=trace.NoOpTracer())
     with pytest.raises(DomainError) as caught:
         await down.call(down.risk.GetTradingState, risk_pb2.GetTradingStateRequest(), None)
+    assert caught.value.reason == "DOWNSTREAM_AUTH_FAILED" and caught.value.code == grpc.StatusCode.INTERNAL
+
+
+def _unrecorded_parent(provider: TracerProvider, state: str | None) -> otel_context.Context:
+    """A current SERVER span as the shared wrapper makes it when nothing is recorded."""
+    parent = UnrecordedSpans(provider).child(otel_context.Context())
+    ctx = parent.get_span_context()
+    if state is not None:
+        ctx = SpanContext(ctx.trace_id, ctx.span_id, False, ctx.trace_flags, TraceState.from_header([state]))
+    return trace.set_span_in_context(NonRecordingSpan(ctx))
+
+
+@pytest.mark.parametrize("state", [None, "vendor=abc,other=1"])
+async def test_an_unrecorded_call_carries_the_context_the_sdk_span_would(risk, state):
+    servicer, channel = risk
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    tracer = provider.get_tracer("t")
+    sdk = Downstream.from_channels(channel, channel, channel, 5.0, tracer=tracer, token=TOKEN)
+    fast = Downstream.from_channels(channel, channel, channel, 5.0, tracer=tracer, token=TOKEN,
+                                    unrecorded=UnrecordedSpans(provider))
+    token = otel_context.attach(_unrecorded_parent(provider, state))
+    try:
+        for down in (sdk, fast):
+            await down.call(down.risk.GetTradingState, risk_pb2.GetTradingStateRequest(account_id="DU1"), None)
+    finally:
+        otel_context.detach(token)
+    via_sdk, via_fast = servicer.metadata[-2:]
+    assert via_fast["x-ibkr-internal-token"] == TOKEN
+    assert via_fast.get("tracestate") == via_sdk.get("tracestate")
+    sdk_parts, fast_parts = via_sdk["traceparent"].split("-"), via_fast["traceparent"].split("-")
+    assert [fast_parts[0], fast_parts[1], fast_parts[3]] == [sdk_parts[0], sdk_parts[1], sdk_parts[3]]
+    assert len(fast_parts[2]) == 16 and fast_parts[2] != "0" * 16 and fast_parts[2] != sdk_parts[2]
+
+
+async def test_an_unrecorded_failed_call_is_relayed_alike(risk):
+    _, channel = risk
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    down = Downstream.from_channels(channel, channel, channel, 5.0, tracer=provider.get_tracer("t"), token=TOKEN,
+                                    unrecorded=UnrecordedSpans(provider))
+    with pytest.raises(DomainError) as caught:
+        await down.call(down.risk.GetTradingState, risk_pb2.GetTradingStateRequest(account_id="missing"), None)
+    assert caught.value.code == grpc.StatusCode.NOT_FOUND
+    bare = Downstream.from_channels(channel, channel, channel, 5.0, tracer=provider.get_tracer("t"),
+                                    unrecorded=UnrecordedSpans(provider))
+    with pytest.raises(DomainError) as caught:
+        await bare.call(bare.risk.GetTradingState, risk_pb2.GetTradingStateRequest(), None)
     assert caught.value.reason == "DOWNSTREAM_AUTH_FAILED" and caught.value.code == grpc.StatusCode.INTERNAL
