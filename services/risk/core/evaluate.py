@@ -129,7 +129,8 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
     pos = book.positions.get(intent.symbol)
     same_side = book.open_qty.get((intent.symbol, intent.side), ZERO)
     reducing = is_reducing(intent, pos, same_side)
-    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, market, max_age, pos, same_side)
+    fresh_mark = (quote.last or quote.midpoint) if quote is not None else None
+    ctx = Ctx(intent, book, quote, price, source, notional, reducing, now, market, max_age, pos, same_side, fresh_mark)
 
     first = _ACTIVE_PASSED if state is ACTIVE else _state_result(state, reducing)
     results = [first]

@@ -70,15 +70,8 @@ class Ctx:
     # the order's side: read once by `evaluate`, used by the reducing test and both position rules.
     position: PositionState | None
     same_side: Decimal
-
-    @property
-    def mark(self) -> Decimal | None:
-        """The order symbol's fresh market price (last, else midpoint), else the order's own price."""
-        if self.quote is not None:
-            mark = self.quote.last or self.quote.midpoint
-            if mark:
-                return mark
-        return self.price
+    # The order symbol's mark from the fresh quote (last, else midpoint); None (or zero) without one.
+    fresh_mark: Decimal | None
 
 
 def _result(rule: RuleSpec, outcome: Outcome, threshold: Decimal | None = None, observed: Decimal | None = None,
@@ -236,7 +229,7 @@ def max_position(rule: RuleSpec, ctx: Ctx):
             return _deny(rule, projected, p.max_quantity, "shares", "projected position")
         passed = (rule, p.max_quantity, projected, "shares")
     if p.max_notional is not None:
-        mark = ctx.mark
+        mark = ctx.fresh_mark or ctx.price
         if mark is None:
             return _no_price(rule, ctx)
         observed = times(projected * mark, ctx.order.multiplier)
@@ -264,10 +257,8 @@ def max_gross_exposure(rule: RuleSpec, ctx: Ctx):
     worst = larger(abs(held + buys), abs(held - sells))
     # The mark as exposure.py defines it, a fresh quote first: the memo's marks cover only the symbols that
     # had exposure before the order, not one whose position went flat (a stale mark or average cost left).
-    quote = ctx.quote
-    fresh = (quote.last or quote.midpoint) if quote is not None else None
-    mark = (fresh or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol) or ctx.price
-            or ZERO)
+    mark = (ctx.fresh_mark or (pos is not None and (pos.mark or pos.average_cost)) or book.order_price(symbol)
+            or ctx.price or ZERO)
     gross = before + times(worst * mark, pos.multiplier if pos is not None else ONE) - parts.get(symbol, ZERO)
     passed = None
     if p.max_gross_exposure is not None:
