@@ -283,7 +283,10 @@ class Gate:
         if new:
             self.metrics.open_reservations.inc()
         if self.store is not None:  # written behind, never awaited
-            self.store.save_reservation(reservation, rec.decision_id)
+            # Runs a loop turn after the reservation was made: a bus update applied in between (the order a
+            # replacement supersedes filled) may have released it and journaled the deletion already.
+            if book.open_orders.get(reservation.key) is reservation:
+                self.store.save_reservation(reservation, rec.decision_id)
             self._save_activity(intent, rec.decision.notional, now)
         self._report(rec, shadow, seconds)
         decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
