@@ -4,10 +4,9 @@ release the reservation when the send fails.
 Atomicity: `evaluate` and `AccountBook.reserve` run in one synchronous stretch with no `await` between
 them. The risk service is one asyncio process, so no other check can run in that stretch: concurrent
 orders see each other's reservations and can never jointly pass a limit each would pass alone. The
-reservation is appended to the store's write-behind journal once the order is on its way to the bridge
-(nothing on the order path waits for Postgres; see journal.py for how a restart recovers what was not yet
-written), always before anything that updates or deletes it, and dropped again if the bridge refuses the
-order.
+reservation is appended to the store's write-behind journal in that same stretch (nothing on the order
+path waits for Postgres; see journal.py for how a restart recovers what was not yet written) and dropped
+again if the bridge refuses the order.
 """
 
 from __future__ import annotations
@@ -247,6 +246,10 @@ class Gate:
                                     previous.order_id if previous else "")
             book.reserve(reservation)
             book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
+            if self.store is not None:
+                # Journaled here, in the same stretch as the reservation, so the journal holds it before any
+                # bus update (a fill, a release) that a later loop turn could apply to it.
+                self.store.save_reservation(reservation, rec.decision_id)
         elif previous is not None:
             book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
@@ -256,12 +259,12 @@ class Gate:
 
         report = _Once(self._report_accepted, rec, srec, seconds, book, intent, reservation, previous is None, now)
         try:
-            # The accepted order's report (and the reservation's persistence, written behind anyway) is work
-            # the caller waits for but the bridge does not: `forward` runs it once the request is on its way,
-            # so it overlaps the bridge's answer.
+            # The accepted order's report (and the activity's persistence, written behind anyway) is work the
+            # caller waits for but the bridge does not: `forward` runs it once the request is on its way, so it
+            # overlaps the bridge's answer.
             response = await forward(rec.decision_id, report)
         except DomainError as err:
-            report()  # the reservation reaches the journal before its deletion below
+            report()  # the open-reservations gauge counts the reservation before `_restore` takes it off
             if err.code in DEFINITE_FAILURES:
                 self._restore(book, reservation, previous)
                 if self.store is not None:
@@ -283,10 +286,6 @@ class Gate:
         if new:
             self.metrics.open_reservations.inc()
         if self.store is not None:  # written behind, never awaited
-            # Runs a loop turn after the reservation was made: a bus update applied in between (the order a
-            # replacement supersedes filled) may have released it and journaled the deletion already.
-            if book.open_orders.get(reservation.key) is reservation:
-                self.store.save_reservation(reservation, rec.decision_id)
             self._save_activity(intent, rec.decision.notional, now)
         self._report(rec, shadow, seconds)
         decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
