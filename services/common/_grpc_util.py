@@ -58,7 +58,8 @@ def caller_metadata(metadata: Iterable[Any] | None, token_key: str) -> tuple[str
     """What a server reads from a caller's metadata, in one pass: (token, traceparent, tracestate).
 
     The token is the first value under `token_key` (as `metadata_get`); traceparent and tracestate are the
-    last text values under those keys (as in `metadata_to_carrier`); None for what the caller did not send.
+    last text values under those keys (as an OTel carrier dict built from them would hold); None for what the
+    caller did not send.
     """
     token = traceparent = tracestate = None
     for key, value in metadata or ():
@@ -71,11 +72,6 @@ def caller_metadata(metadata: Iterable[Any] | None, token_key: str) -> tuple[str
         elif key == "tracestate" and isinstance(value, str):
             tracestate = value
     return token, traceparent, tracestate
-
-
-def metadata_to_carrier(metadata: Iterable[Any] | None) -> dict[str, str]:
-    """Text metadata as a dict, for OTel propagators."""
-    return {item[0]: item[1] for item in metadata or () if isinstance(item[1], str)}
 
 
 def with_metadata(details: grpc.aio.ClientCallDetails, pairs: Iterable[tuple[str, str]]) -> Any:

@@ -73,6 +73,9 @@ class GrpcServerMetrics:
         return MethodMetrics(self, service, method, rpc_type)
 
 
+_OK = grpc.StatusCode.OK
+
+
 class MethodMetrics:
     """`GrpcServerMetrics.observe` for one method: each status code's series resolved once, on its first call
     (so a code never seen exports nothing, as before), OK found without hashing the code."""
@@ -102,9 +105,6 @@ class MethodMetrics:
         else:
             self._by_code[code] = handled
         return handled
-
-
-_OK = grpc.StatusCode.OK
 
 
 def _trace_exemplar() -> dict[str, str] | None:

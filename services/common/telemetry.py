@@ -209,10 +209,6 @@ class UnrecordedSpans:
             return self.child(_NO_PARENT)
         return self.child(extract_context(w3c_carrier(traceparent, tracestate)))
 
-    def start_server_span(self, parent: otel_context.Context) -> tuple[trace.Span, object]:
-        """`start_server_span` for this provider: the span, current until `otel_context.detach(token)`."""
-        span = self.child(parent)
-        return span, otel_context.attach(trace.set_span_in_context(span))
 
 
 def end_server_span(span: trace.Span, token: object, code: grpc.StatusCode) -> None:

@@ -51,9 +51,9 @@ class Downstream:
     tracer: trace.Tracer = field(default_factory=trace.NoOpTracer)
     token: str | None = None
     submit_order_bytes: Callable[..., Awaitable[bytes]] | None = None
+    """risk's SubmitOrder answering its reply's bytes unparsed (PlaceOrder relays them, see `place_order_reply`)."""
     unrecorded: UnrecordedSpans | None = None
     """Set when the tracer records nothing: CLIENT spans are then only the trace context they propagate."""
-    """risk's SubmitOrder answering its reply's bytes unparsed (PlaceOrder relays them, see `place_order_reply`)."""
     _spans: dict[Any, tuple[str, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,7 +112,6 @@ class Downstream:
             raise relay(err) from None
         finally:
             _end_client_span(span, code)
-
 
     async def _call_unrecorded(self, method: Callable[..., Awaitable[R]], request: Any, timeout: float) -> R:
         # A span that records nothing has no attributes, status or end worth setting: only its context

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from services.common._grpc_util import caller_metadata, metadata_get, metadata_to_carrier
+from services.common._grpc_util import caller_metadata, metadata_get
 from services.common.channels import INTERNAL_TOKEN_KEY, InternalAuthServerInterceptor
 from services.common.config import CommonSettings
 from services.common.errors import Unauthenticated, domain_error_from_rpc_error
@@ -28,6 +28,11 @@ from services.common.telemetry import UnrecordedSpans, build_tracer_provider, ex
 
 PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TOKEN = "s3cr3t-token"
+
+
+def metadata_to_carrier(metadata) -> dict:
+    """The carrier the server built before `caller_metadata`: the text metadata as a dict (last value wins)."""
+    return {item[0]: item[1] for item in metadata or () if isinstance(item[1], str)}
 
 
 @pytest.mark.parametrize("metadata", [

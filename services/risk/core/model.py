@@ -31,6 +31,8 @@ class Side(enum.IntEnum):
 # Reading a member off an enum class (`Side.BUY`) runs the enum machinery, ~30 times the cost of reading a
 # global: the hot paths compare against these module constants instead.
 BUY, SELL = Side.BUY, Side.SELL
+
+
 class OrderType(enum.Enum):
     """How an order is priced (mirrors `ibkr.trading.v1.OrderType`)."""
 
