@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal as D
 
+import pytest
 from ibkr.trading.v1 import order_pb2
 from prometheus_client import CollectorRegistry
 
+from services.common.errors import Unavailable
 from services.risk.core import policy as p
 from services.risk.core.book import Books, OpenOrder
 from services.risk.core.model import OrderIntent, OrderType, Quote, Side
@@ -76,5 +78,55 @@ def test_a_reservation_released_while_its_replacement_is_sent_stays_deleted_in_t
 
         book = books.account(ACCOUNT)
         assert store.table == {k: o.remaining for k, o in book.open_orders.items()}
+
+    asyncio.run(scenario())
+
+
+def _gate(store: RecordingStore) -> tuple[Gate, Books, RiskMetrics]:
+    metrics = RiskMetrics(CollectorRegistry())
+    publisher = Publisher(None, None, metrics)
+    books = Books()
+    books.market.update("AAPL", Quote(1e12, D("99.99"), D("100.01"), D(100)))
+    gate = Gate(books, Policies(POLICY), TradingStates(None, publisher, metrics), store, publisher, metrics,
+                reference_prices={}, clock=lambda: 1000.0)
+    return gate, books, metrics
+
+
+def test_the_bridge_answer_tags_the_reservation_a_loop_turn_after_the_response_and_the_gauge_counts_it():
+    async def scenario() -> None:
+        store = RecordingStore()
+        gate, books, metrics = _gate(store)
+
+        async def forward(decision_id: str, while_waiting) -> order_pb2.Order:
+            while_waiting()
+            return order_pb2.Order(order_id="ord_c2", client_order_id="c2", account_id=ACCOUNT,
+                                   status=order_pb2.ORDER_STATUS_SUBMITTED, spec=spec(quantity="5"))
+
+        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(5), OrderType.LIMIT, D(100), None, "c2")
+        await gate.submit(intent, spec(quantity="5"), "", forward, lambda o: o)
+        await asyncio.sleep(0)
+        reservation = books.account(ACCOUNT).open_orders["c2"]
+        assert (reservation.order_id, reservation.remaining) == ("ord_c2", D(5))
+        assert store.table == {"c2": D(5)}
+        assert metrics.open_reservations._value.get() == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_refused_send_leaves_no_reservation_in_the_book_the_journal_or_the_gauge():
+    async def scenario() -> None:
+        store = RecordingStore()
+        gate, books, metrics = _gate(store)
+
+        async def forward(decision_id: str, while_waiting) -> order_pb2.Order:
+            raise Unavailable("BRIDGE_UNAVAILABLE", "IB is disconnected")
+
+        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(5), OrderType.LIMIT, D(100), None, "c3")
+        with pytest.raises(Unavailable):
+            await gate.submit(intent, spec(quantity="5"), "", forward, lambda o: o)
+        await asyncio.sleep(0)
+        assert "c3" not in books.account(ACCOUNT).open_orders
+        assert store.table == {}
+        assert metrics.open_reservations._value.get() == 0
 
     asyncio.run(scenario())
