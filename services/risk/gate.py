@@ -257,7 +257,7 @@ class Gate:
             self._report(rec, srec, seconds)
             raise denial_error(rec)
 
-        report = _Once(self._report_accepted, rec, srec, seconds, book, intent, reservation, previous is None, now)
+        report = _Once(self._report_accepted, rec, srec, seconds, book, intent, previous is None, now)
         try:
             # The accepted order's report (and the activity's persistence, written behind anyway) is work the
             # caller waits for but the bridge does not: `forward` runs it once the request is on its way, so it
@@ -282,7 +282,7 @@ class Gate:
         return response, rec
 
     def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, seconds: float, book,
-                         intent: OrderIntent, reservation: OpenOrder, new: bool, now: float) -> None:
+                         intent: OrderIntent, new: bool, now: float) -> None:
         if new:
             self.metrics.open_reservations.inc()
         if self.store is not None:  # written behind, never awaited
