@@ -89,8 +89,9 @@ class MethodMetrics:
         self._seconds: Any = None
         self._by_code: dict[grpc.StatusCode, Any] = {}
 
-    def observe(self, code: grpc.StatusCode, seconds: float, *, exemplar: bool = True) -> None:
-        """Record one finished call, as `GrpcServerMetrics.observe` with this method's labels."""
+    def observe(self, code: grpc.StatusCode, seconds: float, exemplar: bool = True) -> None:
+        """Record one finished call, as `GrpcServerMetrics.observe` with this method's labels (`exemplar` may be
+        passed by position, so the call can be scheduled with `loop.call_soon`)."""
         handled = self._ok if code is _OK else self._by_code.get(code)
         if handled is None:
             handled = self._resolve(code)

@@ -158,8 +158,13 @@ class ServerObservability:
         exc: BaseException | None,
     ) -> None:
         code = final_code(context, exc)
-        # Observed while the span is still current, so the exemplar carries its trace id.
-        rpc.metrics.observe(code, time.perf_counter() - start, exemplar=self._exemplars)
+        if self._exemplars:
+            # Observed while the span is still current, so the exemplar carries its trace id.
+            rpc.metrics.observe(code, time.perf_counter() - start)
+        else:
+            # No exemplar to take from the span: observed on the next loop turn, once the response is on its way,
+            # rather than on the caller's time (the histogram and counter updates cost as much as the auth check).
+            asyncio.get_running_loop().call_soon(rpc.metrics.observe, code, time.perf_counter() - start, False)
         if token is not None:
             if self._unrecorded is not None:
                 otel_context.detach(token)  # nothing to record on a span that records nothing

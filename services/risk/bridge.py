@@ -57,6 +57,10 @@ def _run_while_waiting(work: Callable[[], None]) -> None:
         log.exception("work overlapping a bridge call failed")
 
 
+def _hold(_obj: object) -> None:
+    """Nothing: scheduled with an object, it keeps that object alive until the loop runs it."""
+
+
 def _answer_and_bytes(raw: bytes) -> tuple[gateway_pb2.PlaceOrderResponse, bytes]:
     return gateway_pb2.PlaceOrderResponse.FromString(raw), raw
 
@@ -126,7 +130,11 @@ class Bridge:
             if while_waiting is not None:
                 await asyncio.sleep(0)  # grpc's invocation task, queued by the call, sends the request first
                 _run_while_waiting(while_waiting)
-            return await call
+            answer = await call
+            # The finished call's teardown (grpc's call objects: as long as the rest of the response mapping) is left
+            # to the next loop turn, after the caller's response is on its way: the loop holds the last reference.
+            asyncio.get_running_loop().call_soon(_hold, call)
+            return answer
         except grpc.aio.AioRpcError as err:
             code = err.code()
             raise domain_error_from_rpc_error(err) from err

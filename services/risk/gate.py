@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import grpc
@@ -158,9 +159,11 @@ class Gate:
         return live, shadow, seconds
 
     def _record(self, intent: OrderIntent, spec: order_pb2.OrderSpec, decision: Decision, request_type: int,
-                principal: str) -> DecisionRecord:
-        return DecisionRecord(new_decision_id(), intent.account_id, intent.client_order_id, request_type,
-                              decision, spec, now_utc(), principal)
+                principal: str, decision_id: str = "", decided_at: float | None = None) -> DecisionRecord:
+        """The decision's record; `decided_at` (epoch seconds, default now) is its time."""
+        when = now_utc() if decided_at is None else datetime.fromtimestamp(decided_at, UTC)
+        return DecisionRecord(decision_id or new_decision_id(), intent.account_id, intent.client_order_id,
+                              request_type, decision, spec, when, principal)
 
     def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None, seconds: float) -> None:
         """Span attributes, the evaluation time, the decision counters and the decision records on their way to
@@ -236,8 +239,7 @@ class Gate:
         now = self.clock()
         previous = book.release(replaces) if replaces is not None else None
         live, shadow, seconds = self._decide(intent, now)
-        rec = self._record(intent, spec, live, request_type, principal)
-        srec = self._record(intent, spec, shadow, request_type, principal) if shadow is not None else None
+        decision_id = new_decision_id()
         reservation = None
         if live.accepted:
             price = live.notional / (intent.quantity * intent.multiplier) if live.notional is not None else ZERO
@@ -249,20 +251,25 @@ class Gate:
             if self.store is not None:
                 # Journaled here, in the same stretch as the reservation, so the journal holds it before any
                 # bus update (a fill, a release) that a later loop turn could apply to it.
-                self.store.save_reservation(reservation, rec.decision_id)
+                self.store.save_reservation(reservation, decision_id)
         elif previous is not None:
             book.reserve(previous)
         # ---- end of the atomic part --------------------------------------------------------------------
         if not live.accepted:
+            rec = self._record(intent, spec, live, request_type, principal, decision_id)
+            srec = self._record(intent, spec, shadow, request_type, principal) if shadow is not None else None
             self._report(rec, srec, seconds)
             raise denial_error(rec)
 
-        report = _Once(self._report_accepted, rec, srec, seconds, book, intent, previous is None, now)
+        decided_at = time.time()
+        made: list[DecisionRecord] = []  # the accepted decision's record, made by the report
+        report = _Once(self._report_accepted, made, decision_id, decided_at, spec, live, shadow, request_type,
+                       principal, seconds, book, intent, previous is None, now)
         try:
-            # The accepted order's report (and the activity's persistence, written behind anyway) is work the
-            # caller waits for but the bridge does not: `forward` runs it once the request is on its way, so it
-            # overlaps the bridge's answer.
-            response = await forward(rec.decision_id, report)
+            # The accepted order's records and report (and the activity's persistence, written behind anyway) are
+            # work the caller waits for but the bridge does not: `forward` runs it once the request is on its way,
+            # so it overlaps the bridge's answer.
+            response = await forward(decision_id, report)
         except DomainError as err:
             report()  # the open-reservations gauge counts the reservation before `_restore` takes it off
             if err.code in DEFINITE_FAILURES:
@@ -275,19 +282,26 @@ class Gate:
             raise
         finally:
             report()  # a no-op unless `forward` did not run it
+        rec = made[0] if made else self._record(intent, spec, live, request_type, principal, decision_id, decided_at)
         # After the answer is on its way back: the reservation only gains the order id or shrinks, and the bus
         # brings the same update whatever comes first (apply_order is monotonic).
         asyncio.get_running_loop().call_soon(self.apply_order, intent.account_id, reservation.key,
                                              order_of(response))
         return response, rec
 
-    def _report_accepted(self, rec: DecisionRecord, shadow: DecisionRecord | None, seconds: float, book,
-                         intent: OrderIntent, new: bool, now: float) -> None:
+    def _report_accepted(self, made: list[DecisionRecord], decision_id: str, decided_at: float,
+                         spec: order_pb2.OrderSpec, live: Decision, shadow: Decision | None, request_type: int,
+                         principal: str, seconds: float, book, intent: OrderIntent, new: bool, now: float) -> None:
+        """The accepted order's decision records (the live one into `made`) and everything reported of it."""
+        rec = self._record(intent, spec, live, request_type, principal, decision_id, decided_at)
+        made.append(rec)
+        srec = (self._record(intent, spec, shadow, request_type, principal, "", decided_at)
+                if shadow is not None else None)
         if new:
             self.metrics.open_reservations.inc()
         if self.store is not None:  # written behind, never awaited
             self._save_activity(intent, rec.decision.notional, now)
-        self._report(rec, shadow, seconds)
+        self._report(rec, srec, seconds)
         decision_bytes(rec)  # memoized on the record: the response and the bus record reuse it
         # Bring the book's exposure memo up to date with this reservation now, while the bridge works, rather
         # than in the next order's evaluation (the memo only ever reflects the book, whenever it is refreshed).
