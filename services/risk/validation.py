@@ -43,6 +43,8 @@ def _positive(pb, field: str, *, required: bool) -> Decimal | None:
         value = _POSITIVE.get(pb.value)
         if value is not None:
             return value
+    elif not required:
+        return None
     value = decimal_from_proto(pb, field, required=required)
     if value is not None and value <= 0:
         raise invalid(field, "must be positive")

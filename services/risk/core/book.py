@@ -156,10 +156,11 @@ class AccountBook:
         self.dirty.add(order.symbol)
         self.open_orders[order.key] = order
         k = (order.symbol, order.side)
+        notional = order.notional
         self.open_qty[k] = self.open_qty.get(k, ZERO) + order.remaining
         self.open_count[k] = self.open_count.get(k, 0) + 1
-        self.open_notional[k] = self.open_notional.get(k, ZERO) + order.notional
-        self.reserved_notional += order.notional
+        self.open_notional[k] = self.open_notional.get(k, ZERO) + notional
+        self.reserved_notional += notional
 
     def release(self, key: str) -> OpenOrder | None:
         """Drop a reservation (order terminal, send failed); None when there was none."""
