@@ -25,7 +25,7 @@ from ibkr.trading.v1 import order_pb2, risk_types_pb2
 from opentelemetry import trace
 
 from services.common.errors import DomainError
-from services.risk.core.book import Books, OpenOrder
+from services.risk.core.book import AccountBook, Books, OpenOrder
 from services.risk.core.evaluate import evaluate, loss_trip
 from services.risk.core.exposure import exposure_before
 from services.risk.core.model import MARKET_PRICED, ZERO, Decision, OrderIntent, Quote
@@ -131,9 +131,13 @@ class Gate:
 
     # -- evaluation --------------------------------------------------------------------------------------
 
+    def _may_need_quote(self, intent: OrderIntent) -> bool:
+        """Whether `_ensure_quote` has anything to do (checked first: a limit order does not await it)."""
+        return self.quote_lookup is not None and intent.order_type in MARKET_PRICED and intent.stop_price is None
+
     async def _ensure_quote(self, intent: OrderIntent) -> None:
         """A market-priced order without a fresh bus quote: ask the bridge once (outside the atomic part)."""
-        if self.quote_lookup is None or intent.order_type not in MARKET_PRICED or intent.stop_price is not None:
+        if not self._may_need_quote(intent):
             return
         now = self.clock()
         if self._on_market_priced is not None:
@@ -145,9 +149,11 @@ class Gate:
         if quote is not None:
             self.books.market.update(intent.symbol, quote)
 
-    def _decide(self, intent: OrderIntent, now: float) -> tuple[Decision, Decision | None, float]:
+    def _decide(self, intent: OrderIntent, now: float, book: AccountBook | None = None
+                ) -> tuple[Decision, Decision | None, float]:
         """Both policies' decisions, and how long the live one took (observed later, by `_report`)."""
-        book = self.books.account(intent.account_id)
+        if book is None:
+            book = self.books.account(intent.account_id)
         state = self.states.effective(intent.account_id)
         start = time.perf_counter()
         live = evaluate(intent, book, self.books.market, self.policies.live, state, now, self.reference_prices)
@@ -234,11 +240,12 @@ class Gate:
         if replaces is None and intent.client_order_id in book.open_orders:
             return await forward("", None), None
 
-        await self._ensure_quote(intent)
+        if self._may_need_quote(intent):
+            await self._ensure_quote(intent)
         # ---- atomic: no await from here to the reservation --------------------------------------------
         now = self.clock()
         previous = book.release(replaces) if replaces is not None else None
-        live, shadow, seconds = self._decide(intent, now)
+        live, shadow, seconds = self._decide(intent, now, book)
         decision_id = new_decision_id()
         reservation = None
         if live.accepted:

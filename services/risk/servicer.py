@@ -5,6 +5,7 @@ them into rich statuses.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 import grpc
@@ -104,9 +105,10 @@ class RiskServicer(risk_pb2_grpc.RiskServiceServicer):
         require_text(request.client_order_id, "client_order_id")
         intent = intent_from_spec(request.account_id, request.client_order_id, request.order)
 
-        # The deadline left is read when the order is sent: the gate may first have waited for a quote.
-        async def forward(decision_id: str, while_waiting: WhileWaiting) -> tuple[gateway_pb2.PlaceOrderResponse, bytes]:
-            return await self.bridge.place_encoded(place_order_request_bytes(
+        # The deadline left is read when the order is sent: the gate may first have waited for a quote. The bridge
+        # call's coroutine is returned for the gate to await (one coroutine fewer on the order path).
+        def forward(decision_id: str, while_waiting: WhileWaiting) -> Awaitable[tuple[gateway_pb2.PlaceOrderResponse, bytes]]:
+            return self.bridge.place_encoded(place_order_request_bytes(
                 intent.account_id, request.client_order_id, request.order.SerializeToString(), decision_id),
                 context.time_remaining(), while_waiting)
 

@@ -83,9 +83,10 @@ class Outcome(enum.IntEnum):
 PASSED, DENIED, SKIPPED = Outcome.PASSED, Outcome.DENIED, Outcome.SKIPPED  # as BUY/SELL above
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for the same reason as RuleResult: one is built per request
 class OrderIntent:
-    """A validated order as the rules see it. `quantity` is positive; prices are None when not given."""
+    """A validated order as the rules see it. `quantity` is positive; prices are None when not given.
+    Treated as immutable."""
 
     account_id: str
     symbol: str
