@@ -170,13 +170,15 @@ def decision_bytes(rec: DecisionRecord) -> bytes:
 
 _RESPONSE_DECISION = 3  # SubmitOrderResponse.decision
 _DECISION_ORDER_ID = 4  # RiskDecision.order_id
+_RESPONSE_DECISION_TAG = _SMALL[_RESPONSE_DECISION << 3 | 2]
 
 
 def submit_order_response_bytes(bridge_answer: bytes, rec: DecisionRecord, order_id: str) -> bytes:
     """A serialized SubmitOrderResponse: the bridge's serialized PlaceOrderResponse as it came (its fields are
     SubmitOrderResponse's first two, same numbers and types: test_wire holds them so) and the accepting
     decision, with the bridge's order id, appended as field 3 (concatenated messages merge)."""
-    return bridge_answer + _field(_RESPONSE_DECISION, decision_bytes(rec) + text_field(_DECISION_ORDER_ID, order_id))
+    decision, tail = decision_bytes(rec), text_field(_DECISION_ORDER_ID, order_id)
+    return b"".join((bridge_answer, _RESPONSE_DECISION_TAG, _varint(len(decision) + len(tail)), decision, tail))
 
 
 _EVENT_RISK_DECISION = 18  # Event.risk_decision (RiskDecisionEvent, whose field 1 is the decision)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -103,9 +103,10 @@ class Policies:
         return longest
 
 
-def new_decision_id() -> str:
-    """`rd_` and 128 random bits in hex (the length of a uuid4's hex, a quarter of its price)."""
-    return f"rd_{os.urandom(16).hex()}"
+def new_decision_id(bits: Callable[[int], int]) -> str:
+    """`rd_` and 128 random bits in hex from `bits` (`random.Random().getrandbits`: the length of a uuid4's hex,
+    without a system call per decision; an id only has to be unique, not secret)."""
+    return f"rd_{bits(128):032x}"
 
 
 class Gate:
@@ -128,6 +129,7 @@ class Gate:
         self._tasks: set[asyncio.Task] = set()
         self._pruned_at = 0.0
         self._accepted = metrics.decisions.labels("none", "accepted")
+        self._bits = random.Random().getrandbits  # seeded from the system's randomness, per gate
 
     # -- evaluation --------------------------------------------------------------------------------------
 
@@ -168,7 +170,7 @@ class Gate:
                 principal: str, decision_id: str = "", decided_at: float | None = None) -> DecisionRecord:
         """The decision's record; `decided_at` (epoch seconds, default now) is its time."""
         when = now_utc() if decided_at is None else datetime.fromtimestamp(decided_at, UTC)
-        return DecisionRecord(decision_id or new_decision_id(), intent.account_id, intent.client_order_id,
+        return DecisionRecord(decision_id or new_decision_id(self._bits), intent.account_id, intent.client_order_id,
                               request_type, decision, spec, when, principal)
 
     def _report(self, rec: DecisionRecord, shadow: DecisionRecord | None, seconds: float) -> None:
@@ -210,7 +212,7 @@ class Gate:
     def record_cancel(self, account_id: str, client_order_id: str, order_id: str, principal: str) -> DecisionRecord:
         """A cancel always passes; it is still recorded (bus and Postgres) for the audit trail."""
         decision = Decision(True, (), self.policies.live.version, self.states.effective(account_id), None, True)
-        rec = DecisionRecord(new_decision_id(), account_id, client_order_id,
+        rec = DecisionRecord(new_decision_id(self._bits), account_id, client_order_id,
                              risk_types_pb2.RISK_REQUEST_TYPE_CANCEL_ORDER, decision, order_pb2.OrderSpec(),
                              now_utc(), principal, order_id)
         self.publisher.decision(rec)
@@ -246,13 +248,12 @@ class Gate:
         now = self.clock()
         previous = book.release(replaces) if replaces is not None else None
         live, shadow, seconds = self._decide(intent, now, book)
-        decision_id = new_decision_id()
+        decision_id = new_decision_id(self._bits)
         reservation = None
         if live.accepted:
-            price = live.notional / (intent.quantity * intent.multiplier) if live.notional is not None else ZERO
             reservation = OpenOrder(replaces or intent.client_order_id, intent.account_id, intent.symbol,
-                                    intent.side, intent.quantity, price, intent.multiplier,
-                                    previous.order_id if previous else "")
+                                    intent.side, intent.quantity, live.price if live.price is not None else ZERO,
+                                    intent.multiplier, previous.order_id if previous else "")
             book.reserve(reservation)
             book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
             if self.store is not None:

@@ -148,7 +148,7 @@ def evaluate(intent: OrderIntent, book: AccountBook, market: MarketBook, policy:
             if isinstance(rule.params, DailyLossLimit) and state < rule.params.trip_state:
                 trip = rule.params.trip_state
     return Decision(denied_by is None, tuple(results), policy.version, state, notional, reducing, denied_by,
-                    trip, shadow, source)
+                    trip, shadow, source, price)
 
 
 def loss_trip(book: AccountBook, policy: Policy, state: TradingState) -> tuple[str, TradingState] | None:

@@ -189,6 +189,7 @@ class Decision:
     trip_state: TradingState | None = None
     shadow: bool = False
     price_source: str = ""
+    price: Decimal | None = None  # what the notional is computed at (see evaluate.py); None without a notional
     _results: tuple[RuleResult, ...] | None = None
 
     @property
