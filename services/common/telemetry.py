@@ -20,7 +20,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.common._grpc_util import (
@@ -39,6 +40,13 @@ _ZERO_TRACE_ID, _ZERO_SPAN_ID = "0" * 32, "0" * 16
 _KEPT_FLAGS = {bit: TraceFlags(bit) for bit in (TraceFlags.DEFAULT, TraceFlags.RANDOM_TRACE_ID)}
 _CHILD_FLAGS = {f"{i:02x}": _KEPT_FLAGS[i & TraceFlags.RANDOM_TRACE_ID] for i in range(256)}
 _NO_PARENT = otel_context.Context()
+
+
+def _local_context(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState | None) -> SpanContext:
+    """`SpanContext(trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=state)` for ids already known
+    valid (a parent's, a parsed non-zero one, a generated one): the tuple that constructor builds, without its
+    Python-level defaults and range checks, on every traced call (test_telemetry holds the two equal)."""
+    return tuple.__new__(SpanContext, (trace_id, span_id, False, flags, state or DEFAULT_TRACE_STATE, True))
 
 # Server spans are errors only for codes that mean the server failed (OTel RPC semantic conventions);
 # a caller's bad input is not a server error. Client spans are errors for every non-OK code.
@@ -189,8 +197,7 @@ class UnrecordedSpans:
         else:
             trace_id, state = self._ids.generate_trace_id(), None
             flags = _KEPT_FLAGS[TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else TraceFlags.DEFAULT]
-        return NonRecordingSpan(SpanContext(trace_id, self._ids.generate_span_id(), is_remote=False,
-                                            trace_flags=flags, trace_state=state))
+        return NonRecordingSpan(_local_context(trace_id, self._ids.generate_span_id(), flags, state))
 
     def caller_child(self, traceparent: str | None, tracestate: str | None) -> trace.Span:
         """`child(extract_context(carrier))` for a caller that sent these W3C `traceparent`/`tracestate` values.
@@ -203,8 +210,8 @@ class UnrecordedSpans:
             if match is not None:
                 trace_id, span_id, flags = match.groups()
                 if trace_id != _ZERO_TRACE_ID and span_id != _ZERO_SPAN_ID:
-                    return NonRecordingSpan(SpanContext(int(trace_id, 16), self._ids.generate_span_id(),
-                                                        is_remote=False, trace_flags=_CHILD_FLAGS[flags]))
+                    return NonRecordingSpan(_local_context(int(trace_id, 16), self._ids.generate_span_id(),
+                                                           _CHILD_FLAGS[flags], None))
         if traceparent is None:
             return self.child(_NO_PARENT)
         return self.child(extract_context(w3c_carrier(traceparent, tracestate)))

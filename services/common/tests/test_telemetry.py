@@ -7,13 +7,14 @@ import pytest
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.common.channels import make_internal_channel
 from services.common.config import CommonSettings
 from services.common.telemetry import (
     UnrecordedSpans,
+    _local_context,
     build_tracer_provider,
     extract_context,
     inject_context,
@@ -96,6 +97,36 @@ def test_unrecorded_spans_carry_the_context_the_sdk_gives_under_always_off(trace
     if traceparent:
         assert fast.trace_id == sdk.trace_id == int(traceparent.split("-")[1], 16)
     assert not never_records(build_tracer_provider("risk", CommonSettings(), exporter=InMemorySpanExporter()))
+
+
+@pytest.mark.parametrize("flags, state", [
+    (TraceFlags(0), None), (TraceFlags(TraceFlags.RANDOM_TRACE_ID), TraceState([("vendor", "a")])),
+])
+def test_local_span_context_is_the_one_the_api_constructor_builds(flags, state) -> None:
+    built = _local_context(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, flags, state)
+    expected = SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, is_remote=False,
+                           trace_flags=flags, trace_state=state)
+    assert type(built) is SpanContext
+    assert tuple(built) == tuple(expected)
+    assert (built.trace_id, built.span_id, built.is_remote, built.trace_flags, built.trace_state, built.is_valid) == (
+        expected.trace_id, expected.span_id, expected.is_remote, expected.trace_flags, expected.trace_state,
+        expected.is_valid)
+
+
+@pytest.mark.parametrize("traceparent", [
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-02",
+    "00-00000000000000000000000000000000-b7ad6b7169203331-01",  # invalid: a new root, as extract gives
+    "not a traceparent",
+])
+def test_caller_child_is_the_child_of_the_extracted_caller(traceparent) -> None:
+    spans = UnrecordedSpans(build_tracer_provider("risk", CommonSettings()))
+    fast = spans.caller_child(traceparent, None).get_span_context()
+    slow = spans.child(extract_context({"traceparent": traceparent})).get_span_context()
+    assert (fast.trace_flags, fast.trace_state, fast.is_remote, fast.is_valid) == (
+        slow.trace_flags, slow.trace_state, slow.is_remote, slow.is_valid)
+    if traceparent.startswith("00-0af7"):  # a valid caller: its trace continues; otherwise each is a new root
+        assert fast.trace_id == slow.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
 
 
 def test_provider_with_endpoint_batches_to_otlp() -> None:

@@ -239,7 +239,9 @@ class AccountBook:
         fp = intent.fingerprint()
         self.fingerprints[fp] = (now, intent.client_order_id)
         self.fingerprint_order.append((now, fp))
-        self.prune(now, keep_seconds)
+        cutoff = now - keep_seconds
+        if self.recent_times[0] <= cutoff or self.fingerprint_order[0][0] <= cutoff:  # else nothing to forget
+            self.prune(now, keep_seconds)
 
     def add_activity(self, now: float, notional: Decimal) -> None:
         """One accepted order at `now` (times only grow) for the rolling windows."""
