@@ -293,9 +293,13 @@ class Gate:
         rec = made[0] if made else self._record(intent, spec, live, request_type, principal, decision_id, decided_at)
         # After the answer is on its way back: the reservation only gains the order id or shrinks, and the bus
         # brings the same update whatever comes first (apply_order is monotonic).
-        asyncio.get_running_loop().call_soon(self.apply_order, intent.account_id, reservation.key,
-                                             order_of(response))
+        asyncio.get_running_loop().call_soon(self._apply_answer, intent.account_id, reservation.key, order_of,
+                                             response)
         return response, rec
+
+    def _apply_answer(self, account_id: str, key: str, order_of: Callable[[object], order_pb2.Order],
+                      response: object) -> None:
+        self.apply_order(account_id, key, order_of(response))
 
     def _report_accepted(self, made: list[DecisionRecord], decision_id: str, decided_at: float,
                          spec: order_pb2.OrderSpec, live: Decision, shadow: Decision | None, request_type: int,
