@@ -30,11 +30,13 @@ async def _stream(request: bytes, context):
         yield time.perf_counter_ns().to_bytes(8, "big")
 
 
-async def start_echo_server() -> tuple[grpc.aio.Server, int]:
-    """A server offering bench.Echo/Unary and bench.Echo/Stream on an ephemeral loopback port."""
+async def start_echo_server(parse: Callable[[bytes], bytes] = _identity,
+                            serialize: Callable[[bytes], bytes] = _identity) -> tuple[grpc.aio.Server, int]:
+    """A server offering bench.Echo/Unary and bench.Echo/Stream on an ephemeral loopback port (Unary's request
+    deserializer and response serializer may be replaced, e.g. by timed identities)."""
     server = grpc.aio.server()
     handlers = {
-        "Unary": grpc.unary_unary_rpc_method_handler(_unary, _identity, _identity),
+        "Unary": grpc.unary_unary_rpc_method_handler(_unary, parse, serialize),
         "Stream": grpc.unary_stream_rpc_method_handler(_stream, _identity, _identity),
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, handlers),))
