@@ -151,7 +151,8 @@ class AccountBook:
 
     def reserve(self, order: OpenOrder) -> None:
         """Count a working order (replacing any reservation under the same key)."""
-        self.release(order.key)
+        if order.key in self.open_orders:
+            self.release(order.key)
         self.version += 1
         self.dirty.add(order.symbol)
         self.open_orders[order.key] = order
