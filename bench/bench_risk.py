@@ -299,7 +299,9 @@ async def serve_risk(dsn: str, redis_url: str, gw_port: int) -> Served:
             gated = app.gate.submit is timed_submit
             timed.append(gated)
             app.gate.submit = original_submit if gated else timed_submit
-            if len(timed) % 20 == 0:  # keep the book near its size, as fills and cancels would (not timed)
+            if len(timed) % 20 == 0:
+                # Keep the book near its size, as fills and cancels would: on a later loop turn, after this order's
+                # response has left, so in no figure.
                 asyncio.get_running_loop().call_soon(release_placed)
             bridge_time.append(time.perf_counter() - t0)
 

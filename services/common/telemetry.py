@@ -20,9 +20,17 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
-from opentelemetry.trace.span import DEFAULT_TRACE_STATE
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    TraceState,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
 from services.common._grpc_util import (
     split_method,
@@ -45,7 +53,9 @@ _NO_PARENT = otel_context.Context()
 def _local_context(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState | None) -> SpanContext:
     """`SpanContext(trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=state)` for ids already known
     valid (a parent's, a parsed non-zero one, a generated one): the tuple that constructor builds, without its
-    Python-level defaults and range checks, on every traced call (test_telemetry holds the two equal)."""
+    Python-level defaults and range checks, on every traced call. It relies on opentelemetry-api's tuple layout
+    (trace_id, span_id, is_remote, trace_flags, trace_state, is_valid), which test_telemetry holds equal to the
+    constructor's result, so an upgrade that changes it fails there."""
     return tuple.__new__(SpanContext, (trace_id, span_id, False, flags, state or DEFAULT_TRACE_STATE, True))
 
 # Server spans are errors only for codes that mean the server failed (OTel RPC semantic conventions);

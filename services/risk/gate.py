@@ -129,7 +129,9 @@ class Gate:
         self._tasks: set[asyncio.Task] = set()
         self._pruned_at = 0.0
         self._accepted = metrics.decisions.labels("none", "accepted")
-        self._bits = random.Random().getrandbits  # seeded from the system's randomness, per gate
+        # Seeded from the system's randomness, per gate; its own instance, as tests seed the shared one. Not
+        # reseeded on fork: risk never forks (a gate built before a fork would repeat its ids in the child).
+        self._bits = random.Random().getrandbits
 
     # -- evaluation --------------------------------------------------------------------------------------
 
@@ -299,6 +301,8 @@ class Gate:
 
     def _apply_answer(self, account_id: str, key: str, order_of: Callable[[object], order_pb2.Order],
                       response: object) -> None:
+        """`apply_order` with the bridge's order read out of its answer, on the loop turn after the response (a
+        failure there is the loop's to log; the caller already has the bridge's answer)."""
         self.apply_order(account_id, key, order_of(response))
 
     def _report_accepted(self, made: list[DecisionRecord], decision_id: str, decided_at: float,
