@@ -255,7 +255,7 @@ class Gate:
         if live.accepted:
             reservation = OpenOrder(replaces or intent.client_order_id, intent.account_id, intent.symbol,
                                     intent.side, intent.quantity, live.price if live.price is not None else ZERO,
-                                    intent.multiplier, previous.order_id if previous else "")
+                                    intent.multiplier, previous.order_id if previous else "", intent.quantity)
             book.reserve(reservation)
             book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
             if self.store is not None:
@@ -364,9 +364,18 @@ class Gate:
             return
         reserved = book.open_orders[key]
         remaining = reserved.remaining
-        if order.filled_quantity.value and order.spec.quantity.value:
-            # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
-            remaining = min(remaining, Decimal(order.spec.quantity.value) - Decimal(order.filled_quantity.value))
+        # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero; and against
+        # the larger of the quantity risk reserved and the one the update names. An update from before a
+        # modification risk has already reserved names the old quantity, and one after a change made outside the
+        # suite the new one; risk cannot tell them apart, so it takes the larger: a reservation is never understated
+        # (fills are cumulative across modifications, so they count either way).
+        total = reserved.quantity
+        if order.spec.quantity.value:
+            named = Decimal(order.spec.quantity.value)
+            if total is None or named > total:
+                total = named
+        if order.filled_quantity.value and total is not None:
+            remaining = min(remaining, total - Decimal(order.filled_quantity.value))
         if order.order_id:
             reserved.order_id = order.order_id  # memory only: the reservation's key is the client_order_id
         if remaining == reserved.remaining:

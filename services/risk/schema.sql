@@ -45,7 +45,8 @@ CREATE TABLE reservations (
     multiplier  numeric     NOT NULL DEFAULT 1,
     order_id    text        NOT NULL DEFAULT '',
     decision_id text        NOT NULL DEFAULT '',
-    create_time timestamptz NOT NULL DEFAULT now()
+    create_time timestamptz NOT NULL DEFAULT now(),
+    quantity    numeric     CHECK (quantity > 0)      -- the order's whole quantity as reserved; NULL: unknown
 );
 CREATE INDEX reservations_account ON reservations (account_id);
 

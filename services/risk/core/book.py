@@ -29,6 +29,9 @@ class OpenOrder:
     price: Decimal
     multiplier: Decimal = ONE
     order_id: str = ""
+    # The order's whole quantity as reserved (a new order's, or a modification's new one): fills count against
+    # it. None when unknown (a reservation stored before it was kept): the order updates' quantity is used.
+    quantity: Decimal | None = None
 
     @property
     def notional(self) -> Decimal:

@@ -4,6 +4,7 @@ fill / cancel / reject, quotes from the bus, and the same state after a restart.
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal as D
 
 import grpc
 import pytest
@@ -107,6 +108,9 @@ async def test_restart_restores_positions_and_open_order_reservations(risk_facto
     again = await risk_factory()
     after = await state(again)
     assert after.open_orders == before.open_orders == 3
+    # Each reservation comes back with the quantity it was reserved for (fills count against it).
+    restored = {o.key: (o.remaining, o.quantity) for o in again.app.gate.books.account(ACCOUNT).open_orders.values()}
+    assert restored == {"r-0": (D(70), D(100)), "r-2": (D(25), D(25)), "r-sell": (D(5), D(5))}
     assert list(after.exposures) == list(before.exposures)
     assert after.reserved_buying_power == before.reserved_buying_power
     # A fill published while risk was down is applied once after the restart, not twice.
