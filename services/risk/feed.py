@@ -114,7 +114,7 @@ class Feed:
             price = (quote.last or quote.midpoint) if quote else None
         multiplier = _dec(order.spec.instrument.multiplier) or Decimal(1)
         reservation = OpenOrder(key, account, symbol, side, remaining, price or Decimal(0), multiplier, order.order_id,
-                                qty)
+                                qty, order.revision)
         self.gate.books.account(account).reserve(reservation)
         self.metrics.open_reservations.inc()
         if self.gate.store is not None:

@@ -255,7 +255,8 @@ class Gate:
         if live.accepted:
             reservation = OpenOrder(replaces or intent.client_order_id, intent.account_id, intent.symbol,
                                     intent.side, intent.quantity, live.price if live.price is not None else ZERO,
-                                    intent.multiplier, previous.order_id if previous else "", intent.quantity)
+                                    intent.multiplier, previous.order_id if previous else "", intent.quantity,
+                                    previous.revision + 1 if previous is not None else 0)
             book.reserve(reservation)
             book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
             if self.store is not None:
@@ -289,6 +290,12 @@ class Gate:
                         self.store.save_reservation(previous)
                     else:
                         self.store.delete_reservation(reservation.key)
+            elif previous is not None:
+                self._modification_unknown(reservation, previous)
+            raise
+        except asyncio.CancelledError:
+            if previous is not None:
+                self._modification_unknown(reservation, previous)
             raise
         finally:
             report()  # a no-op unless `forward` did not run it
@@ -331,6 +338,13 @@ class Gate:
             self._pruned_at = now
             self.store.prune_activity(now - self.policies.activity_seconds())
 
+    def _modification_unknown(self, reservation: OpenOrder, previous: OpenOrder) -> None:
+        """A replace whose outcome is unknown keeps its reservation, but the order's next updates decide its size
+        whatever revision they carry: the modification may never have happened."""
+        reservation.revision = previous.revision
+        if self.store is not None:
+            self.store.update_reservation_quantity(reservation.key, reservation.quantity, reservation.revision)
+
     def _restore(self, book, reservation: OpenOrder, previous: OpenOrder | None) -> None:
         """Undo a reservation made for a send that did not happen (putting back what it replaced)."""
         book.release(reservation.key)
@@ -364,20 +378,22 @@ class Gate:
             return
         reserved = book.open_orders[key]
         remaining = reserved.remaining
-        # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero; and against
-        # the larger of the quantity risk reserved and the one the update names. An update from before a
-        # modification risk has already reserved names the old quantity, and one after a change made outside the
-        # suite the new one; risk cannot tell them apart, so it takes the larger: a reservation is never understated
-        # (fills are cumulative across modifications, so they count either way).
-        total = reserved.quantity
-        if order.spec.quantity.value:
+        resized = False
+        if order.spec.quantity.value and (reserved.quantity is None or order.revision >= reserved.revision):
+            # The order as it stands (the bridge stamps a modification's spec and revision together): its quantity
+            # is the one fills count against. An update of an earlier revision describes the order before a
+            # modification risk has already reserved, and its quantity is ignored (fills are cumulative across
+            # modifications, so its fills still count).
             named = Decimal(order.spec.quantity.value)
-            if total is None or named > total:
-                total = named
-        if order.filled_quantity.value and total is not None:
-            remaining = min(remaining, total - Decimal(order.filled_quantity.value))
+            if named != reserved.quantity or order.revision != reserved.revision:
+                reserved.quantity, reserved.revision, resized = named, order.revision, True
+        if order.filled_quantity.value and reserved.quantity is not None:
+            # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
+            remaining = min(remaining, reserved.quantity - Decimal(order.filled_quantity.value))
         if order.order_id:
             reserved.order_id = order.order_id  # memory only: the reservation's key is the client_order_id
+        if resized and self.store is not None and remaining > 0:
+            self.store.update_reservation_quantity(key, reserved.quantity, reserved.revision)
         if remaining == reserved.remaining:
             return
         book.shrink(key, remaining)

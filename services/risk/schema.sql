@@ -46,7 +46,8 @@ CREATE TABLE reservations (
     order_id    text        NOT NULL DEFAULT '',
     decision_id text        NOT NULL DEFAULT '',
     create_time timestamptz NOT NULL DEFAULT now(),
-    quantity    numeric     CHECK (quantity > 0)      -- the order's whole quantity as reserved; NULL: unknown
+    quantity    numeric     CHECK (quantity > 0),     -- the order's whole quantity; NULL: unknown
+    revision    integer     NOT NULL DEFAULT 0        -- the order revision (accepted replaces) it belongs to
 );
 CREATE INDEX reservations_account ON reservations (account_id);
 

@@ -155,16 +155,20 @@ class RiskStore:
     async def reservations(self) -> list[OpenOrder]:
         rows = await self._pool.fetch(self._q["reservations"])
         return [OpenOrder(r["key"], r["account_id"], r["symbol"], Side(r["side"]), r["remaining"], r["price"],
-                          r["multiplier"], r["order_id"], r["quantity"]) for r in rows]
+                          r["multiplier"], r["order_id"], r["quantity"], r["revision"]) for r in rows]
 
     # Writes of the book: appended to the journal (synchronous, never awaited on the order path).
 
     def save_reservation(self, order: OpenOrder, decision_id: str = "") -> None:
         self.journal.write("insert_reservation", order.key, order.account_id, order.symbol, int(order.side),
-                           order.remaining, order.price, order.multiplier, order.order_id, decision_id, order.quantity)
+                           order.remaining, order.price, order.multiplier, order.order_id, decision_id, order.quantity,
+                           order.revision)
 
     def update_reservation(self, key: str, remaining: Decimal, order_id: str = "") -> None:
         self.journal.write("update_reservation", key, remaining, order_id)
+
+    def update_reservation_quantity(self, key: str, quantity: Decimal | None, revision: int) -> None:
+        self.journal.write("update_reservation_quantity", key, quantity, revision)
 
     def delete_reservation(self, key: str) -> None:
         self.journal.write("delete_reservation", key)

@@ -29,9 +29,11 @@ class OpenOrder:
     price: Decimal
     multiplier: Decimal = ONE
     order_id: str = ""
-    # The order's whole quantity as reserved (a new order's, or a modification's new one): fills count against
-    # it. None when unknown (a reservation stored before it was kept): the order updates' quantity is used.
+    # The order's whole quantity (a new order's, a modification's new one, then the order's own updates') and the
+    # order revision it belongs to (the number of accepted replaces): fills count against it, and an update of an
+    # earlier revision does not change it. None when unknown (stored before it was kept): updates decide.
     quantity: Decimal | None = None
+    revision: int = 0
 
     @property
     def notional(self) -> Decimal:

@@ -36,17 +36,21 @@ INSERT INTO trading_state_changes (scope, previous_state, state, reason, changed
 VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: reservations
-SELECT key, account_id, symbol, side, remaining, price, multiplier, order_id, quantity FROM reservations;
+SELECT key, account_id, symbol, side, remaining, price, multiplier, order_id, quantity, revision FROM reservations;
 
 -- name: insert_reservation
 INSERT INTO reservations (key, account_id, symbol, side, remaining, price, multiplier, order_id, decision_id,
-                          quantity)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                          quantity, revision)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (key) DO UPDATE SET remaining = EXCLUDED.remaining, price = EXCLUDED.price,
-    order_id = EXCLUDED.order_id, decision_id = EXCLUDED.decision_id, quantity = EXCLUDED.quantity;
+    order_id = EXCLUDED.order_id, decision_id = EXCLUDED.decision_id, quantity = EXCLUDED.quantity,
+    revision = EXCLUDED.revision;
 
 -- name: update_reservation
 UPDATE reservations SET remaining = $2, order_id = CASE WHEN $3 = '' THEN order_id ELSE $3 END WHERE key = $1;
+
+-- name: update_reservation_quantity
+UPDATE reservations SET quantity = $2, revision = $3 WHERE key = $1;
 
 -- name: delete_reservation
 DELETE FROM reservations WHERE key = $1;

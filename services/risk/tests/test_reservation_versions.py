@@ -1,16 +1,17 @@
-"""A reservation counts the order's fills against the larger of the quantity risk reserved it for and the one an
-order update names: an update describing the order before a modification (still on the bus when risk has already
-reserved the modified order) must not shrink the modified reservation below what is really working, and one after
-a change made outside the suite must not either."""
+"""A reservation counts the order's fills against the order's quantity as of the latest revision risk knows: an
+update of an earlier revision (one from before a modification risk has already reserved, still on the bus) must not
+shrink the modified reservation below what is really working, and the order's own updates set its size."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal as D
 
+import pytest
 from ibkr.trading.v1 import order_pb2
 from prometheus_client import CollectorRegistry
 
+from services.common.errors import DeadlineExceeded
 from services.common.money import decimal_to_proto
 from services.risk.core import policy as p
 from services.risk.core.book import Books, OpenOrder
@@ -34,15 +35,19 @@ def _gate() -> Gate:
                 reference_prices={}, clock=lambda: 1000.0)
 
 
-def _order(quantity: str, filled: str, status: int = order_pb2.ORDER_STATUS_SUBMITTED) -> order_pb2.Order:
+def _order(quantity: str, filled: str, revision: int = 0,
+           status: int = order_pb2.ORDER_STATUS_SUBMITTED) -> order_pb2.Order:
     return order_pb2.Order(order_id="o1", client_order_id="c1", account_id=ACCOUNT, spec=spec(quantity=quantity),
-                           status=status, filled_quantity=decimal_to_proto(D(filled)))
+                           status=status, filled_quantity=decimal_to_proto(D(filled)), revision=revision)
 
 
-async def _submit(gate: Gate, quantity: str, *, replaces: str | None = None) -> None:
+async def _submit(gate: Gate, quantity: str, *, replaces: str | None = None, answer: order_pb2.Order | None = None,
+                  error: Exception | None = None) -> None:
     async def forward(decision_id, while_waiting):
         while_waiting()
-        return _order(quantity, "0")
+        if error is not None:
+            raise error
+        return answer if answer is not None else _order(quantity, "0", 1 if replaces else 0)
 
     intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(quantity), OrderType.LIMIT, D(100), None, "c1")
     await gate.submit(intent, spec(quantity=quantity), "", forward, lambda order: order, replaces=replaces)
@@ -56,45 +61,61 @@ def test_an_update_from_before_an_upsizing_replace_does_not_shrink_the_new_reser
         await _submit(gate, "100")
         gate.apply_order(ACCOUNT, "c1", _order("100", "30"))
         assert book.open_orders["c1"].remaining == D(70)
-        await _submit(gate, "300", replaces="c1")  # the order is now 300, of which 30 filled
-        # A later fill of the order as it was before the modification, still on the bus.
-        gate.apply_order(ACCOUNT, "c1", _order("100", "40"))
+        await _submit(gate, "300", replaces="c1")  # the order is now 300 (revision 1), of which 30 filled
+        assert (book.open_orders["c1"].quantity, book.open_orders["c1"].revision) == (D(300), 1)
+        # A later fill of the order as it was before the modification, still on the bus: its fills count.
+        gate.apply_order(ACCOUNT, "c1", _order("100", "40", revision=0))
         assert book.open_orders["c1"].remaining == D(260)
         # The modified order's own updates shrink it as before; a stale one never raises it.
-        gate.apply_order(ACCOUNT, "c1", _order("300", "100"))
+        gate.apply_order(ACCOUNT, "c1", _order("300", "100", revision=1))
         assert book.open_orders["c1"].remaining == D(200)
-        gate.apply_order(ACCOUNT, "c1", _order("100", "40"))
+        gate.apply_order(ACCOUNT, "c1", _order("100", "40", revision=0))
         assert book.open_orders["c1"].remaining == D(200)
-        gate.apply_order(ACCOUNT, "c1", _order("300", "300", order_pb2.ORDER_STATUS_FILLED))
+        gate.apply_order(ACCOUNT, "c1", _order("300", "300", revision=1, status=order_pb2.ORDER_STATUS_FILLED))
         assert "c1" not in book.open_orders
 
     asyncio.run(scenario())
 
 
-def test_a_downsizing_replace_keeps_its_smaller_reservation() -> None:
+def test_a_downsizing_replace_counts_earlier_fills_against_its_new_quantity() -> None:
     async def scenario() -> None:
         gate = _gate()
         book = gate.books.account(ACCOUNT)
         await _submit(gate, "300")
         await _submit(gate, "100", replaces="c1")
         assert book.open_orders["c1"].remaining == D(100)
-        # Reported against the old quantity: it could as well be a change made outside the suite, so no shrink.
-        gate.apply_order(ACCOUNT, "c1", _order("300", "20"))
-        assert book.open_orders["c1"].remaining == D(100)
-        gate.apply_order(ACCOUNT, "c1", _order("100", "20"))  # the modified order's own update
+        gate.apply_order(ACCOUNT, "c1", _order("300", "20", revision=0))  # filled before the modification
         assert book.open_orders["c1"].remaining == D(80)
 
     asyncio.run(scenario())
 
 
-def test_an_update_naming_a_larger_quantity_than_reserved_never_understates_it() -> None:
+def test_the_orders_own_update_sets_a_smaller_size_than_reserved() -> None:
+    async def scenario() -> None:
+        gate = _gate()
+        book = gate.books.account(ACCOUNT)
+        # A close of 100 that the bridge sized at its own position, 60.
+        await _submit(gate, "100", answer=_order("60", "0"))
+        assert book.open_orders["c1"].quantity == D(60)
+        gate.apply_order(ACCOUNT, "c1", _order("60", "20"))
+        assert book.open_orders["c1"].remaining == D(40)
+        gate.apply_order(ACCOUNT, "c1", _order("60", "50"))
+        assert book.open_orders["c1"].remaining == D(10)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("error", [DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time"), asyncio.CancelledError()])
+def test_a_replace_of_unknown_outcome_lets_the_orders_next_updates_decide(error) -> None:
     async def scenario() -> None:
         gate = _gate()
         book = gate.books.account(ACCOUNT)
         await _submit(gate, "100")
-        # The order was raised to 300 outside the suite and 150 filled: at least 100 is still working.
-        gate.apply_order(ACCOUNT, "c1", _order("300", "150"))
-        assert book.open_orders["c1"].remaining == D(100)
+        with pytest.raises(type(error)):
+            await _submit(gate, "300", replaces="c1", error=error)
+        assert book.open_orders["c1"].remaining == D(300)  # it may have happened: the larger size stands
+        gate.apply_order(ACCOUNT, "c1", _order("100", "30", revision=0))  # it did not
+        assert book.open_orders["c1"].remaining == D(70)
 
     asyncio.run(scenario())
 
