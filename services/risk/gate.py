@@ -58,6 +58,11 @@ QuoteLookup = Callable[[str], Awaitable[Quote | None]]
 Forward = Callable[[str, Callable[[], None] | None], Awaitable[object]]
 
 
+def _next_revision(previous: OpenOrder) -> int:
+    """The revision a modification of the order `previous` reserves will carry once the bridge applies it."""
+    return (previous.expected_revision if previous.expected_revision is not None else previous.revision) + 1
+
+
 class _Once:
     """A call that runs at most once, whoever asks first (the send while it waits, or the gate after it).
 
@@ -256,7 +261,8 @@ class Gate:
             reservation = OpenOrder(replaces or intent.client_order_id, intent.account_id, intent.symbol,
                                     intent.side, intent.quantity, live.price if live.price is not None else ZERO,
                                     intent.multiplier, previous.order_id if previous else "", intent.quantity,
-                                    previous.revision + 1 if previous is not None else 0)
+                                    previous.revision if previous is not None else 0,
+                                    _next_revision(previous) if previous is not None else None)
             book.reserve(reservation)
             book.record_accepted(intent, live.notional, now, self.policies.activity_seconds())
             if self.store is not None:
@@ -291,26 +297,25 @@ class Gate:
                     else:
                         self.store.delete_reservation(reservation.key)
             elif previous is not None:
-                self._modification_unknown(reservation, previous)
+                self._modification_unknown(book, reservation)
             raise
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled while waiting, or anything else: the outcome is unknown too
             if previous is not None:
-                self._modification_unknown(reservation, previous)
+                self._modification_unknown(book, reservation)
             raise
         finally:
             report()  # a no-op unless `forward` did not run it
         rec = made[0] if made else self._record(intent, spec, live, request_type, principal, decision_id, decided_at)
         # After the answer is on its way back: the reservation only gains the order id or shrinks, and the bus
         # brings the same update whatever comes first (apply_order is monotonic).
-        asyncio.get_running_loop().call_soon(self._apply_answer, intent.account_id, reservation.key, order_of,
-                                             response)
+        asyncio.get_running_loop().call_soon(self._apply_answer, intent.account_id, reservation, order_of, response)
         return response, rec
 
-    def _apply_answer(self, account_id: str, key: str, order_of: Callable[[object], order_pb2.Order],
+    def _apply_answer(self, account_id: str, reservation: OpenOrder, order_of: Callable[[object], order_pb2.Order],
                       response: object) -> None:
         """`apply_order` with the bridge's order read out of its answer, on the loop turn after the response (a
         failure there is the loop's to log; the caller already has the bridge's answer)."""
-        self.apply_order(account_id, key, order_of(response))
+        self.apply_order(account_id, reservation.key, order_of(response), answer_to=reservation)
 
     def _report_accepted(self, made: list[DecisionRecord], decision_id: str, decided_at: float,
                          spec: order_pb2.OrderSpec, live: Decision, shadow: Decision | None, request_type: int,
@@ -338,14 +343,15 @@ class Gate:
             self._pruned_at = now
             self.store.prune_activity(now - self.policies.activity_seconds())
 
-    def _modification_unknown(self, reservation: OpenOrder, previous: OpenOrder) -> None:
-        """A replace whose outcome is unknown keeps its reservation, but the order's next updates decide its size
-        whatever revision they carry: the modification may never have happened."""
-        reservation.revision = previous.revision
-        if self.store is not None:
-            self.store.update_reservation_quantity(reservation.key, reservation.quantity, reservation.revision)
+    @staticmethod
+    def _modification_unknown(book: AccountBook, reservation: OpenOrder) -> None:
+        """A replace whose outcome is unknown keeps its reservation, but the order's next update decides its size
+        whatever revision it carries: the modification may never have happened. (Nothing to store: only confirmed
+        revisions are.) Not when another replace has taken its place, or an update has confirmed it already."""
+        if book.open_orders.get(reservation.key) is reservation:
+            reservation.expected_revision = None
 
-    def _restore(self, book, reservation: OpenOrder, previous: OpenOrder | None) -> None:
+    def _restore(self, book: AccountBook, reservation: OpenOrder, previous: OpenOrder | None) -> None:
         """Undo a reservation made for a send that did not happen (putting back what it replaced)."""
         book.release(reservation.key)
         if previous is not None:
@@ -367,9 +373,13 @@ class Gate:
         if self._release(account_id, key) and self.store is not None:
             self.store.delete_reservation(key)
 
-    def apply_order(self, account_id: str, key: str, order: order_pb2.Order) -> None:
+    def apply_order(self, account_id: str, key: str, order: order_pb2.Order, *,
+                    answer_to: OpenOrder | None = None) -> None:
         """Bring a reservation in line with an order's latest state (bridge response or bus update):
-        terminal → released; otherwise shrunk to the remaining quantity and tagged with the order id."""
+        terminal → released; otherwise shrunk to the remaining quantity and tagged with the order id.
+
+        `answer_to`: the reservation this is the bridge's answer for; while it is the key's reservation, the answer
+        is the order as it stands, whatever revision it carries."""
         book = self.books.accounts.get(account_id)
         if book is None or not key or key not in book.open_orders:
             return
@@ -379,14 +389,17 @@ class Gate:
         reserved = book.open_orders[key]
         remaining = reserved.remaining
         resized = False
-        if order.spec.quantity.value and (reserved.quantity is None or order.revision >= reserved.revision):
+        expected = reserved.expected_revision if reserved.expected_revision is not None else reserved.revision
+        if order.spec.quantity.value and (reserved is answer_to or reserved.quantity is None
+                                          or order.revision >= expected):
             # The order as it stands (the bridge stamps a modification's spec and revision together): its quantity
             # is the one fills count against. An update of an earlier revision describes the order before a
-            # modification risk has already reserved, and its quantity is ignored (fills are cumulative across
+            # modification risk has already reserved, and its quantity is not taken (fills are cumulative across
             # modifications, so its fills still count).
             named = Decimal(order.spec.quantity.value)
-            if named != reserved.quantity or order.revision != reserved.revision:
-                reserved.quantity, reserved.revision, resized = named, order.revision, True
+            if named != reserved.quantity or order.revision != reserved.revision or reserved.expected_revision is not None:
+                reserved.quantity, reserved.revision, reserved.expected_revision = named, order.revision, None
+                resized = True
         if order.filled_quantity.value and reserved.quantity is not None:
             # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
             remaining = min(remaining, reserved.quantity - Decimal(order.filled_quantity.value))

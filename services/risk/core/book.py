@@ -29,11 +29,14 @@ class OpenOrder:
     price: Decimal
     multiplier: Decimal = ONE
     order_id: str = ""
-    # The order's whole quantity (a new order's, a modification's new one, then the order's own updates') and the
-    # order revision it belongs to (the number of accepted replaces): fills count against it, and an update of an
-    # earlier revision does not change it. None when unknown (stored before it was kept): updates decide.
+    # The order's whole quantity (a new order's, a modification's new one, then the order's own updates'): fills
+    # count against it. None when unknown (stored before it was kept): the updates' quantity is used.
     quantity: Decimal | None = None
+    # The order's revision (its number of accepted replaces) as last confirmed by the bridge; and, while a
+    # modification risk sent is unconfirmed, the revision it will carry (memory only): until then an update of an
+    # earlier revision describes the order before it, and its quantity is not taken (its fills still count).
     revision: int = 0
+    expected_revision: int | None = None
 
     @property
     def notional(self) -> Decimal:

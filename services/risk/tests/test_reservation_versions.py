@@ -126,3 +126,74 @@ def test_a_reservation_of_unknown_quantity_follows_the_update_as_before() -> Non
     book.reserve(OpenOrder("c1", ACCOUNT, "AAPL", Side.BUY, D(100), D(100)))  # restored from before the column
     gate.apply_order(ACCOUNT, "c1", _order("100", "30"))
     assert book.open_orders["c1"].remaining == D(70)
+
+
+def test_a_replace_in_flight_keeps_the_confirmed_revision_for_storage() -> None:
+    async def scenario() -> None:
+        gate = _gate()
+        book = gate.books.account(ACCOUNT)
+        await _submit(gate, "100")
+        seen = []
+
+        async def forward(decision_id, while_waiting):
+            while_waiting()
+            reserved = book.open_orders["c1"]
+            # What a crash now would leave stored: the new size at the confirmed revision, so after a restart the
+            # order's updates decide whether the modification happened.
+            seen.append((reserved.quantity, reserved.revision, reserved.expected_revision))
+            return _order("300", "0", revision=1)
+
+        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(300), OrderType.LIMIT, D(100), None, "c1")
+        await gate.submit(intent, spec(quantity="300"), "", forward, lambda order: order, replaces="c1")
+        await asyncio.sleep(0)
+        assert seen == [(D(300), 0, 1)]
+        reserved = book.open_orders["c1"]
+        assert (reserved.quantity, reserved.revision, reserved.expected_revision) == (D(300), 1, None)
+
+    asyncio.run(scenario())
+
+
+def test_an_update_confirming_a_replace_outlives_its_timed_out_answer() -> None:
+    async def scenario() -> None:
+        gate = _gate()
+        book = gate.books.account(ACCOUNT)
+        await _submit(gate, "100")
+
+        async def forward(decision_id, while_waiting):
+            while_waiting()
+            gate.apply_order(ACCOUNT, "c1", _order("300", "0", revision=1))  # the bus confirms it meanwhile
+            raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
+
+        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(300), OrderType.LIMIT, D(100), None, "c1")
+        with pytest.raises(DeadlineExceeded):
+            await gate.submit(intent, spec(quantity="300"), "", forward, lambda order: order, replaces="c1")
+        gate.apply_order(ACCOUNT, "c1", _order("100", "30", revision=0))  # stale: from before the modification
+        assert book.open_orders["c1"].remaining == D(270)
+
+    asyncio.run(scenario())
+
+
+def test_a_superseded_replace_of_unknown_outcome_leaves_its_successor_alone() -> None:
+    async def scenario() -> None:
+        gate = _gate()
+        book = gate.books.account(ACCOUNT)
+        await _submit(gate, "100")
+        release = asyncio.Event()
+
+        async def slow(decision_id, while_waiting):
+            while_waiting()
+            await release.wait()
+            raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
+
+        first = asyncio.ensure_future(gate.submit(
+            OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(200), OrderType.LIMIT, D(100), None, "c1"),
+            spec(quantity="200"), "", slow, lambda order: order, replaces="c1"))
+        await asyncio.sleep(0.01)
+        await _submit(gate, "300", replaces="c1", answer=_order("300", "0", revision=2))
+        release.set()
+        with pytest.raises(DeadlineExceeded):
+            await first
+        reserved = book.open_orders["c1"]
+        assert (reserved.quantity, reserved.revision, reserved.expected_revision) == (D(300), 2, None)
+
+    asyncio.run(scenario())
