@@ -297,11 +297,11 @@ class Gate:
                     else:
                         self.store.delete_reservation(reservation.key)
             elif previous is not None:
-                self._modification_unknown(book, reservation)
+                self._modification_unknown(reservation)
             raise
         except BaseException:  # cancelled while waiting, or anything else: the outcome is unknown too
             if previous is not None:
-                self._modification_unknown(book, reservation)
+                self._modification_unknown(reservation)
             raise
         finally:
             report()  # a no-op unless `forward` did not run it
@@ -344,12 +344,12 @@ class Gate:
             self.store.prune_activity(now - self.policies.activity_seconds())
 
     @staticmethod
-    def _modification_unknown(book: AccountBook, reservation: OpenOrder) -> None:
+    def _modification_unknown(reservation: OpenOrder) -> None:
         """A replace whose outcome is unknown keeps its reservation, but the order's next update decides its size
         whatever revision it carries: the modification may never have happened. (Nothing to store: only confirmed
-        revisions are.) Not when another replace has taken its place, or an update has confirmed it already."""
-        if book.open_orders.get(reservation.key) is reservation:
-            reservation.expected_revision = None
+        revisions are.) Harmless when an update has confirmed it already (nothing expected any more), and when
+        another replace has taken its place: this one only counts again if that one's failure puts it back."""
+        reservation.expected_revision = None
 
     def _restore(self, book: AccountBook, reservation: OpenOrder, previous: OpenOrder | None) -> None:
         """Undo a reservation made for a send that did not happen (putting back what it replaced)."""
@@ -389,20 +389,25 @@ class Gate:
         reserved = book.open_orders[key]
         remaining = reserved.remaining
         resized = False
-        expected = reserved.expected_revision if reserved.expected_revision is not None else reserved.revision
-        if order.spec.quantity.value and (reserved is answer_to or reserved.quantity is None
-                                          or order.revision >= expected):
-            # The order as it stands (the bridge stamps a modification's spec and revision together): its quantity
-            # is the one fills count against. An update of an earlier revision describes the order before a
-            # modification risk has already reserved, and its quantity is not taken (fills are cumulative across
-            # modifications, so its fills still count).
+        total = reserved.quantity
+        if order.spec.quantity.value:
             named = Decimal(order.spec.quantity.value)
-            if named != reserved.quantity or order.revision != reserved.revision or reserved.expected_revision is not None:
-                reserved.quantity, reserved.revision, reserved.expected_revision = named, order.revision, None
-                resized = True
-        if order.filled_quantity.value and reserved.quantity is not None:
+            expected = reserved.expected_revision if reserved.expected_revision is not None else reserved.revision
+            if reserved is answer_to or total is None or order.revision >= expected:
+                # The order as it stands (the bridge stamps a modification's spec and revision together): its
+                # quantity is the one fills count against from now on.
+                if named != total or order.revision != reserved.revision or reserved.expected_revision is not None:
+                    reserved.quantity, reserved.revision, reserved.expected_revision = named, order.revision, None
+                    resized = True
+                total = named
+            elif reserved.expected_revision is not None and named > total:
+                # The order before a modification risk sent and the bridge has not confirmed: the smaller new size
+                # may never happen, so its fills count against the larger one. Once confirmed, an earlier revision's
+                # quantity is not taken (fills are cumulative across modifications, so its fills still count).
+                total = named
+        if order.filled_quantity.value and total is not None:
             # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
-            remaining = min(remaining, reserved.quantity - Decimal(order.filled_quantity.value))
+            remaining = min(remaining, total - Decimal(order.filled_quantity.value))
         if order.order_id:
             reserved.order_id = order.order_id  # memory only: the reservation's key is the client_order_id
         if resized and self.store is not None and remaining > 0:

@@ -11,7 +11,7 @@ import pytest
 from ibkr.trading.v1 import order_pb2
 from prometheus_client import CollectorRegistry
 
-from services.common.errors import DeadlineExceeded
+from services.common.errors import DeadlineExceeded, FailedPrecondition
 from services.common.money import decimal_to_proto
 from services.risk.core import policy as p
 from services.risk.core.book import Books, OpenOrder
@@ -195,5 +195,63 @@ def test_a_superseded_replace_of_unknown_outcome_leaves_its_successor_alone() ->
             await first
         reserved = book.open_orders["c1"]
         assert (reserved.quantity, reserved.revision, reserved.expected_revision) == (D(300), 2, None)
+
+    asyncio.run(scenario())
+
+
+def test_an_unconfirmed_downsizing_replace_counts_earlier_fills_against_the_larger_size() -> None:
+    async def scenario() -> None:
+        gate = _gate()
+        book = gate.books.account(ACCOUNT)
+        await _submit(gate, "10")
+
+        async def forward(decision_id, while_waiting):
+            while_waiting()
+            gate.apply_order(ACCOUNT, "c1", _order("10", "4", revision=0))  # a fill of the order as it was
+            raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
+
+        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(5), OrderType.LIMIT, D(100), None, "c1")
+        with pytest.raises(DeadlineExceeded):
+            await gate.submit(intent, spec(quantity="5"), "", forward, lambda order: order, replaces="c1")
+        assert book.open_orders["c1"].remaining == D(5)  # not 5 - 4: the order may still be 10, 6 of it working
+
+    asyncio.run(scenario())
+
+
+def test_a_superseded_replace_of_unknown_outcome_put_back_lets_updates_decide() -> None:
+    async def scenario() -> None:
+        gate = _gate()
+        book = gate.books.account(ACCOUNT)
+        await _submit(gate, "100")
+        first_done, second_go = asyncio.Event(), asyncio.Event()
+
+        async def times_out(decision_id, while_waiting):
+            while_waiting()
+            await first_done.wait()
+            raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
+
+        async def refused(decision_id, while_waiting):
+            while_waiting()
+            await second_go.wait()
+            raise FailedPrecondition("ORDER_NOT_MODIFIABLE", "refused")
+
+        def intent(quantity: str) -> OrderIntent:
+            return OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(quantity), OrderType.LIMIT, D(100), None, "c1")
+
+        first = asyncio.ensure_future(gate.submit(intent("40"), spec(quantity="40"), "", times_out, lambda o: o,
+                                                  replaces="c1"))
+        await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(gate.submit(intent("50"), spec(quantity="50"), "", refused, lambda o: o,
+                                                   replaces="c1"))
+        await asyncio.sleep(0.01)
+        first_done.set()
+        with pytest.raises(DeadlineExceeded):
+            await first
+        second_go.set()
+        with pytest.raises(FailedPrecondition):
+            await second
+        # The first replace's reservation is back, its outcome unknown: the order's updates decide.
+        gate.apply_order(ACCOUNT, "c1", _order("100", "35", revision=0))
+        assert book.open_orders["c1"].remaining == D(40)  # never raised, but not shrunk to 40 - 35 either
 
     asyncio.run(scenario())
