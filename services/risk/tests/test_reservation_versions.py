@@ -54,6 +54,18 @@ async def _submit(gate: Gate, quantity: str, *, replaces: str | None = None, ans
     await asyncio.sleep(0)  # the answer is applied on the next loop turn
 
 
+async def _replace_timing_out(gate: Gate, quantity: str, meanwhile: order_pb2.Order) -> None:
+    """A replace of "c1" to `quantity` whose call to the bridge times out, `meanwhile` applied while it waits."""
+    async def forward(decision_id, while_waiting):
+        while_waiting()
+        gate.apply_order(ACCOUNT, "c1", meanwhile)
+        raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
+
+    intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(quantity), OrderType.LIMIT, D(100), None, "c1")
+    with pytest.raises(DeadlineExceeded):
+        await gate.submit(intent, spec(quantity=quantity), "", forward, lambda order: order, replaces="c1")
+
+
 def test_an_update_from_before_an_upsizing_replace_does_not_shrink_the_new_reservation() -> None:
     async def scenario() -> None:
         gate = _gate()
@@ -158,15 +170,7 @@ def test_an_update_confirming_a_replace_outlives_its_timed_out_answer() -> None:
         gate = _gate()
         book = gate.books.account(ACCOUNT)
         await _submit(gate, "100")
-
-        async def forward(decision_id, while_waiting):
-            while_waiting()
-            gate.apply_order(ACCOUNT, "c1", _order("300", "0", revision=1))  # the bus confirms it meanwhile
-            raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
-
-        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(300), OrderType.LIMIT, D(100), None, "c1")
-        with pytest.raises(DeadlineExceeded):
-            await gate.submit(intent, spec(quantity="300"), "", forward, lambda order: order, replaces="c1")
+        await _replace_timing_out(gate, "300", _order("300", "0", revision=1))  # the bus confirms it meanwhile
         gate.apply_order(ACCOUNT, "c1", _order("100", "30", revision=0))  # stale: from before the modification
         assert book.open_orders["c1"].remaining == D(270)
 
@@ -204,15 +208,7 @@ def test_an_unconfirmed_downsizing_replace_counts_earlier_fills_against_the_larg
         gate = _gate()
         book = gate.books.account(ACCOUNT)
         await _submit(gate, "10")
-
-        async def forward(decision_id, while_waiting):
-            while_waiting()
-            gate.apply_order(ACCOUNT, "c1", _order("10", "4", revision=0))  # a fill of the order as it was
-            raise DeadlineExceeded("BRIDGE_TIMEOUT", "no answer in time")
-
-        intent = OrderIntent(ACCOUNT, "AAPL", Side.BUY, D(5), OrderType.LIMIT, D(100), None, "c1")
-        with pytest.raises(DeadlineExceeded):
-            await gate.submit(intent, spec(quantity="5"), "", forward, lambda order: order, replaces="c1")
+        await _replace_timing_out(gate, "5", _order("10", "4", revision=0))  # a fill of the order as it was
         assert book.open_orders["c1"].remaining == D(5)  # not 5 - 4: the order may still be 10, 6 of it working
 
     asyncio.run(scenario())
