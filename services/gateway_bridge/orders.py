@@ -410,8 +410,11 @@ class OrderService:
         except PacingRejected as err:
             self._count_pacing_reject()
             raise ResourceExhausted("PACING_LIMIT", str(err)) from None
+        # Numbered from the record as it is now, not as read before the awaits above: an overlapping replace may
+        # have been applied meanwhile, and revisions must only go up (risk orders its reservations by them).
+        current = self._by_id.get(rec.order_id, rec)
         updated = await self._apply(rec.order_id, sm.ReplaceRequested(new.quantity), spec=new.spec,
-                                    revision=rec.revision + 1)
+                                    revision=current.revision + 1)
         return updated or rec
 
     async def cancel_all(self, account_id: str, symbol: str, side: int) -> tuple[list[OrderRecord],

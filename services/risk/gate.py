@@ -405,8 +405,9 @@ class Gate:
                 # may never happen, so its fills count against the larger one. Once confirmed, an earlier revision's
                 # quantity is not taken (fills are cumulative across modifications, so its fills still count).
                 total = named
-        if order.filled_quantity.value and total is not None:
-            # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
+        if order.filled_quantity.value and order.spec.quantity.value and total is not None:
+            # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero; and only
+            # from an update that names the order's quantity (one without is not the whole order).
             remaining = min(remaining, total - Decimal(order.filled_quantity.value))
         if order.order_id:
             reserved.order_id = order.order_id  # memory only: the reservation's key is the client_order_id

@@ -251,3 +251,13 @@ def test_a_superseded_replace_of_unknown_outcome_put_back_lets_updates_decide() 
         assert book.open_orders["c1"].remaining == D(40)  # never raised, but not shrunk to 40 - 35 either
 
     asyncio.run(scenario())
+
+
+def test_an_update_naming_no_quantity_does_not_shrink_a_reservation() -> None:
+    gate = _gate()
+    book = gate.books.account(ACCOUNT)
+    book.reserve(OpenOrder("c1", ACCOUNT, "AAPL", Side.BUY, D(10), D(100), quantity=D(10)))
+    update = _order("10", "4")
+    update.spec.ClearField("quantity")
+    gate.apply_order(ACCOUNT, "c1", update)
+    assert book.open_orders["c1"].remaining == D(10)
