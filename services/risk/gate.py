@@ -63,6 +63,26 @@ def _next_revision(previous: OpenOrder) -> int:
     return (previous.expected_revision if previous.expected_revision is not None else previous.revision) + 1
 
 
+def _fills_count_against(reserved: OpenOrder, named: Decimal, revision: int, answer: bool) -> tuple[Decimal, bool]:
+    """The quantity an order update's fills count against (the update names `named` at `revision`; `answer`: it is
+    the bridge's answer for this very reservation), and whether the update re-sized the reservation."""
+    expected = reserved.expected_revision if reserved.expected_revision is not None else reserved.revision
+    if answer or reserved.quantity is None or revision >= expected:
+        # The order as it stands (the bridge stamps a modification's spec and revision together): its quantity is
+        # the one fills count against from now on.
+        if named != reserved.quantity or revision != reserved.revision or reserved.expected_revision is not None:
+            reserved.quantity, reserved.revision, reserved.expected_revision = named, revision, None
+            return named, True
+        return named, False
+    if reserved.expected_revision is not None and named > reserved.quantity:
+        # The order before a modification risk sent and the bridge has not confirmed: the smaller new size may
+        # never happen, so its fills count against the larger one.
+        return named, False
+    # An earlier revision than the one confirmed: its quantity is not taken (fills are cumulative across
+    # modifications, so its fills still count).
+    return reserved.quantity, False
+
+
 class _Once:
     """A call that runs at most once, whoever asks first (the send while it waits, or the gate after it).
 
@@ -389,26 +409,12 @@ class Gate:
         reserved = book.open_orders[key]
         remaining = reserved.remaining
         resized = False
-        total = reserved.quantity
-        if order.spec.quantity.value:
-            named = Decimal(order.spec.quantity.value)
-            expected = reserved.expected_revision if reserved.expected_revision is not None else reserved.revision
-            if reserved is answer_to or total is None or order.revision >= expected:
-                # The order as it stands (the bridge stamps a modification's spec and revision together): its
-                # quantity is the one fills count against from now on.
-                if named != total or order.revision != reserved.revision or reserved.expected_revision is not None:
-                    reserved.quantity, reserved.revision, reserved.expected_revision = named, order.revision, None
-                    resized = True
-                total = named
-            elif reserved.expected_revision is not None and named > total:
-                # The order before a modification risk sent and the bridge has not confirmed: the smaller new size
-                # may never happen, so its fills count against the larger one. Once confirmed, an earlier revision's
-                # quantity is not taken (fills are cumulative across modifications, so its fills still count).
-                total = named
-        if order.filled_quantity.value and order.spec.quantity.value and total is not None:
-            # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero; and only
-            # from an update that names the order's quantity (one without is not the whole order).
-            remaining = min(remaining, total - Decimal(order.filled_quantity.value))
+        if order.spec.quantity.value:  # an update without it is not the whole order: it shrinks nothing
+            total, resized = _fills_count_against(reserved, Decimal(order.spec.quantity.value), order.revision,
+                                                  reserved is answer_to)
+            if order.filled_quantity.value:
+                # Derived from filled, never from remaining_quantity, which a fresh order may leave unset/zero.
+                remaining = min(remaining, total - Decimal(order.filled_quantity.value))
         if order.order_id:
             reserved.order_id = order.order_id  # memory only: the reservation's key is the client_order_id
         if resized and self.store is not None and remaining > 0:
