@@ -109,3 +109,32 @@ async def test_bracket_is_placed_atomically_with_linked_take_profit_and_stop_los
     assert set(parent.children) == {at_broker[f"{unique_name}-br.tp"].perm_id, at_broker[f"{unique_name}-br.sl"].perm_id}
     again = await bridge.stub.PlaceOrder(place(f"{unique_name}-br", s), timeout=10)
     assert again.order.order_id == reply.order.order_id and len(sim.orders()) == 3
+
+
+async def test_overlapping_replaces_are_numbered_in_the_order_they_are_applied(bridge, unique_name):
+    placed = (await bridge.stub.PlaceOrder(
+        place(f"{unique_name}-ro", spec(order_type=order_pb2.ORDER_TYPE_LIMIT, limit="100")), timeout=10)).order
+    orders = bridge.app.orders
+    qualify, stalled, go = orders.qualify, asyncio.Event(), asyncio.Event()
+
+    async def first_stalls(order, timeout):
+        if not stalled.is_set():  # the first replace waits here, after the servicer read the order
+            stalled.set()
+            await go.wait()
+        return await qualify(order, timeout)
+
+    orders.qualify = first_stalls
+
+    def replace(qty: str):
+        return bridge.stub.ReplaceOrder(gateway_pb2.ReplaceOrderRequest(
+            order_id=placed.order_id, order=spec(qty=qty, order_type=order_pb2.ORDER_TYPE_LIMIT, limit="100"),
+            update_mask=field_mask_pb2.FieldMask(paths=["quantity"])), timeout=10)
+
+    first = asyncio.ensure_future(replace("20"))
+    await asyncio.wait_for(stalled.wait(), 5)
+    second = await replace("30")
+    go.set()
+    late = await first
+    # Revisions only go up, whichever replace the broker saw last: risk orders its reservations by them.
+    assert (second.order.revision, late.order.revision) == (1, 2)
+    assert late.order.spec.quantity.value == "20"
