@@ -216,6 +216,11 @@ class BusTail:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # A stop that the Redis client, interrupted mid-read, turned into an error of its own: still a
+                    # stop (retrying would leave `stop` waiting for ever).
+                    raise asyncio.CancelledError from None
                 if self.healthy:
                     log.warning("bus read failed; retrying", exc_info=True)
                 self.healthy = False

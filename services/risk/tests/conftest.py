@@ -145,9 +145,17 @@ class RiskUnderTest:
                 await asyncio.wait_for(step, 10)
             except TimeoutError:
                 for task in asyncio.all_tasks():
-                    task.print_stack(file=sys.stderr)
+                    _print_task(task)
                 raise AssertionError(f"risk shutdown stuck in {name}") from None
         self.app.server = None
+
+
+def _print_task(task: asyncio.Task) -> None:
+    """A task's name and Python frames on stderr (grpc's compiled frames carry no line number, which
+    `Task.print_stack` cannot print)."""
+    print(f"task {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
+    for frame in task.get_stack():
+        print(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}", file=sys.stderr)
 
 
 async def start_risk(settings: RiskSettings, tracer_provider: TracerProvider | None = None) -> RiskUnderTest:
