@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import redis.asyncio as aioredis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from services.ledger import streaming
@@ -142,13 +142,15 @@ ONE_CURRENCY = (
 
 async def assert_one_currency_per_account(pool, account_id: str) -> dict[str, str]:
     """Every journal account of the broker account holds postings of its own currency only, and its stored
-    balance (and version) is the sum (and count) of its postings. Returns account key → currency."""
+    balance (and version) is the sum (and count) of its postings. Returns account key → currency of the accounts
+    holding money: an account whose only postings belong to a superseded execution exists on a path that booked
+    them and then reversed them, and not on one that never wrote them (settlement.py), both at zero."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(ONE_CURRENCY, account_id)
     for r in rows:
         assert r["currencies"] == [r["currency"]], r
         assert (r["balance"], r["version"]) == (r["total"], r["postings"]), r
-    return {r["account_key"]: r["currency"] for r in rows}
+    return {r["account_key"]: r["currency"] for r in rows if r["balance"]}
 
 
 def _eur(ev):
@@ -289,6 +291,10 @@ def _events(ops, account_id: str) -> list:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(_op, min_size=1, max_size=14), cuts=st.lists(st.integers(1, 14), max_size=4),
        chunk=st.integers(1, 6), prefix=st.integers(0, 14))
+# Found by a CI-like run: a re-published fill brings the only commission of an execution that is then corrected;
+# in one batch its entries are never written, one event at a time they are written and reversed.
+@example(ops=[("fill", 0, "BUY", 1, "10", None, False, "USD"), ("fill", 2, "BUY", 1, "10", None, False, "USD"),
+              ("fill", 2, "BUY", 1, "10", "1.00", False, "USD"), ("correct", 2, None)], cuts=[], chunk=1, prefix=0)
 async def test_any_small_history_books_alike_on_every_path(pools, ops, cuts, chunk, prefix):
     account = f"DUP{next(_accounts)}"  # one account per example: the schemas are shared between examples
     dec = decoded(*_events(ops, account))
