@@ -16,7 +16,7 @@ from decimal import Decimal
 from ibkr.trading.v1 import event_pb2, order_pb2
 
 from services.common.bus import BusEntry, EventBus
-from services.common.tasks import cancel_and_wait
+from services.common.tasks import cancel_and_wait, raise_if_cancelling
 from services.risk.core.book import OpenOrder
 from services.risk.core.model import Quote, Side
 from services.risk.gate import TERMINAL_STATUSES, Gate
@@ -216,11 +216,7 @@ class BusTail:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    # A stop that the Redis client, interrupted mid-read, turned into an error of its own: still a
-                    # stop (retrying would leave `stop` waiting for ever).
-                    raise asyncio.CancelledError from None
+                raise_if_cancelling()
                 if self.healthy:
                     log.warning("bus read failed; retrying", exc_info=True)
                 self.healthy = False

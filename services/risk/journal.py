@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
-from services.common.tasks import cancel_and_wait
+from services.common.tasks import cancel_and_wait, raise_if_cancelling
 
 log = logging.getLogger("services.risk.journal")
 Op = tuple[str, tuple]  # (query name, parameters)
@@ -141,11 +141,13 @@ class Journal:
                 except CONNECTION_ERRORS:
                     raise
                 except Exception:  # noqa: BLE001 - logged per statement below
+                    raise_if_cancelling()
                     # A statement refused (a constraint, a bad value): write the batch group by group, skipping
                     # the bad ones, so one bad write never blocks every later one.
                     await self._write_each(groups)
                 backoff = 0.1
             except CONNECTION_ERRORS:
+                raise_if_cancelling()
                 log.warning("risk state journal: database unreachable, retrying", exc_info=True)
                 if self._conn is not None:
                     self._conn.terminate()

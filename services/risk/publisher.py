@@ -32,6 +32,7 @@ from ibkr.trading.v1 import event_pb2, risk_types_pb2
 from opentelemetry import context as otel_context
 
 from services.common.bus import FIELD_ACCOUNT, FIELD_EVENT, FIELD_TYPE
+from services.common.tasks import raise_if_cancelling
 from services.common.telemetry import inject_context
 from services.risk.decision_codec import DecisionRecord, decision_bytes, risk_decision_event_bytes
 from services.risk.metrics import RiskMetrics
@@ -134,6 +135,7 @@ class Publisher:
             try:
                 await self._handle([i for i in items if i is not None])
             except Exception:
+                raise_if_cancelling()
                 log.exception("publishing risk records failed")
                 self._metrics.publish_dropped.inc(len(items))
             finally:
@@ -173,6 +175,7 @@ class Publisher:
         try:
             await self._deliver([entry[:4] for entry in sends])
         except Exception:
+            raise_if_cancelling()
             log.warning("bus publish failed", exc_info=True)
             self._set_aside(sends)
             self._failed()
@@ -204,6 +207,7 @@ class Publisher:
             try:
                 await self._deliver(list(self._retry_sends))
             except Exception:
+                raise_if_cancelling()
                 log.warning("bus publish retry failed; denials kept", exc_info=True,
                             extra={"held": len(self._retry_sends)})
                 self._failed()

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from services.common.errors import DomainError
-from services.common.tasks import cancel_and_wait
+from services.common.tasks import cancel_and_wait, raise_if_cancelling
 from services.risk.core.book import MarketBook
 from services.risk.core.model import Quote
 
@@ -74,6 +74,7 @@ class QuoteKeeper:
                 self._recent.pop(symbol, None)  # the bridge says the symbol does not exist
                 continue
             except Exception:
+                raise_if_cancelling()
                 # A background refresh never stops the keeper; the order path still looks up for itself.
                 log.debug("quote refresh failed", exc_info=True, extra={"symbol": symbol})
                 continue
